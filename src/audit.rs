@@ -1,0 +1,169 @@
+//! The visibility matrix: for every contact and each view they have, whether they can sign in and which
+//! tickets they see. QA attaches it to a change review; the desktop app's what-if compares two of them.
+//! Computed from the whole workspace in one pass, split across all cores.
+
+use crate::model::{Catalog, Company, Contact, Ticket};
+use crate::rules::{self, View};
+use crate::settings::Settings;
+use crate::{Result, Workspace};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use ts_rs::TS;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct AuditRow {
+    pub contact: String,
+    pub name: String,
+    pub company: Option<String>,
+    pub view: Option<View>,
+    pub can_sign_in: bool,
+    pub access_reason: String,
+    pub visible_count: usize,
+    pub visible_tickets: Vec<String>,
+}
+
+/// Everything the matrix is computed from, loaded once and reusable for several settings drafts.
+pub struct AuditData {
+    pub catalog: Catalog,
+    pub contacts: Vec<Contact>,
+    pub companies: HashMap<String, Company>,
+    pub tickets: Vec<Ticket>,
+}
+
+impl AuditData {
+    pub async fn load(workspace: &Workspace) -> Result<AuditData> {
+        Ok(AuditData {
+            catalog: workspace.catalog().await?,
+            contacts: workspace.contacts().await?,
+            companies: workspace
+                .companies()
+                .await?
+                .into_iter()
+                .map(|company| (company.id.clone(), company))
+                .collect(),
+            tickets: workspace.tickets().await?,
+        })
+    }
+}
+
+/// The matrix under `settings`, in contact order, one row per contact and view.
+pub fn matrix(settings: &Settings, data: &AuditData) -> Vec<AuditRow> {
+    let mut by_contact: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_company: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (index, ticket) in data.tickets.iter().enumerate() {
+        for contact in &ticket.contacts {
+            by_contact.entry(contact.as_str()).or_default().push(index);
+        }
+        for company in &ticket.companies {
+            by_company.entry(company.as_str()).or_default().push(index);
+        }
+    }
+    let rows_for = |contact: &Contact| -> Vec<AuditRow> {
+        let company = contact
+            .company
+            .as_ref()
+            .and_then(|id| data.companies.get(id));
+        let access = rules::may_sign_in(settings, &data.catalog, contact);
+        let mut related: Vec<usize> = by_contact
+            .get(contact.id.as_str())
+            .into_iter()
+            .chain(company.and_then(|company| by_company.get(company.id.as_str())))
+            .flatten()
+            .copied()
+            .collect();
+        related.sort_unstable();
+        related.dedup();
+        let views = rules::available_views(settings, contact);
+        let views: Vec<Option<View>> = if views.is_empty() {
+            vec![None]
+        } else {
+            views.into_iter().map(Some).collect()
+        };
+        views
+            .into_iter()
+            .map(|view| {
+                let mut visible: Vec<&Ticket> = if access.allowed {
+                    related
+                        .iter()
+                        .map(|&index| &data.tickets[index])
+                        .filter(|ticket| {
+                            rules::ticket_decision(
+                                settings,
+                                &data.catalog,
+                                contact,
+                                company,
+                                ticket,
+                                view,
+                            )
+                            .visible
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                visible.sort_by(|a, b| rules::view::list_order(a, b));
+                AuditRow {
+                    contact: contact.email.clone(),
+                    name: contact.display_name(),
+                    company: company.map(|company| company.name.clone()),
+                    view,
+                    can_sign_in: access.allowed,
+                    access_reason: access.reason.clone(),
+                    visible_count: visible.len(),
+                    visible_tickets: visible.iter().map(|ticket| ticket.id.clone()).collect(),
+                }
+            })
+            .collect()
+    };
+    let workers = std::thread::available_parallelism()
+        .map_or(2, usize::from)
+        .max(1);
+    let chunk = data.contacts.len().div_ceil(workers).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = data
+            .contacts
+            .chunks(chunk)
+            .map(|contacts| scope.spawn(|| contacts.iter().flat_map(rows_for).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| handle.join().expect("audit worker panicked"))
+            .collect()
+    })
+}
+
+pub async fn audit(workspace: &Workspace) -> Result<Vec<AuditRow>> {
+    let settings = workspace.settings().await?;
+    let data = AuditData::load(workspace).await?;
+    Ok(matrix(&settings, &data))
+}
+
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+pub fn to_csv(rows: &[AuditRow]) -> String {
+    let mut csv = String::from(
+        "contact,name,company,view,can_sign_in,access_reason,visible_count,visible_tickets\n",
+    );
+    for row in rows {
+        let fields = [
+            csv_field(&row.contact),
+            csv_field(&row.name),
+            csv_field(row.company.as_deref().unwrap_or("")),
+            row.view.map_or("", View::as_str).to_string(),
+            row.can_sign_in.to_string(),
+            csv_field(&row.access_reason),
+            row.visible_count.to_string(),
+            csv_field(&row.visible_tickets.join(" ")),
+        ];
+        csv.push_str(&fields.join(","));
+        csv.push('\n');
+    }
+    csv
+}

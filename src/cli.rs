@@ -1,0 +1,459 @@
+//! The `portal` command line: thin over the engine. Each subcommand parses its arguments, calls one engine
+//! operation and prints the answer; errors print as one clear message with exit code 2 (1 for a failing
+//! `check`), so QA can script it.
+
+use crate::rules::{ContactView, View};
+use crate::settings::checklist;
+use crate::storage::default_workspace_path;
+use crate::{audit, demo, visibility, workspaces, Error, Workspace};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "portal",
+    version,
+    about = "Portal Studio: an offline customer-portal engine"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Create a workspace from a bundle (validated first; nothing is written on error)
+    Import {
+        bundle: PathBuf,
+        #[arg(long)]
+        workspace: PathBuf,
+        /// Overwrite a workspace that already holds data
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Write the workspace as a bundle (no passwords or secrets)
+    Export {
+        #[arg(long)]
+        workspace: Option<PathBuf>,
+        /// File to write; standard output when absent
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Show, change, list the history of, or undo portal settings
+    Settings {
+        #[command(subcommand)]
+        action: SettingsAction,
+    },
+    /// Print the setup checklist; exits 1 while anything blocks enabling the portal
+    Check {
+        #[arg(long)]
+        workspace: Option<PathBuf>,
+    },
+    /// Show exactly what one contact sees, with the reason for every decision
+    ViewAs {
+        email: String,
+        #[arg(long)]
+        workspace: Option<PathBuf>,
+        #[arg(long, value_enum)]
+        view: Option<ViewArgument>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: ViewFormat,
+    },
+    /// The visibility matrix: every contact and view, sign-in and visible tickets
+    Audit {
+        #[arg(long)]
+        workspace: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: AuditFormat,
+    },
+    /// Write a realistic demo workspace, generated deterministically from a seed
+    Demo {
+        #[arg(long)]
+        workspace: Option<PathBuf>,
+        #[arg(long, default_value_t = 40)]
+        contacts: usize,
+        #[arg(long, default_value_t = 160)]
+        tickets: usize,
+        #[arg(long, default_value_t = demo::DEFAULT_SEED)]
+        seed: u64,
+        /// Overwrite a workspace that already holds data
+        #[arg(long)]
+        replace: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum SettingsAction {
+    /// Print the settings as JSON
+    Show {
+        #[arg(long)]
+        workspace: Option<PathBuf>,
+    },
+    /// Set one setting by dotted key, e.g. `branding.primary_color '#0b5fff'`
+    Set {
+        key: String,
+        value: String,
+        #[arg(long)]
+        workspace: Option<PathBuf>,
+    },
+    /// Every saved change, newest first
+    History {
+        #[arg(long)]
+        workspace: Option<PathBuf>,
+    },
+    /// Revert a history entry (the latest when no id is given)
+    Undo {
+        entry: Option<i64>,
+        #[arg(long)]
+        workspace: Option<PathBuf>,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum ViewArgument {
+    Mine,
+    Organization,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum ViewFormat {
+    Table,
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum AuditFormat {
+    Csv,
+    Json,
+}
+
+/// Opens the named workspace, or the default one (created with demo data on first use).
+async fn open(workspace: Option<PathBuf>) -> Result<Workspace, Error> {
+    match workspace {
+        Some(path) => Ok(Workspace::open(&path, false).await?),
+        None => open_default().await,
+    }
+}
+
+pub async fn open_default() -> Result<Workspace, Error> {
+    let path = default_workspace_path();
+    if path.exists() {
+        return Ok(Workspace::open(&path, false).await?);
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|source| Error::Io {
+            path: parent.into(),
+            source,
+        })?;
+    }
+    eprintln!("Creating the demo workspace at {}", path.display());
+    let data = demo::generate(demo::DEFAULT_SEED, demo::DemoSize::default());
+    workspaces::import(&path, &data, false).await
+}
+
+fn write_output(out: Option<&Path>, text: &str) -> Result<(), Error> {
+    match out {
+        None => {
+            println!("{text}");
+            Ok(())
+        }
+        Some(path) => std::fs::write(path, text).map_err(|source| Error::Io {
+            path: path.into(),
+            source,
+        }),
+    }
+}
+
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("the async runtime starts");
+    match runtime.block_on(execute(cli.command)) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn execute(command: Command) -> Result<ExitCode, Error> {
+    match command {
+        Command::Import {
+            bundle,
+            workspace,
+            replace,
+        } => {
+            let data = workspaces::read_bundle(&bundle)?;
+            let opened = workspaces::import(&workspace, &data, replace).await?;
+            opened.close().await;
+            println!(
+                "Imported {} contacts, {} companies, {} tickets and {} threads into {}",
+                data.contacts.len(),
+                data.companies.len(),
+                data.tickets.len(),
+                data.threads.len(),
+                workspace.display()
+            );
+        }
+        Command::Export { workspace, out } => {
+            let workspace = open(workspace).await?;
+            write_output(out.as_deref(), &workspaces::export(&workspace).await?)?;
+        }
+        Command::Settings { action } => return settings_command(action).await,
+        Command::Check { workspace } => {
+            let workspace = open(workspace).await?;
+            let settings = workspace.settings().await?;
+            let items = checklist(&settings, &workspace.catalog().await?);
+            for item in &items {
+                let mark = if item.passed { "ok  " } else { "TODO" };
+                println!("[{mark}] {:<14} {}", item.label, item.message);
+            }
+            let passed = items.iter().all(|item| item.passed);
+            println!(
+                "{}",
+                match (passed, settings.enabled) {
+                    (true, true) => "The portal is enabled.",
+                    (true, false) => "Ready: the portal can be enabled.",
+                    (false, _) => "The portal cannot be enabled until every item passes.",
+                }
+            );
+            return Ok(if passed {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            });
+        }
+        Command::ViewAs {
+            email,
+            workspace,
+            view,
+            format,
+        } => {
+            let workspace = open(workspace).await?;
+            let view = view.map(|view| match view {
+                ViewArgument::Mine => View::Mine,
+                ViewArgument::Organization => View::Organization,
+            });
+            let answer = visibility::view_as(&workspace, &email, view).await?;
+            match format {
+                ViewFormat::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&answer).expect("a view serialises")
+                ),
+                ViewFormat::Table => print!("{}", view_table(&answer)),
+            }
+        }
+        Command::Audit { workspace, format } => {
+            let workspace = open(workspace).await?;
+            let rows = audit::audit(&workspace).await?;
+            match format {
+                AuditFormat::Csv => print!("{}", audit::to_csv(&rows)),
+                AuditFormat::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&rows).expect("rows serialise")
+                ),
+            }
+        }
+        Command::Demo {
+            workspace,
+            contacts,
+            tickets,
+            seed,
+            replace,
+        } => {
+            let path = workspace.unwrap_or_else(default_workspace_path);
+            if let Some(parent) = path
+                .parent()
+                .filter(|parent| !parent.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(parent).map_err(|source| Error::Io {
+                    path: parent.into(),
+                    source,
+                })?;
+            }
+            let data = demo::generate(seed, demo::DemoSize { contacts, tickets });
+            let opened = workspaces::import(&path, &data, replace).await?;
+            opened.close().await;
+            println!(
+                "Wrote a demo workspace with {} contacts and {} tickets to {} (password for signing in: {})",
+                data.contacts.len(),
+                data.tickets.len(),
+                path.display(),
+                demo::DEMO_PASSWORD
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn settings_command(action: SettingsAction) -> Result<ExitCode, Error> {
+    let who = workspaces::current_user();
+    match action {
+        SettingsAction::Show { workspace } => {
+            let workspace = open(workspace).await?;
+            let settings = workspace.settings().await?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&crate::settings::without_secrets(&settings))
+                    .expect("settings serialise")
+            );
+        }
+        SettingsAction::Set {
+            key,
+            value,
+            workspace,
+        } => {
+            let workspace = open(workspace).await?;
+            match workspaces::set_setting(&workspace, &key, &value, &who).await? {
+                Some(entry) => println!("Saved {key} (history entry #{entry})"),
+                None => println!("{key} already has that value; nothing changed"),
+            }
+        }
+        SettingsAction::History { workspace } => {
+            let workspace = open(workspace).await?;
+            let history = workspace.history().await?;
+            if history.is_empty() {
+                println!("No changes yet.");
+            }
+            for entry in history {
+                println!(
+                    "#{} {} by {}: {}",
+                    entry.id, entry.changed_at, entry.changed_by, entry.summary
+                );
+                for change in entry.changes {
+                    println!("    {}: {} -> {}", change.key, change.before, change.after);
+                }
+            }
+        }
+        SettingsAction::Undo { entry, workspace } => {
+            let workspace = open(workspace).await?;
+            match workspaces::undo(&workspace, entry, &who).await? {
+                Some(new_entry) => println!("Undone (history entry #{new_entry})"),
+                None => println!("Nothing to undo: the settings already have those values"),
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Aligns rows of cells into columns separated by two spaces.
+fn columns(rows: &[Vec<String>]) -> String {
+    let widths: Vec<usize> = (0..rows.first().map_or(0, Vec::len))
+        .map(|column| {
+            rows.iter()
+                .map(|row| row[column].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut text = String::new();
+    for row in rows {
+        let mut line = String::new();
+        for (column, cell) in row.iter().enumerate() {
+            if column + 1 == row.len() {
+                line.push_str(cell);
+            } else {
+                line.push_str(cell);
+                line.push_str(&" ".repeat(widths[column] - cell.chars().count() + 2));
+            }
+        }
+        text.push_str(line.trim_end());
+        text.push('\n');
+    }
+    text
+}
+
+/// The view for people: who, whether and why they may sign in, then visible and hidden tickets.
+pub fn view_table(answer: &ContactView) -> String {
+    let mut text = format!(
+        "{}: {} ({})\n",
+        answer.contact,
+        if answer.can_sign_in {
+            "can sign in"
+        } else {
+            "cannot sign in"
+        },
+        answer.access_reason
+    );
+    let views: Vec<String> = answer
+        .views
+        .iter()
+        .map(|view| {
+            if Some(*view) == answer.view {
+                format!("[{}]", view.as_str())
+            } else {
+                view.as_str().to_string()
+            }
+        })
+        .collect();
+    text.push_str(&format!(
+        "Views: {}\n\n",
+        if views.is_empty() {
+            "no switch (own tickets only)".to_string()
+        } else {
+            views.join(" ")
+        }
+    ));
+    let mut rows = vec![vec![
+        "TICKET".to_string(),
+        "STATUS".into(),
+        "LAST ACTIVITY".into(),
+        "SUBJECT".into(),
+        "THREAD".into(),
+        "MESSAGES".into(),
+        "WHY".into(),
+    ]];
+    for ticket in &answer.tickets {
+        rows.push(vec![
+            ticket.id.clone(),
+            ticket.status.clone(),
+            ticket.last_activity_at.clone(),
+            ticket.subject.clone(),
+            ticket
+                .thread
+                .as_ref()
+                .map_or("-".into(), |thread| thread.id.clone()),
+            ticket.thread.as_ref().map_or("-".into(), |thread| {
+                thread
+                    .messages
+                    .iter()
+                    .map(|message| message.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            }),
+            ticket.reason.clone(),
+        ]);
+    }
+    text.push_str(&format!("Visible tickets ({}):\n", answer.tickets.len()));
+    text.push_str(&columns(&rows));
+    for ticket in &answer.tickets {
+        for hidden in &ticket.hidden_threads {
+            text.push_str(&format!(
+                "  {} thread {} hidden: {}\n",
+                ticket.id, hidden.id, hidden.reason
+            ));
+        }
+        for hidden in &ticket.hidden_messages {
+            text.push_str(&format!(
+                "  {} message {} hidden: {}\n",
+                ticket.id, hidden.id, hidden.reason
+            ));
+        }
+    }
+    if !answer.hidden_tickets.is_empty() {
+        text.push_str(&format!(
+            "\nHidden tickets ({}):\n",
+            answer.hidden_tickets.len()
+        ));
+        let mut rows = vec![vec!["TICKET".to_string(), "WHY".into()]];
+        for hidden in &answer.hidden_tickets {
+            rows.push(vec![hidden.id.clone(), hidden.reason.clone()]);
+        }
+        text.push_str(&columns(&rows));
+    }
+    text
+}

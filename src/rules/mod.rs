@@ -1,0 +1,17 @@
+//! The portal's decisions, as pure functions over plain data: who may sign in (`access`), which tickets a
+//! contact sees in which view (`visibility`), which conversation a ticket shows and which of its messages
+//! (`threads`), how a status reads (`status`), and the whole picture for one contact (`view`). Nothing here
+//! does I/O, so the command line, the live portal and the desktop app's what-if all call the same code
+//! with whatever settings they want to try, and every decision carries the reason a person can read.
+
+pub mod access;
+pub mod status;
+pub mod threads;
+pub mod view;
+pub mod visibility;
+
+pub use access::{may_sign_in, AccessDecision};
+pub use status::{is_open, status_label};
+pub use threads::{choose_thread, shown_messages, ThreadChoice};
+pub use view::{view_as, ContactView, HiddenItem, ShownMessage, ShownThread, VisibleTicket};
+pub use visibility::{available_views, effective_view, ticket_decision, TicketDecision, View};

@@ -1,0 +1,106 @@
+//! Which conversation a visible ticket shows and which of its messages (spec section 4). Only threads on a
+//! channel connected to an inbox are eligible; of those exactly one is shown (most recent activity or the
+//! original, ties to the smaller id); of its messages only type MESSAGE, oldest first.
+
+use crate::model::{Catalog, Message, MessageType, Thread};
+use crate::settings::{Settings, ThreadShown};
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadChoice {
+    /// The shown thread's id and why it is the one.
+    pub shown: Option<(String, String)>,
+    /// Every other thread of the ticket with the reason it is not shown.
+    pub hidden: Vec<(String, String)>,
+}
+
+fn ineligibility(catalog: &Catalog, thread: &Thread) -> Option<String> {
+    let Some(channel) = catalog.channel(&thread.channel) else {
+        return Some(format!("channel {} no longer exists", thread.channel));
+    };
+    let label = match &channel.address {
+        Some(address) => format!("{} ({address})", channel.id),
+        None => channel.id.clone(),
+    };
+    match &channel.inbox {
+        None => Some(format!("channel {label} is not connected to an inbox")),
+        Some(inbox) if catalog.inbox(inbox).is_none() => Some(format!(
+            "channel {label} delivers to inbox {inbox}, which does not exist"
+        )),
+        Some(_) => None,
+    }
+}
+
+/// A thread's latest activity: its newest message of any type, or its creation when it has none.
+fn latest_activity(thread: &Thread) -> DateTime<Utc> {
+    thread
+        .messages
+        .iter()
+        .map(|message| message.created_at)
+        .max()
+        .unwrap_or(thread.created_at)
+}
+
+/// Chooses among `threads`, all associated with one ticket.
+pub fn choose_thread(settings: &Settings, catalog: &Catalog, threads: &[Thread]) -> ThreadChoice {
+    let mut hidden = Vec::new();
+    let mut eligible: Vec<&Thread> = Vec::new();
+    for thread in threads {
+        match ineligibility(catalog, thread) {
+            Some(reason) => hidden.push((thread.id.clone(), reason)),
+            None => eligible.push(thread),
+        }
+    }
+    // Sort so that the shown thread comes first; ties go to the smaller id (as strings).
+    match settings.thread_shown {
+        ThreadShown::MostRecent => eligible.sort_by(|a, b| {
+            latest_activity(b)
+                .cmp(&latest_activity(a))
+                .then_with(|| a.id.cmp(&b.id))
+        }),
+        ThreadShown::Original => eligible.sort_by(|a, b| {
+            a.created_at
+                .cmp(&b.created_at)
+                .then_with(|| a.id.cmp(&b.id))
+        }),
+    }
+    let shown = eligible.first().map(|thread| {
+        let reason = match settings.thread_shown {
+            ThreadShown::MostRecent => "most recent eligible thread",
+            ThreadShown::Original => "original eligible thread",
+        };
+        (thread.id.clone(), reason.to_string())
+    });
+    if let Some((shown_id, _)) = &shown {
+        for thread in eligible.iter().skip(1) {
+            let reason = match settings.thread_shown {
+                ThreadShown::MostRecent => format!(
+                    "eligible, but thread {shown_id} has more recent activity and is the one shown"
+                ),
+                ThreadShown::Original => {
+                    format!("eligible, but thread {shown_id} is the original and is the one shown")
+                }
+            };
+            hidden.push((thread.id.clone(), reason));
+        }
+    }
+    hidden.sort_by(|a, b| a.0.cmp(&b.0));
+    ThreadChoice { shown, hidden }
+}
+
+/// The messages a customer sees in `thread`, oldest first, and every other message with its reason.
+pub fn shown_messages(thread: &Thread) -> (Vec<&Message>, Vec<(String, String)>) {
+    let mut shown: Vec<&Message> = Vec::new();
+    let mut hidden = Vec::new();
+    for message in &thread.messages {
+        match message.message_type {
+            MessageType::Message => shown.push(message),
+            MessageType::Comment => {
+                hidden.push((message.id.clone(), "internal comment".to_string()))
+            }
+        }
+    }
+    // Stable: messages recorded at the same instant keep their conversation order.
+    shown.sort_by_key(|message| message.created_at);
+    (shown, hidden)
+}

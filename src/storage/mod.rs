@@ -1,0 +1,211 @@
+//! The workspace file: one SQLite database per workspace, created and migrated forward with the embedded
+//! migrations, in WAL mode with foreign keys on. Each submodule reads and writes one noun; this module opens
+//! the file, refuses files that are not workspaces, and defines the storage error every caller maps once.
+
+pub mod bundles;
+pub mod catalog;
+pub mod contacts;
+pub mod engagements;
+pub mod outbox;
+pub mod sessions;
+pub mod settings;
+pub mod threads;
+pub mod tickets;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Written into the SQLite header ("PRTL") so that a workspace is recognised before anything touches it.
+pub const APPLICATION_ID: i64 = 0x5052_544C;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("{0} is not a Portal Studio workspace; it was left untouched")]
+    NotAWorkspace(PathBuf),
+    #[error("{0} was written by a newer Portal Studio; update the app to open it")]
+    NewerVersion(PathBuf),
+    #[error("{0} does not exist")]
+    Missing(PathBuf),
+    #[error("the workspace {0} already holds data; pass --replace to overwrite it")]
+    NotEmpty(PathBuf),
+    #[error("no contact with the email {0}")]
+    UnknownContact(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("could not read or write {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("could not migrate the workspace: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is damaged: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = StorageError> = std::result::Result<T, E>;
+
+/// An open workspace. Cloning shares the connection pool.
+#[derive(Clone, Debug)]
+pub struct Workspace {
+    pool: SqlitePool,
+    path: PathBuf,
+}
+
+const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+/// What is at `path` before we open it.
+enum Existing {
+    Nothing,
+    EmptyFile,
+    Sqlite,
+}
+
+fn inspect(path: &Path) -> Result<Existing> {
+    use std::io::Read;
+    let mut file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Existing::Nothing),
+        Err(source) => {
+            return Err(StorageError::Io {
+                path: path.into(),
+                source,
+            })
+        }
+    };
+    let mut header = [0u8; 16];
+    let mut read = 0;
+    while read < header.len() {
+        match file.read(&mut header[read..]) {
+            Ok(0) => break,
+            Ok(count) => read += count,
+            Err(source) => {
+                return Err(StorageError::Io {
+                    path: path.into(),
+                    source,
+                })
+            }
+        }
+    }
+    match read {
+        0 => Ok(Existing::EmptyFile),
+        16 if &header == SQLITE_HEADER => Ok(Existing::Sqlite),
+        _ => Err(StorageError::NotAWorkspace(path.into())),
+    }
+}
+
+fn options(path: &Path) -> SqliteConnectOptions {
+    SqliteConnectOptions::from_str("sqlite://")
+        .expect("static options parse")
+        .filename(path)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10))
+        .pragma("cache_size", "-65536")
+        .pragma("temp_store", "memory")
+}
+
+impl Workspace {
+    /// Opens the workspace at `path`, creating it when `create` is set and nothing is there yet, and
+    /// migrating an older workspace forward. Anything that is not a workspace is refused untouched.
+    pub async fn open(path: &Path, create: bool) -> Result<Workspace> {
+        match inspect(path)? {
+            Existing::Nothing | Existing::EmptyFile if !create => {
+                return Err(StorageError::Missing(path.into()))
+            }
+            Existing::Nothing | Existing::EmptyFile => {}
+            Existing::Sqlite => Self::check_is_workspace(path).await?,
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .min_connections(1)
+            .connect_with(options(path).create_if_missing(true))
+            .await?;
+        let workspace = Workspace {
+            pool,
+            path: path.into(),
+        };
+        workspace.migrate().await?;
+        Ok(workspace)
+    }
+
+    /// A SQLite file is ours when it carries our application id, or is a database with no tables at all.
+    async fn check_is_workspace(path: &Path) -> Result<()> {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(SqliteConnectOptions::new().filename(path).read_only(true))
+            .await
+            .map_err(|_| StorageError::NotAWorkspace(path.into()))?;
+        let application_id: i64 = sqlx::query_scalar("PRAGMA application_id")
+            .fetch_one(&pool)
+            .await
+            .map_err(|_| StorageError::NotAWorkspace(path.into()))?;
+        let tables: i64 = sqlx::query_scalar("SELECT count(*) FROM sqlite_master")
+            .fetch_one(&pool)
+            .await
+            .map_err(|_| StorageError::NotAWorkspace(path.into()))?;
+        pool.close().await;
+        if application_id == APPLICATION_ID || (application_id == 0 && tables == 0) {
+            Ok(())
+        } else {
+            Err(StorageError::NotAWorkspace(path.into()))
+        }
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        match MIGRATOR.run(&self.pool).await {
+            Ok(()) => {}
+            Err(sqlx::migrate::MigrateError::VersionMissing(_)) => {
+                return Err(StorageError::NewerVersion(self.path.clone()))
+            }
+            Err(error) => return Err(error.into()),
+        }
+        sqlx::query(&format!("PRAGMA application_id = {APPLICATION_ID}"))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Whether the workspace holds any CRM data or changed settings (importing over it needs --replace).
+    pub async fn is_empty(&self) -> Result<bool> {
+        let rows: i64 = sqlx::query_scalar(
+            "SELECT (SELECT count(*) FROM contacts) + (SELECT count(*) FROM tickets)
+                  + (SELECT count(*) FROM companies) + (SELECT count(*) FROM settings_history)",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(rows == 0)
+    }
+}
+
+/// The default workspace in the user's data directory, used when no --workspace is given.
+pub fn default_workspace_path() -> PathBuf {
+    dirs::data_dir()
+        .unwrap_or_else(std::env::temp_dir)
+        .join("portal-studio")
+        .join("demo.portal")
+}
+
+pub(crate) fn now_millis() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}

@@ -1,0 +1,87 @@
+//! The outbox: every email the portal would send (invitations, password resets, reply notifications).
+//! Nothing leaves the machine; the desktop app shows them.
+
+use super::{now_millis, Result, Workspace};
+use crate::model::{format_timestamp, from_millis};
+use serde::{Deserialize, Serialize};
+use sqlx::SqliteConnection;
+use ts_rs::TS;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct OutboxEmail {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub created_at: String,
+    pub kind: String,
+    pub to_address: String,
+    pub subject: String,
+    pub body: String,
+    pub contact_id: Option<String>,
+    pub ticket_id: Option<String>,
+}
+
+/// A new email to queue.
+pub struct NewEmail<'a> {
+    pub kind: &'a str,
+    pub to_address: &'a str,
+    pub subject: &'a str,
+    pub body: &'a str,
+    pub contact_id: Option<&'a str>,
+    pub ticket_id: Option<&'a str>,
+}
+
+pub async fn queue_in(connection: &mut SqliteConnection, email: &NewEmail<'_>) -> Result<i64> {
+    Ok(sqlx::query(
+        "INSERT INTO outbox (created_at, kind, to_address, subject, body, contact_id, ticket_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )
+    .bind(now_millis())
+    .bind(email.kind)
+    .bind(email.to_address)
+    .bind(email.subject)
+    .bind(email.body)
+    .bind(email.contact_id)
+    .bind(email.ticket_id)
+    .execute(connection)
+    .await?
+    .last_insert_rowid())
+}
+
+type OutboxRow = (
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
+impl Workspace {
+    /// The outbox, newest first.
+    pub async fn outbox(&self) -> Result<Vec<OutboxEmail>> {
+        let rows: Vec<OutboxRow> = sqlx::query_as(
+            "SELECT id, created_at, kind, to_address, subject, body, contact_id, ticket_id
+             FROM outbox ORDER BY id DESC",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, at, kind, to_address, subject, body, contact_id, ticket_id)| OutboxEmail {
+                    id,
+                    created_at: format_timestamp(&from_millis(at)),
+                    kind,
+                    to_address,
+                    subject,
+                    body,
+                    contact_id,
+                    ticket_id,
+                },
+            )
+            .collect())
+    }
+}

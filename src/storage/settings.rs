@@ -1,0 +1,130 @@
+//! The settings document and its change history. Every save is one history entry holding the whole
+//! document before and after, so any entry can be shown as a diff and undone, even out of order.
+
+use super::{now_millis, Result, StorageError, Workspace};
+use crate::model::{format_timestamp, from_millis};
+use crate::settings::{diff, SettingChange, Settings};
+use serde::{Deserialize, Serialize};
+use sqlx::SqliteConnection;
+use ts_rs::TS;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct HistoryEntry {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub changed_at: String,
+    pub changed_by: String,
+    pub summary: String,
+    pub changes: Vec<SettingChange>,
+    #[ts(type = "number | null")]
+    pub undoes: Option<i64>,
+}
+
+fn parse(document: &str) -> Result<Settings> {
+    serde_json::from_str(document)
+        .map_err(|error| StorageError::Corrupt(format!("settings document: {error}")))
+}
+
+pub async fn load_in(connection: &mut SqliteConnection) -> Result<Settings> {
+    let document: Option<String> = sqlx::query_scalar("SELECT document FROM settings WHERE id = 1")
+        .fetch_optional(connection)
+        .await?;
+    document.as_deref().map_or(Ok(Settings::default()), parse)
+}
+
+/// Writes `after` as the current settings and records the change; validation is the caller's job.
+/// Returns the history entry id, or None when nothing changed.
+pub async fn save_in(
+    connection: &mut SqliteConnection,
+    after: &Settings,
+    changed_by: &str,
+    undoes: Option<i64>,
+) -> Result<Option<i64>> {
+    let before = load_in(&mut *connection).await?;
+    let changes = diff(&before, after);
+    if changes.is_empty() {
+        return Ok(None);
+    }
+    let keys: Vec<&str> = changes.iter().map(|change| change.key.as_str()).collect();
+    let summary = match undoes {
+        Some(entry) => format!("undo #{entry}: {}", keys.join(", ")),
+        None => format!("changed {}", keys.join(", ")),
+    };
+    let before_document = serde_json::to_string(&before).expect("settings serialise");
+    let after_document = serde_json::to_string(after).expect("settings serialise");
+    sqlx::query(
+        "INSERT INTO settings (id, document) VALUES (1, ?1)
+         ON CONFLICT (id) DO UPDATE SET document = excluded.document",
+    )
+    .bind(&after_document)
+    .execute(&mut *connection)
+    .await?;
+    let id = sqlx::query(
+        "INSERT INTO settings_history (changed_at, changed_by, summary, before_document, after_document, undoes)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )
+    .bind(now_millis())
+    .bind(changed_by)
+    .bind(summary)
+    .bind(before_document)
+    .bind(after_document)
+    .bind(undoes)
+    .execute(&mut *connection)
+    .await?
+    .last_insert_rowid();
+    Ok(Some(id))
+}
+
+impl Workspace {
+    pub async fn settings(&self) -> Result<Settings> {
+        let mut connection = self.pool.acquire().await?;
+        load_in(&mut connection).await
+    }
+
+    pub async fn history(&self) -> Result<Vec<HistoryEntry>> {
+        let rows: Vec<(i64, i64, String, String, String, String, Option<i64>)> = sqlx::query_as(
+            "SELECT id, changed_at, changed_by, summary, before_document, after_document, undoes
+             FROM settings_history ORDER BY id DESC",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(id, at, by, summary, before, after, undoes)| {
+                Ok(HistoryEntry {
+                    id,
+                    changed_at: format_timestamp(&from_millis(at)),
+                    changed_by: by,
+                    summary,
+                    changes: diff(&parse(&before)?, &parse(&after)?),
+                    undoes,
+                })
+            })
+            .collect()
+    }
+
+    /// The settings with history entry `id` reverted: each field it changed goes back to its value before
+    /// that entry, the rest stays as it is now.
+    pub async fn settings_without_entry(&self, id: i64) -> Result<Settings> {
+        let row: Option<(String, String)> = sqlx::query_as(
+            "SELECT before_document, after_document FROM settings_history WHERE id = ?1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let (before, after) =
+            row.ok_or_else(|| StorageError::Conflict(format!("there is no history entry #{id}")))?;
+        let (before, after) = (parse(&before)?, parse(&after)?);
+        let current = self.settings().await?;
+        let mut document = serde_json::to_value(&current).expect("settings serialise");
+        for change in diff(&before, &after) {
+            let mut slot = &mut document;
+            for part in change.key.split('.') {
+                slot = &mut slot[part];
+            }
+            *slot = change.before;
+        }
+        serde_json::from_value(document)
+            .map_err(|error| StorageError::Corrupt(format!("undo of #{id}: {error}")))
+    }
+}

@@ -1,0 +1,246 @@
+//! Tickets with their built-in and custom properties and their contact and company associations.
+
+use super::{Result, StorageError, Workspace};
+use crate::model::{from_millis, timestamp_millis, Ticket};
+use sqlx::SqliteConnection;
+use std::collections::HashMap;
+
+type TicketRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    i64,
+    i64,
+    String,
+);
+
+const TICKET_COLUMNS: &str =
+    "t.id, t.subject, t.content, t.pipeline_id, t.stage_id, t.priority, t.category, \
+     t.source, t.created_at, t.last_activity_at, t.properties";
+
+fn ticket_from(row: TicketRow) -> Result<Ticket> {
+    let (
+        id,
+        subject,
+        content,
+        pipeline,
+        stage,
+        priority,
+        category,
+        source,
+        created,
+        activity,
+        properties,
+    ) = row;
+    let properties = serde_json::from_str(&properties)
+        .map_err(|error| StorageError::Corrupt(format!("properties of ticket {id}: {error}")))?;
+    Ok(Ticket {
+        id,
+        subject,
+        content,
+        pipeline,
+        stage,
+        priority,
+        category,
+        source,
+        created_at: from_millis(created),
+        last_activity_at: from_millis(activity),
+        properties,
+        contacts: Vec::new(),
+        companies: Vec::new(),
+    })
+}
+
+pub(crate) fn bound<'q, O>(
+    sql: &'q str,
+    binds: &[&'q str],
+) -> sqlx::query::QueryAs<'q, sqlx::Sqlite, O, sqlx::sqlite::SqliteArguments<'q>>
+where
+    O: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>,
+{
+    binds
+        .iter()
+        .fold(sqlx::query_as(sql), |query, value| query.bind(*value))
+}
+
+/// Loads tickets selected by `related` (a query yielding ticket ids, bound to `binds`) with associations.
+async fn load_related(
+    connection: &mut SqliteConnection,
+    related: &str,
+    binds: &[&str],
+) -> Result<Vec<Ticket>> {
+    let tickets_sql = format!(
+        "WITH related(id) AS ({related}) SELECT {TICKET_COLUMNS} FROM tickets t JOIN related r ON t.id = r.id"
+    );
+    let contacts_sql = format!(
+        "WITH related(id) AS ({related}) SELECT a.ticket_id, a.contact_id FROM ticket_contacts a
+         JOIN related r ON a.ticket_id = r.id ORDER BY a.ticket_id, a.position"
+    );
+    let companies_sql = format!(
+        "WITH related(id) AS ({related}) SELECT a.ticket_id, a.company_id FROM ticket_companies a
+         JOIN related r ON a.ticket_id = r.id ORDER BY a.ticket_id, a.position"
+    );
+    let rows: Vec<TicketRow> = bound(&tickets_sql, binds)
+        .fetch_all(&mut *connection)
+        .await?;
+    let contacts: Vec<(String, String)> = bound(&contacts_sql, binds)
+        .fetch_all(&mut *connection)
+        .await?;
+    let companies: Vec<(String, String)> = bound(&companies_sql, binds)
+        .fetch_all(&mut *connection)
+        .await?;
+    attach(rows, contacts, companies)
+}
+
+fn attach(
+    rows: Vec<TicketRow>,
+    contacts: Vec<(String, String)>,
+    companies: Vec<(String, String)>,
+) -> Result<Vec<Ticket>> {
+    let mut tickets = rows
+        .into_iter()
+        .map(ticket_from)
+        .collect::<Result<Vec<_>>>()?;
+    let index: HashMap<String, usize> = tickets
+        .iter()
+        .enumerate()
+        .map(|(position, ticket)| (ticket.id.clone(), position))
+        .collect();
+    for (ticket, contact) in contacts {
+        if let Some(&position) = index.get(&ticket) {
+            tickets[position].contacts.push(contact);
+        }
+    }
+    for (ticket, company) in companies {
+        if let Some(&position) = index.get(&ticket) {
+            tickets[position].companies.push(company);
+        }
+    }
+    Ok(tickets)
+}
+
+pub async fn insert_in(connection: &mut SqliteConnection, ticket: &Ticket) -> Result<()> {
+    let properties = serde_json::to_string(&ticket.properties).expect("properties serialise");
+    sqlx::query(
+        "INSERT INTO tickets (id, subject, content, pipeline_id, stage_id, priority, category, source,
+                              created_at, last_activity_at, properties)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )
+    .bind(&ticket.id)
+    .bind(&ticket.subject)
+    .bind(&ticket.content)
+    .bind(&ticket.pipeline)
+    .bind(&ticket.stage)
+    .bind(&ticket.priority)
+    .bind(&ticket.category)
+    .bind(&ticket.source)
+    .bind(timestamp_millis(&ticket.created_at))
+    .bind(timestamp_millis(&ticket.last_activity_at))
+    .bind(properties)
+    .execute(&mut *connection)
+    .await?;
+    for (position, contact) in ticket.contacts.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO ticket_contacts (ticket_id, contact_id, position) VALUES (?1, ?2, ?3)",
+        )
+        .bind(&ticket.id)
+        .bind(contact)
+        .bind(position as i64)
+        .execute(&mut *connection)
+        .await?;
+    }
+    for (position, company) in ticket.companies.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO ticket_companies (ticket_id, company_id, position) VALUES (?1, ?2, ?3)",
+        )
+        .bind(&ticket.id)
+        .bind(company)
+        .bind(position as i64)
+        .execute(&mut *connection)
+        .await?;
+    }
+    for name in ticket.properties.keys() {
+        sqlx::query("INSERT OR IGNORE INTO ticket_property_names (name) VALUES (?1)")
+            .bind(name)
+            .execute(&mut *connection)
+            .await?;
+    }
+    Ok(())
+}
+
+pub async fn touch_in(
+    connection: &mut SqliteConnection,
+    ticket_id: &str,
+    at: &chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    sqlx::query("UPDATE tickets SET last_activity_at = max(last_activity_at, ?2) WHERE id = ?1")
+        .bind(ticket_id)
+        .bind(timestamp_millis(at))
+        .execute(connection)
+        .await?;
+    Ok(())
+}
+
+/// The next free numeric ticket id (tickets made in the portal continue the workspace's numbering).
+pub async fn next_id_in(connection: &mut SqliteConnection) -> Result<String> {
+    let highest: Option<i64> = sqlx::query_scalar(
+        "SELECT max(CAST(id AS INTEGER)) FROM tickets WHERE id GLOB '[0-9]*' AND id NOT GLOB '*[^0-9]*'",
+    )
+    .fetch_one(connection)
+    .await?;
+    Ok((highest.unwrap_or(1000) + 1).to_string())
+}
+
+pub(crate) const RELATED_TO_CONTACT: &str =
+    "SELECT ticket_id FROM ticket_contacts WHERE contact_id = ?1
+     UNION SELECT ticket_id FROM ticket_companies WHERE company_id = ?2";
+
+impl Workspace {
+    /// Every ticket associated with the contact or with `company` (their primary company).
+    pub async fn tickets_related_to(
+        &self,
+        contact_id: &str,
+        company: Option<&str>,
+    ) -> Result<Vec<Ticket>> {
+        let mut connection = self.pool.acquire().await?;
+        // A contact without a company binds an id no company can have.
+        load_related(
+            &mut connection,
+            RELATED_TO_CONTACT,
+            &[contact_id, company.unwrap_or("\u{0}")],
+        )
+        .await
+    }
+
+    pub async fn ticket(&self, id: &str) -> Result<Option<Ticket>> {
+        let mut connection = self.pool.acquire().await?;
+        let mut tickets = load_related(&mut connection, "SELECT ?1", &[id]).await?;
+        Ok(tickets.pop())
+    }
+
+    /// Every ticket, in workspace order.
+    pub async fn tickets(&self) -> Result<Vec<Ticket>> {
+        let mut connection = self.pool.acquire().await?;
+        let rows: Vec<TicketRow> = sqlx::query_as(&format!(
+            "SELECT {TICKET_COLUMNS} FROM tickets t ORDER BY t.rowid"
+        ))
+        .fetch_all(&mut *connection)
+        .await?;
+        let contacts: Vec<(String, String)> = sqlx::query_as(
+            "SELECT ticket_id, contact_id FROM ticket_contacts ORDER BY ticket_id, position",
+        )
+        .fetch_all(&mut *connection)
+        .await?;
+        let companies: Vec<(String, String)> = sqlx::query_as(
+            "SELECT ticket_id, company_id FROM ticket_companies ORDER BY ticket_id, position",
+        )
+        .fetch_all(&mut *connection)
+        .await?;
+        attach(rows, contacts, companies)
+    }
+}

@@ -1,0 +1,51 @@
+//! What one contact sees, computed from the workspace: loads exactly the contact's slice of data (their
+//! tickets and their company's, with threads) and hands it to the pure rules. Settings are a parameter, so
+//! a draft can be tried without saving it.
+
+use crate::rules::{self, ContactView, View};
+use crate::settings::Settings;
+use crate::{Error, Result, Workspace};
+
+/// Everything `email` would be served in `view` (or the default view) under `settings`.
+pub async fn view_as_with(
+    workspace: &Workspace,
+    settings: &Settings,
+    email: &str,
+    view: Option<View>,
+) -> Result<ContactView> {
+    let contact = workspace
+        .contact_by_email(email)
+        .await?
+        .ok_or_else(|| Error::UnknownContact(email.to_string()))?;
+    let company = match &contact.company {
+        Some(id) => workspace.company(id).await?,
+        None => None,
+    };
+    let catalog = workspace.catalog().await?;
+    let company_id = company.as_ref().map(|company| company.id.as_str());
+    let tickets = workspace
+        .tickets_related_to(&contact.id, company_id)
+        .await?;
+    let threads = workspace
+        .threads_related_to(&contact.id, company_id)
+        .await?;
+    Ok(rules::view_as(
+        settings,
+        &catalog,
+        &contact,
+        company.as_ref(),
+        &tickets,
+        &threads,
+        view,
+    ))
+}
+
+/// Everything `email` would be served under the saved settings.
+pub async fn view_as(
+    workspace: &Workspace,
+    email: &str,
+    view: Option<View>,
+) -> Result<ContactView> {
+    let settings = workspace.settings().await?;
+    view_as_with(workspace, &settings, email, view).await
+}
