@@ -419,7 +419,9 @@ pub fn validate(settings: &Settings, catalog: &Catalog) -> Vec<FieldError> {
             ),
         ));
     }
-    if settings.access.mode.uses_lists() && settings.access.lists.is_empty() {
+    // The default settings are `lists` with no list chosen (nobody gets in yet): that may be saved, but
+    // the checklist fails, so such a portal cannot be enabled.
+    if settings.enabled && settings.access.mode.uses_lists() && settings.access.lists.is_empty() {
         problems.push(problem(
             "access.lists",
             "choose at least one list whose contacts may use the portal",

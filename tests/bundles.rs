@@ -1,0 +1,135 @@
+//! Bad bundles: every validation error names its JSON path, and importing one changes nothing — no new
+//! file, and an existing workspace keeps its data even with --replace.
+
+use serde_json::{json, Value};
+use std::path::Path;
+use std::process::Command;
+
+fn acme() -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/acme.bundle.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn read_error(text: &str) -> String {
+    portal::bundle::read(text).expect_err("the bundle is refused").to_string()
+}
+
+fn refused(bundle: &Value) -> String {
+    read_error(&bundle.to_string())
+}
+
+#[test]
+fn a_dangling_reference_is_refused_with_its_path() {
+    let mut bundle = acme();
+    bundle["tickets"][3]["pipeline"] = json!("sales");
+    assert_eq!(refused(&bundle), "tickets[3].pipeline: unknown pipeline \"sales\"");
+    let mut bundle = acme();
+    bundle["contacts"][0]["lists"][0] = json!("vip");
+    assert_eq!(refused(&bundle), "contacts[0].lists[0]: unknown list \"vip\"");
+    let mut bundle = acme();
+    bundle["threads"][0]["channel"] = json!("fax");
+    assert_eq!(refused(&bundle), "threads[0].channel: unknown channel \"fax\"");
+}
+
+#[test]
+fn a_duplicate_id_is_refused() {
+    let mut bundle = acme();
+    bundle["tickets"][1]["id"] = json!("1001");
+    assert!(refused(&bundle).starts_with("tickets[1].id: duplicate id \"1001\""));
+    let mut bundle = acme();
+    bundle["threads"][1]["messages"][0]["id"] = json!("m-1");
+    assert_eq!(refused(&bundle), "threads[1].messages[0].id: duplicate id \"m-1\"");
+}
+
+#[test]
+fn a_bad_enum_value_is_refused() {
+    let mut bundle = acme();
+    bundle["channels"][0]["type"] = json!("PIGEON");
+    let message = refused(&bundle);
+    assert!(message.starts_with("channels[0].type: unknown variant `PIGEON`"), "{message}");
+    let mut bundle = acme();
+    bundle["settings"]["ticket_permissions"] = json!("everyone");
+    let message = refused(&bundle);
+    assert!(message.starts_with("settings.ticket_permissions: unknown variant `everyone`"), "{message}");
+}
+
+#[test]
+fn a_bad_timestamp_is_refused() {
+    let mut bundle = acme();
+    bundle["threads"][2]["messages"][0]["created_at"] = json!("yesterday");
+    assert_eq!(
+        refused(&bundle),
+        "threads[2].messages[0].created_at: bad timestamp \"yesterday\" (expected RFC 3339, e.g. 2025-03-01T09:30:00Z)"
+    );
+}
+
+#[test]
+fn an_unknown_key_is_refused_except_inside_properties() {
+    let mut bundle = acme();
+    bundle["tickets"][0]["subjet"] = json!("typo");
+    let message = refused(&bundle);
+    assert!(message.starts_with("tickets[0].subjet: unknown field `subjet`"), "{message}");
+    let mut bundle = acme();
+    bundle["tickets"][0]["properties"]["anything"] = json!({"nested": true});
+    if let Err(error) = portal::bundle::read(&bundle.to_string()) {
+        panic!("{error}");
+    }
+}
+
+#[test]
+fn a_wrong_version_is_refused() {
+    let mut bundle = acme();
+    bundle["version"] = json!(2);
+    assert_eq!(refused(&bundle), "version: unsupported bundle version 2: this Portal Studio reads version 1");
+    let mut bundle = acme();
+    bundle["format"] = json!("something-else");
+    assert_eq!(refused(&bundle), "format: expected \"portal-bundle\"");
+}
+
+#[test]
+fn text_that_is_not_json_is_refused() {
+    let message = read_error("{ this is not json");
+    assert!(message.starts_with("the bundle is not JSON:"), "{message}");
+}
+
+#[test]
+fn settings_that_refer_to_missing_data_are_refused() {
+    let mut bundle = acme();
+    bundle["settings"]["default_inbox"] = json!("nowhere");
+    let message = refused(&bundle);
+    assert!(message.contains("settings.default_inbox: unknown inbox \"nowhere\""), "{message}");
+}
+
+#[test]
+fn every_list_may_be_absent() {
+    let data = portal::bundle::read(r#"{"format": "portal-bundle", "version": 1}"#).unwrap();
+    assert!(data.tickets.is_empty());
+    assert_eq!(data.settings, portal::settings::Settings::default());
+}
+
+fn portal_command(arguments: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_portal")).args(arguments).output().unwrap()
+}
+
+#[test]
+fn a_refused_import_creates_no_file_and_leaves_an_existing_workspace_unchanged() {
+    let scratch = tempfile::tempdir().unwrap();
+    let bad = scratch.path().join("bad.json");
+    let mut bundle = acme();
+    bundle["tickets"][3]["pipeline"] = json!("sales");
+    std::fs::write(&bad, bundle.to_string()).unwrap();
+    let fresh = scratch.path().join("fresh.portal");
+    let output = portal_command(&["import", bad.to_str().unwrap(), "--workspace", fresh.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("tickets[3].pipeline: unknown pipeline \"sales\""));
+    assert!(!fresh.exists(), "no workspace file is left behind");
+
+    let good = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/acme.bundle.json");
+    let existing = scratch.path().join("existing.portal");
+    assert!(portal_command(&["import", good.to_str().unwrap(), "--workspace", existing.to_str().unwrap()]).status.success());
+    let before = portal_command(&["export", "--workspace", existing.to_str().unwrap()]).stdout;
+    let output = portal_command(&["import", bad.to_str().unwrap(), "--workspace", existing.to_str().unwrap(), "--replace"]);
+    assert_eq!(output.status.code(), Some(2));
+    let after = portal_command(&["export", "--workspace", existing.to_str().unwrap()]).stdout;
+    assert_eq!(before, after);
+}
