@@ -13,6 +13,7 @@ pub mod rules;
 pub mod settings;
 pub mod storage;
 pub mod visibility;
+pub mod what_if;
 pub mod workspaces;
 
 pub use storage::Workspace;

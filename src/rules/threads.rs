@@ -14,9 +14,36 @@ pub struct ThreadChoice {
     pub hidden: Vec<(String, String)>,
 }
 
-fn ineligibility(catalog: &Catalog, thread: &Thread) -> Option<String> {
-    let Some(channel) = catalog.channel(&thread.channel) else {
-        return Some(format!("channel {} no longer exists", thread.channel));
+/// What choosing a thread needs to know about it: enough to decide without its messages, so a whole
+/// workspace's threads can be compared cheaply (the what-if view does).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadActivity {
+    pub id: String,
+    pub channel: String,
+    pub created_at: DateTime<Utc>,
+    /// Its newest message of any type, or its creation when it has none.
+    pub latest_activity: DateTime<Utc>,
+}
+
+impl ThreadActivity {
+    pub fn of(thread: &Thread) -> ThreadActivity {
+        ThreadActivity {
+            id: thread.id.clone(),
+            channel: thread.channel.clone(),
+            created_at: thread.created_at,
+            latest_activity: thread
+                .messages
+                .iter()
+                .map(|message| message.created_at)
+                .max()
+                .unwrap_or(thread.created_at),
+        }
+    }
+}
+
+fn ineligibility(catalog: &Catalog, channel_id: &str) -> Option<String> {
+    let Some(channel) = catalog.channel(channel_id) else {
+        return Some(format!("channel {channel_id} no longer exists"));
     };
     let label = match &channel.address {
         Some(address) => format!("{} ({address})", channel.id),
@@ -31,22 +58,22 @@ fn ineligibility(catalog: &Catalog, thread: &Thread) -> Option<String> {
     }
 }
 
-/// A thread's latest activity: its newest message of any type, or its creation when it has none.
-fn latest_activity(thread: &Thread) -> DateTime<Utc> {
-    thread
-        .messages
-        .iter()
-        .map(|message| message.created_at)
-        .max()
-        .unwrap_or(thread.created_at)
-}
-
 /// Chooses among `threads`, all associated with one ticket.
 pub fn choose_thread(settings: &Settings, catalog: &Catalog, threads: &[Thread]) -> ThreadChoice {
+    let activities: Vec<ThreadActivity> = threads.iter().map(ThreadActivity::of).collect();
+    choose_among(settings, catalog, &activities)
+}
+
+/// Chooses among the threads of one ticket, described by their activity.
+pub fn choose_among(
+    settings: &Settings,
+    catalog: &Catalog,
+    threads: &[ThreadActivity],
+) -> ThreadChoice {
     let mut hidden = Vec::new();
-    let mut eligible: Vec<&Thread> = Vec::new();
+    let mut eligible: Vec<&ThreadActivity> = Vec::new();
     for thread in threads {
-        match ineligibility(catalog, thread) {
+        match ineligibility(catalog, &thread.channel) {
             Some(reason) => hidden.push((thread.id.clone(), reason)),
             None => eligible.push(thread),
         }
@@ -54,8 +81,8 @@ pub fn choose_thread(settings: &Settings, catalog: &Catalog, threads: &[Thread])
     // Sort so that the shown thread comes first; ties go to the smaller id (as strings).
     match settings.thread_shown {
         ThreadShown::MostRecent => eligible.sort_by(|a, b| {
-            latest_activity(b)
-                .cmp(&latest_activity(a))
+            b.latest_activity
+                .cmp(&a.latest_activity)
                 .then_with(|| a.id.cmp(&b.id))
         }),
         ThreadShown::Original => eligible.sort_by(|a, b| {

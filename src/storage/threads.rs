@@ -224,3 +224,32 @@ impl Workspace {
         ))
     }
 }
+
+impl Workspace {
+    /// Every ticket's threads as the thread choice sees them (no message bodies), by ticket id: one
+    /// aggregate query, so comparing thread choices across a whole workspace stays cheap.
+    pub async fn thread_activities(
+        &self,
+    ) -> Result<HashMap<String, Vec<crate::rules::ThreadActivity>>> {
+        let rows: Vec<(String, String, String, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT t.ticket_id, t.id, t.channel_id, t.created_at,
+                    (SELECT max(m.created_at) FROM messages m WHERE m.thread_id = t.id)
+             FROM threads t WHERE t.ticket_id IS NOT NULL ORDER BY t.rowid",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut by_ticket: HashMap<String, Vec<crate::rules::ThreadActivity>> = HashMap::new();
+        for (ticket, id, channel, created_at, latest) in rows {
+            by_ticket
+                .entry(ticket)
+                .or_default()
+                .push(crate::rules::ThreadActivity {
+                    id,
+                    channel,
+                    created_at: from_millis(created_at),
+                    latest_activity: from_millis(latest.unwrap_or(created_at)),
+                });
+        }
+        Ok(by_ticket)
+    }
+}

@@ -1,0 +1,82 @@
+//! The what-if view: the impact of an unsaved settings draft on the acme fixture.
+
+use portal::settings::{AccessMode, ThreadShown, TicketPermissions};
+use portal::{what_if, workspaces, Workspace};
+use std::path::Path;
+
+async fn acme(directory: &Path) -> Workspace {
+    let bundle = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/acme.bundle.json");
+    let data = workspaces::read_bundle(&bundle).unwrap();
+    workspaces::import(&directory.join("acme.portal"), &data, false)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn switching_ticket_permissions_to_contact_lists_what_ana_and_ben_would_lose() {
+    let directory = tempfile::tempdir().unwrap();
+    let workspace = acme(directory.path()).await;
+    let mut draft = workspace.settings().await.unwrap();
+    draft.ticket_permissions = TicketPermissions::Contact;
+    let impact = what_if::impact(&workspace, &draft).await.unwrap();
+    assert_eq!(impact.settings_changed.len(), 1);
+    assert_eq!(impact.settings_changed[0].key, "ticket_permissions");
+    let lost = |email: &str| {
+        impact
+            .ticket_lists
+            .iter()
+            .find(|change| change.contact == email)
+            .map(|change| (change.disappeared.clone(), change.appeared.clone()))
+    };
+    assert_eq!(
+        lost("ana@acme.example"),
+        Some((vec!["1007".into(), "1008".into(), "1003".into()], vec![]))
+    );
+    assert_eq!(
+        lost("ben@acme.example"),
+        Some((vec!["1007".into(), "1001".into(), "1008".into()], vec![]))
+    );
+    // Dan's only ticket is his own; Eve has no company; Cara cannot sign in either way.
+    assert_eq!(impact.ticket_lists.len(), 2);
+    assert!(impact.access_gained.is_empty() && impact.access_lost.is_empty());
+    // Nothing was saved.
+    assert_eq!(
+        workspace.settings().await.unwrap().ticket_permissions,
+        TicketPermissions::Company
+    );
+}
+
+#[tokio::test]
+async fn opening_registration_to_everyone_lets_cara_in() {
+    let directory = tempfile::tempdir().unwrap();
+    let workspace = acme(directory.path()).await;
+    let mut draft = workspace.settings().await.unwrap();
+    draft.access.mode = AccessMode::SelfRegistration;
+    let impact = what_if::impact(&workspace, &draft).await.unwrap();
+    let gained: Vec<&str> = impact
+        .access_gained
+        .iter()
+        .map(|change| change.contact.as_str())
+        .collect();
+    assert_eq!(gained, ["cara@acme.example"]);
+    let cara = impact
+        .ticket_lists
+        .iter()
+        .find(|change| change.contact == "cara@acme.example")
+        .unwrap();
+    assert_eq!(cara.appeared, ["1007", "1001", "1008", "1003"]);
+}
+
+#[tokio::test]
+async fn showing_the_original_thread_changes_the_conversation_of_multi_thread_tickets() {
+    let directory = tempfile::tempdir().unwrap();
+    let workspace = acme(directory.path()).await;
+    let mut draft = workspace.settings().await.unwrap();
+    draft.thread_shown = ThreadShown::Original;
+    let impact = what_if::impact(&workspace, &draft).await.unwrap();
+    assert_eq!(impact.threads.len(), 1);
+    assert_eq!(impact.threads[0].ticket, "1001");
+    assert_eq!(impact.threads[0].before.as_deref(), Some("th-2"));
+    assert_eq!(impact.threads[0].after.as_deref(), Some("th-1"));
+    assert!(impact.ticket_lists.is_empty());
+}
