@@ -67,6 +67,14 @@ enum Command {
         #[arg(long, value_enum, default_value = "csv")]
         format: AuditFormat,
     },
+    /// Serve the customer portal on 127.0.0.1; prints the portal's URL when it is ready
+    Serve {
+        #[arg(long)]
+        workspace: Option<PathBuf>,
+        /// Port to listen on; 0 picks a free one (the URL printed has the real port)
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+    },
     /// Write a realistic demo workspace, generated deterministically from a seed
     Demo {
         #[arg(long)]
@@ -257,6 +265,19 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
                     serde_json::to_string_pretty(&rows).expect("rows serialise")
                 ),
             }
+        }
+        Command::Serve { workspace, port } => {
+            let workspace = open(workspace).await?;
+            let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+            let server = crate::web::PortalServer::start(workspace, address)
+                .await
+                .map_err(|error| Error::Serve(error.to_string()))?;
+            println!("{}", server.url().await);
+            eprintln!("Serving the customer portal; press Ctrl+C to stop.");
+            use std::io::Write;
+            let _ = std::io::stdout().flush();
+            let _ = tokio::signal::ctrl_c().await;
+            server.shutdown().await;
         }
         Command::Demo {
             workspace,

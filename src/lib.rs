@@ -3,16 +3,21 @@
 //! `visibility`, `audit`, `demo`) combine them into the operations the command line, the portal web server
 //! and the desktop app share.
 
+pub mod accounts;
 pub mod audit;
 pub mod bundle;
 pub mod cli;
+pub mod conversations;
 pub mod demo;
+pub mod i18n;
 pub mod model;
+pub mod pages;
 pub mod passwords;
 pub mod rules;
 pub mod settings;
 pub mod storage;
 pub mod visibility;
+pub mod web;
 pub mod what_if;
 pub mod workspaces;
 
@@ -33,6 +38,8 @@ pub enum Error {
     Edit(#[from] EditError),
     #[error("no contact with the email {0}")]
     UnknownContact(String),
+    #[error("the portal server could not start: {0}")]
+    Serve(String),
     #[error("could not read or write {path}: {source}")]
     Io {
         path: std::path::PathBuf,

@@ -93,6 +93,11 @@ async fn save(
     }
     let mut transaction = workspace.pool().begin().await.map_err(StorageError::from)?;
     let entry = storage::settings::save_in(&mut transaction, settings, changed_by, undoes).await?;
+    if entry.is_some() {
+        // Spec section 2: saving a `lists` portal invites listed contacts without a login, with the save.
+        let origin = crate::accounts::public_origin(settings);
+        crate::accounts::invite_listed_contacts_in(&mut transaction, settings, &origin).await?;
+    }
     transaction.commit().await.map_err(StorageError::from)?;
     Ok(entry)
 }

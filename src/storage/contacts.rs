@@ -197,3 +197,57 @@ impl Workspace {
             .await?)
     }
 }
+
+/// The contact with this email (any case), inside a transaction.
+pub async fn contact_by_email_in(
+    connection: &mut SqliteConnection,
+    email: &str,
+) -> Result<Option<Contact>> {
+    let row: Option<ContactRow> = sqlx::query_as(&format!(
+        "SELECT {CONTACT_COLUMNS} FROM contacts WHERE email = ?1 COLLATE NOCASE"
+    ))
+    .bind(email.trim())
+    .fetch_optional(&mut *connection)
+    .await?;
+    match row {
+        None => Ok(None),
+        Some(row) => {
+            let lists = lists_of(&mut *connection, &row.0).await?;
+            Ok(Some(contact_from(row, lists)))
+        }
+    }
+}
+
+pub async fn has_login_in(connection: &mut SqliteConnection, contact_id: &str) -> Result<bool> {
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM portal_logins WHERE contact_id = ?1")
+        .bind(contact_id)
+        .fetch_one(connection)
+        .await?;
+    Ok(count > 0)
+}
+
+/// Contacts in any of `lists` that have no portal login yet (whom a `lists` portal invites).
+pub async fn without_login_in_lists_in(
+    connection: &mut SqliteConnection,
+    lists: &[String],
+) -> Result<Vec<Contact>> {
+    let mut found = Vec::new();
+    for list in lists {
+        let rows: Vec<ContactRow> = sqlx::query_as(
+            "SELECT c.id, c.email, c.first_name, c.last_name, c.company_id FROM contacts c
+             JOIN list_memberships m ON m.contact_id = c.id
+             WHERE m.list_id = ?1 AND NOT EXISTS (SELECT 1 FROM portal_logins l WHERE l.contact_id = c.id)
+             ORDER BY c.rowid",
+        )
+        .bind(list)
+        .fetch_all(&mut *connection)
+        .await?;
+        for row in rows {
+            if !found.iter().any(|contact: &Contact| contact.id == row.0) {
+                let contact_lists = lists_of(&mut *connection, &row.0).await?;
+                found.push(contact_from(row, contact_lists));
+            }
+        }
+    }
+    Ok(found)
+}

@@ -11,6 +11,7 @@ pub mod sessions;
 pub mod settings;
 pub mod threads;
 pub mod tickets;
+pub mod tokens;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;

@@ -1,0 +1,126 @@
+//! Single-use account links (invitations, registration confirmations and password resets). Only the
+//! SHA-256 of a link's token is stored, so a copied workspace file cannot be used to take over an account;
+//! a link is consumed in the same transaction that sets the password, so it works exactly once.
+
+use super::sessions::{new_token, token_hash};
+use super::{now_millis, Result, Workspace};
+use sqlx::SqliteConnection;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenPurpose {
+    /// Set a first password: list invitations and self-registration confirmations.
+    Invitation,
+    PasswordReset,
+}
+
+impl TokenPurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenPurpose::Invitation => "invitation",
+            TokenPurpose::PasswordReset => "password_reset",
+        }
+    }
+}
+
+/// A link that is still usable: not used and not expired.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountToken {
+    pub contact_id: String,
+    /// For a registration confirmation, the password the visitor chose (argon2 hash).
+    pub password_hash: Option<String>,
+}
+
+/// Creates a link for `contact_id` valid for `valid_for_minutes`; returns the token for the URL.
+pub async fn issue_in(
+    connection: &mut SqliteConnection,
+    contact_id: &str,
+    purpose: TokenPurpose,
+    valid_for_minutes: i64,
+    password_hash: Option<&str>,
+) -> Result<String> {
+    let token = new_token();
+    let now = now_millis();
+    sqlx::query(
+        "INSERT INTO account_tokens (token_hash, contact_id, purpose, created_at, expires_at, password_hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )
+    .bind(token_hash(&token))
+    .bind(contact_id)
+    .bind(purpose.as_str())
+    .bind(now)
+    .bind(now + valid_for_minutes * 60_000)
+    .bind(password_hash)
+    .execute(connection)
+    .await?;
+    Ok(token)
+}
+
+/// The usable link for `token` and `purpose`, without consuming it (to show the set-password form).
+pub async fn find_in(
+    connection: &mut SqliteConnection,
+    token: &str,
+    purpose: TokenPurpose,
+) -> Result<Option<AccountToken>> {
+    let row: Option<(String, Option<String>)> = sqlx::query_as(
+        "SELECT contact_id, password_hash FROM account_tokens
+         WHERE token_hash = ?1 AND purpose = ?2 AND used_at IS NULL AND expires_at > ?3",
+    )
+    .bind(token_hash(token))
+    .bind(purpose.as_str())
+    .bind(now_millis())
+    .fetch_optional(connection)
+    .await?;
+    Ok(row.map(|(contact_id, password_hash)| AccountToken {
+        contact_id,
+        password_hash,
+    }))
+}
+
+/// Consumes the link: answers it only if it was usable, and marks it used so it never works again.
+pub async fn consume_in(
+    connection: &mut SqliteConnection,
+    token: &str,
+    purpose: TokenPurpose,
+) -> Result<Option<AccountToken>> {
+    let found = find_in(&mut *connection, token, purpose).await?;
+    if found.is_some() {
+        sqlx::query("UPDATE account_tokens SET used_at = ?2 WHERE token_hash = ?1")
+            .bind(token_hash(token))
+            .bind(now_millis())
+            .execute(connection)
+            .await?;
+    }
+    Ok(found)
+}
+
+/// Whether the contact has an invitation that can still be used (so a save does not invite twice).
+pub async fn has_open_invitation_in(
+    connection: &mut SqliteConnection,
+    contact_id: &str,
+) -> Result<bool> {
+    let count: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM account_tokens
+         WHERE contact_id = ?1 AND purpose = 'invitation' AND used_at IS NULL AND expires_at > ?2",
+    )
+    .bind(contact_id)
+    .bind(now_millis())
+    .fetch_one(connection)
+    .await?;
+    Ok(count > 0)
+}
+
+/// Ends every session of the contact (after a password change, so a stolen session dies with it).
+pub async fn end_sessions_of_in(connection: &mut SqliteConnection, contact_id: &str) -> Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE contact_id = ?1")
+        .bind(contact_id)
+        .execute(connection)
+        .await?;
+    Ok(())
+}
+
+impl Workspace {
+    /// Whether `contact_id` has a portal login (a password).
+    pub async fn has_login(&self, contact_id: &str) -> Result<bool> {
+        Ok(self.password_hash(contact_id).await?.is_some())
+    }
+}

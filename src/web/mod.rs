@@ -1,0 +1,266 @@
+//! The live customer portal (spec sections 2, 5 and 6): server-rendered pages over HTTP on a loopback
+//! address, for `portal serve` and the desktop app. Handlers are thin: they read the request, call the
+//! engine (`accounts`, `conversations`, `pages`) and render with `render`, which is independent of HTTP so
+//! the designer can preview any page with unsaved settings. Failures are mapped to a status and a branded
+//! page in one place (`error_pages`).
+
+mod handlers;
+pub mod render;
+pub mod security;
+mod site;
+
+pub use render::{
+    check_templates, render_preview, shipped_template, AssetMode, Frame, Page, PageKind, Preview,
+    Renderer, TemplateProblem, Viewer,
+};
+
+use crate::accounts::LoginThrottle;
+use crate::conversations::AttachmentPolicy;
+use crate::storage::StorageError;
+use crate::Workspace;
+use axum::extract::{Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use security::FormSigner;
+use site::SiteCache;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::oneshot;
+
+/// How a portal server behaves beyond its settings.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    pub attachments: AttachmentPolicy,
+    /// How often the server looks for settings saved by another process.
+    pub refresh_interval: Duration,
+    /// Failed sign-ins per address before it is locked, and for how long failures count.
+    pub max_failed_logins: usize,
+    pub failed_login_window: Duration,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            attachments: AttachmentPolicy::default(),
+            refresh_interval: Duration::from_secs(1),
+            max_failed_logins: 5,
+            failed_login_window: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("the portal listens only on loopback addresses; {0} is not one")]
+    NotLoopback(SocketAddr),
+    #[error("could not listen on {addr}: {source} (try another --port, or 0 for any free one)")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+pub(crate) struct AppState {
+    workspace: Workspace,
+    sites: SiteCache,
+    throttle: LoginThrottle,
+    forms: FormSigner,
+    policy: AttachmentPolicy,
+    /// Scheme, host and port of this server, for links in emails.
+    origin: String,
+}
+
+pub(crate) type App = Arc<AppState>;
+
+/// A running portal server. Dropping it without `shutdown` leaves the server running until the runtime
+/// ends.
+pub struct PortalServer {
+    app: App,
+    address: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl PortalServer {
+    /// Starts serving `workspace` on `address` (loopback only; port 0 picks a free port).
+    pub async fn start(workspace: Workspace, address: SocketAddr) -> Result<Self, ServerError> {
+        PortalServer::start_with(workspace, address, ServerOptions::default()).await
+    }
+
+    pub async fn start_with(
+        workspace: Workspace,
+        address: SocketAddr,
+        options: ServerOptions,
+    ) -> Result<Self, ServerError> {
+        if !address.ip().is_loopback() {
+            return Err(ServerError::NotLoopback(address));
+        }
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .map_err(|source| ServerError::Bind {
+                addr: address,
+                source,
+            })?;
+        let address = listener.local_addr().map_err(|source| ServerError::Bind {
+            addr: address,
+            source,
+        })?;
+        let sites = SiteCache::load(workspace.clone(), options.refresh_interval).await?;
+        let app = Arc::new(AppState {
+            workspace,
+            sites,
+            throttle: LoginThrottle::new(options.max_failed_logins, options.failed_login_window),
+            forms: FormSigner::default(),
+            policy: options.attachments,
+            origin: format!("http://{address}"),
+        });
+        let router = handlers::router(app.clone());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        Ok(PortalServer {
+            app,
+            address,
+            stop: Some(stop),
+            task,
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn origin(&self) -> &str {
+        &self.app.origin
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The portal's address with its current slug, e.g. `http://127.0.0.1:PORT/tickets`.
+    pub async fn url(&self) -> String {
+        let slug = match self.app.sites.get().await {
+            Ok(site) => site.settings.slug.clone(),
+            Err(_) => String::new(),
+        };
+        format!("{}/{slug}", self.app.origin)
+    }
+
+    /// Makes the next request read the settings and catalog again (call after saving settings).
+    pub fn invalidate(&self) {
+        self.app.sites.invalidate();
+    }
+
+    /// Stops accepting connections, lets running requests finish (for up to five seconds) and returns.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let abort = self.task.abort_handle();
+        if tokio::time::timeout(Duration::from_secs(5), &mut self.task)
+            .await
+            .is_err()
+        {
+            abort.abort();
+        }
+    }
+}
+
+/// Why a request failed, as far as the customer is concerned.
+#[derive(Debug, Clone)]
+pub(crate) enum WebError {
+    /// Also for things that exist but are not the customer's: the two must look alike.
+    NotFound,
+    NotAvailable,
+    AccessDenied,
+    SignInRequired {
+        expired: bool,
+    },
+    /// A POST without a valid form token.
+    FormExpired,
+    Internal(String),
+}
+
+impl From<StorageError> for WebError {
+    fn from(error: StorageError) -> Self {
+        WebError::Internal(error.to_string())
+    }
+}
+
+impl IntoResponse for WebError {
+    /// A marker the `error_pages` layer turns into the branded page.
+    fn into_response(self) -> Response {
+        let mut response = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+/// Renders every `WebError` as the portal's own page with the right status.
+async fn error_pages(State(app): State<App>, request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let Some(error) = response.extensions().get::<WebError>().cloned() else {
+        return response;
+    };
+    let site = match app.sites.get().await {
+        Ok(site) => site,
+        Err(storage) => {
+            tracing::error!("cannot read the workspace: {storage}");
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The portal cannot read its workspace.",
+            )
+                .into_response();
+        }
+    };
+    let frame = Frame::default();
+    match error {
+        WebError::SignInRequired { expired } => {
+            let target = if expired {
+                format!("/{}/login?expired=1", site.settings.slug)
+            } else {
+                format!("/{}/login", site.settings.slug)
+            };
+            let mut response = Redirect::to(&target).into_response();
+            response.headers_mut().insert(
+                header::SET_COOKIE,
+                security::clear_cookie(security::SESSION_COOKIE),
+            );
+            response
+        }
+        WebError::NotFound => site.page(
+            StatusCode::NOT_FOUND,
+            &Page::Message(render::MessageView::not_found()),
+            &frame,
+        ),
+        WebError::NotAvailable => site.page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &Page::Message(render::MessageView::not_available()),
+            &frame,
+        ),
+        WebError::AccessDenied => site.page(StatusCode::FORBIDDEN, &Page::AccessDenied, &frame),
+        WebError::FormExpired => site.page(
+            StatusCode::FORBIDDEN,
+            &Page::Message(render::MessageView::new(
+                "form_expired.heading",
+                "form_expired.text",
+            )),
+            &frame,
+        ),
+        WebError::Internal(message) => {
+            tracing::error!("portal request failed: {message}");
+            site.page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &Page::Message(render::MessageView::new("error.heading", "error.text")),
+                &frame,
+            )
+        }
+    }
+}

@@ -1,0 +1,894 @@
+//! Turning page data into HTML, separate from HTTP and sessions so that the desktop app's designer can
+//! render any page with any settings, saved or draft. A `Renderer` is built from one settings document
+//! and the catalog: it compiles the template overrides (falling back to the shipped template for any that
+//! does not parse, and again at render time for any that fails), renders the theme with the branding, and
+//! works out the header (logo, menu, knowledge-base and form links). Templates are sandboxed: there is no
+//! loader that reads files, every value is HTML-escaped, and a fuel limit stops runaway loops.
+
+use super::security;
+use crate::model::Catalog;
+use crate::pages::{ListQuery, SortOrder, StatusFilter, TicketList, TicketPage};
+use crate::rules::View;
+use crate::settings::{AccessMode, Settings, SsoConfiguration, TEMPLATE_NAMES};
+use crate::{i18n, passwords};
+use minijinja::value::Kwargs;
+use minijinja::{AutoEscape, Environment, State, Value};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+/// The shipped templates. `base`, `theme` and `message` are the layout, the shared styles and the
+/// generic message page; the others are the editable pages of `settings::TEMPLATE_NAMES`.
+const SHIPPED: [(&str, &str); 11] = [
+    ("base", include_str!("templates/base.html")),
+    ("theme", include_str!("templates/theme.css")),
+    ("message", include_str!("templates/message.html")),
+    ("list", include_str!("templates/list.html")),
+    ("detail", include_str!("templates/detail.html")),
+    ("form", include_str!("templates/form.html")),
+    ("register", include_str!("templates/register.html")),
+    ("login", include_str!("templates/login.html")),
+    ("logout", include_str!("templates/logout.html")),
+    (
+        "access_denied",
+        include_str!("templates/access_denied.html"),
+    ),
+    (
+        "password_reset",
+        include_str!("templates/password_reset.html"),
+    ),
+];
+
+/// Enough for any sensible page many times over; a template that loops forever stops here.
+const FUEL: u64 = 5_000_000;
+
+/// The shipped template source of `name` (for the designer's "reset to default").
+pub fn shipped_template(name: &str) -> Option<&'static str> {
+    SHIPPED
+        .iter()
+        .find(|(shipped, _)| *shipped == name)
+        .map(|(_, source)| *source)
+}
+
+/// A template that does not parse or render, with where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TemplateProblem {
+    pub template: String,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+fn problem(template: &str, error: &minijinja::Error) -> TemplateProblem {
+    TemplateProblem {
+        template: template.to_string(),
+        line: error.line(),
+        message: error
+            .detail()
+            .map_or_else(|| error.kind().to_string(), str::to_string),
+    }
+}
+
+fn translate(state: &State, key: &str, values: Kwargs) -> Result<String, minijinja::Error> {
+    let language = state
+        .lookup("lang")
+        .and_then(|value| value.as_str().map(str::to_string))
+        .unwrap_or_else(|| "en".into());
+    let mut pairs = Vec::new();
+    for name in values.args() {
+        let value: Value = values.get(name)?;
+        pairs.push((name.to_string(), value.to_string()));
+    }
+    let borrowed: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .collect();
+    Ok(i18n::format(&language, key, &borrowed))
+}
+
+/// "2025-03-02 10:00" from an RFC 3339 timestamp (UTC, as the engine keeps them).
+fn when(value: String) -> String {
+    crate::model::parse_timestamp(&value)
+        .map(|at| at.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or(value)
+}
+
+/// The rules say "Open"/"Closed" (as `portal view-as` prints them); customers read their own language.
+/// Stage labels (pipeline-stage display) are the admin's own words and stay as they are.
+fn status(state: &State, label: String) -> String {
+    let language = state
+        .lookup("lang")
+        .and_then(|value| value.as_str().map(str::to_string))
+        .unwrap_or_else(|| "en".into());
+    match label.as_str() {
+        "Open" => i18n::text(&language, "status.open").to_string(),
+        "Closed" => i18n::text(&language, "status.closed").to_string(),
+        _ => label,
+    }
+}
+
+fn filesize(bytes: u64) -> String {
+    match bytes {
+        0..1024 => format!("{bytes} B"),
+        1024..1_048_576 => format!("{} KB", bytes.div_ceil(1024)),
+        _ => format!("{:.1} MB", bytes as f64 / 1_048_576.0),
+    }
+}
+
+fn urlencode(value: String) -> String {
+    security::percent_encode(&value)
+}
+
+fn base_environment(escape: AutoEscape) -> Environment<'static> {
+    let mut environment = Environment::new();
+    environment.set_auto_escape_callback(move |_| escape);
+    environment.set_fuel(Some(FUEL));
+    environment.add_function("t", translate);
+    environment.add_filter("when", when);
+    environment.add_filter("filesize", filesize);
+    environment.add_filter("status", status);
+    environment.add_filter("urlencode", urlencode);
+    environment
+}
+
+/// The page environment with `overrides` compiled over the shipped templates, and what failed to compile.
+fn page_environment(
+    overrides: &BTreeMap<String, String>,
+) -> (Environment<'static>, Vec<TemplateProblem>) {
+    let mut environment = base_environment(AutoEscape::Html);
+    let mut problems = Vec::new();
+    for (name, source) in SHIPPED {
+        if name == "theme" {
+            continue;
+        }
+        if let Some(text) = overrides
+            .get(name)
+            .filter(|_| TEMPLATE_NAMES.contains(&name))
+        {
+            match environment.add_template_owned(name, text.clone()) {
+                Ok(()) => continue,
+                Err(error) => problems.push(problem(name, &error)),
+            }
+        }
+        environment
+            .add_template(name, source)
+            .expect("shipped templates parse");
+    }
+    (environment, problems)
+}
+
+static SHIPPED_PAGES: LazyLock<Environment<'static>> =
+    LazyLock::new(|| page_environment(&BTreeMap::new()).0);
+
+/// Every problem with these template overrides: parse errors, then render errors against sample data.
+pub fn check_templates(settings: &Settings, catalog: &Catalog) -> Vec<TemplateProblem> {
+    let (environment, mut problems) = page_environment(&settings.templates);
+    if let Some(theme) = settings.templates.get("theme") {
+        let mut themes = base_environment(AutoEscape::None);
+        match themes.add_template_owned("theme", theme.clone()) {
+            Err(error) => problems.push(problem("theme", &error)),
+            Ok(()) => {
+                if let Err(error) = themes
+                    .get_template("theme")
+                    .and_then(|template| template.render(theme_context(settings)))
+                {
+                    problems.push(problem("theme", &error));
+                }
+            }
+        }
+    }
+    let renderer = Renderer::new(settings, catalog, AssetMode::Inline);
+    for kind in PageKind::ALL {
+        let (page, frame) = sample_page(kind, settings, catalog);
+        let name = page.template();
+        if problems.iter().any(|problem| problem.template == name) {
+            continue;
+        }
+        let context = renderer.context(&page, &frame);
+        if let Err(error) = environment
+            .get_template(name)
+            .and_then(|template| template.render(&context))
+        {
+            problems.push(problem(name, &error));
+        }
+    }
+    problems
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Link {
+    pub label: String,
+    pub url: String,
+    pub current: bool,
+}
+
+fn link(label: impl Into<String>, url: impl Into<String>, current: bool) -> Link {
+    Link {
+        label: label.into(),
+        url: url.into(),
+        current,
+    }
+}
+
+/// How the logo and favicon reach the page: as URLs of the running server, or inline (previews, which
+/// have no server behind them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssetMode {
+    Served,
+    Inline,
+}
+
+/// What every page shares, computed once per settings document.
+#[derive(Debug, Clone, Serialize)]
+struct Chrome {
+    lang: String,
+    page_title: String,
+    base: String,
+    nav: Vec<Link>,
+    kb_url: Option<String>,
+    form_link: Option<Link>,
+    logo_url: Option<String>,
+    favicon_url: Option<String>,
+    theme_css: String,
+}
+
+/// Font names and fallbacks only: nothing that could end the style block or start a new rule.
+fn safe_font(font: &str) -> String {
+    let cleaned: String = font
+        .chars()
+        .filter(|c| c.is_alphanumeric() || " ,-_'\".".contains(*c))
+        .collect();
+    if cleaned.trim().is_empty() {
+        "system-ui, sans-serif".into()
+    } else {
+        cleaned
+    }
+}
+
+fn safe_color(color: &str, fallback: &str) -> String {
+    let valid = color.len() == 7
+        && color.starts_with('#')
+        && color[1..].chars().all(|c| c.is_ascii_hexdigit());
+    if valid { color } else { fallback }.to_string()
+}
+
+fn theme_context(settings: &Settings) -> Value {
+    minijinja::context! {
+        primary_color => safe_color(&settings.branding.primary_color, "#2f5fd0"),
+        secondary_color => safe_color(&settings.branding.secondary_color, "#1f2937"),
+        font_family => safe_font(&settings.branding.font_family),
+    }
+}
+
+fn theme_css(settings: &Settings) -> String {
+    let context = theme_context(settings);
+    let shipped = || {
+        let mut themes = base_environment(AutoEscape::None);
+        themes
+            .add_template("theme", shipped_template("theme").expect("shipped theme"))
+            .expect("the shipped theme parses");
+        themes
+            .get_template("theme")
+            .and_then(|template| template.render(&context))
+            .expect("the shipped theme renders")
+    };
+    let Some(custom) = settings.templates.get("theme") else {
+        return shipped();
+    };
+    let mut themes = base_environment(AutoEscape::None);
+    let rendered = themes
+        .add_template_owned("theme", custom.clone())
+        .and_then(|()| themes.get_template("theme"))
+        .and_then(|template| template.render(&context));
+    match rendered {
+        // The theme sits inside <style>: it may not close it.
+        Ok(css) if !css.to_ascii_lowercase().contains("</style") => css,
+        _ => shipped(),
+    }
+}
+
+fn image_url(image: &crate::settings::Image, served: String, assets: AssetMode) -> String {
+    match assets {
+        AssetMode::Served => {
+            let version = security::short_hash(&image.data_base64);
+            format!("{served}?v={version}")
+        }
+        AssetMode::Inline => format!("data:{};base64,{}", image.content_type, image.data_base64),
+    }
+}
+
+fn chrome(settings: &Settings, catalog: &Catalog, assets: AssetMode) -> Chrome {
+    let base = format!("/{}", settings.slug);
+    let nav = settings
+        .navigation_menu
+        .as_deref()
+        .and_then(|menu| catalog.menu(menu))
+        .map(|menu| {
+            menu.items
+                .iter()
+                .filter(|item| crate::settings::menu_url_problem(&item.url).is_none())
+                .map(|item| link(&item.label, &item.url, false))
+                .collect()
+        })
+        .unwrap_or_default();
+    let form_link = settings
+        .support_form
+        .as_ref()
+        .filter(|support_form| {
+            catalog
+                .form(&support_form.form)
+                .is_some_and(|form| form.inbox.is_some())
+        })
+        .map(|support_form| link(&support_form.link_text, format!("{base}/new"), false));
+    Chrome {
+        lang: settings.language.clone(),
+        page_title: settings.page_title.clone(),
+        nav,
+        kb_url: (settings.knowledge_base_link && catalog.has_published_article())
+            .then(|| "/knowledge-base".to_string()),
+        form_link,
+        logo_url: settings
+            .branding
+            .logo
+            .as_ref()
+            .map(|logo| image_url(logo, format!("{base}/assets/logo"), assets)),
+        favicon_url: settings
+            .branding
+            .favicon
+            .as_ref()
+            .map(|icon| image_url(icon, format!("{base}/assets/favicon"), assets)),
+        theme_css: theme_css(settings),
+        base,
+    }
+}
+
+/// Who is signed in, for the header; and the form token every form of the page carries.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Frame {
+    pub viewer: Option<Viewer>,
+    pub csrf: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Viewer {
+    pub name: String,
+    pub email: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TicketView {
+    pub ticket: TicketPage,
+    /// The reply text to show again (after a refused reply nothing typed is lost).
+    pub reply_text: String,
+    pub error: Option<String>,
+    pub notice: Option<String>,
+    pub max_mb: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FormField {
+    pub name: String,
+    pub label: String,
+    pub required: bool,
+    pub multiline: bool,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FormView {
+    pub title: String,
+    pub action: String,
+    pub fields: Vec<FormField>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LoginView {
+    /// "password", "sso" or "saml".
+    pub mode: String,
+    pub email: String,
+    pub error: Option<String>,
+    pub notice: Option<String>,
+    pub register_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RegisterView {
+    pub sent: bool,
+    pub email: String,
+    pub consent: bool,
+    pub consent_notice: String,
+    pub consent_label: String,
+    pub min_password: usize,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ResetView {
+    /// "request", "sent", "choose" or "invalid".
+    pub stage: String,
+    /// "password_reset" or "invitation" (for "choose").
+    pub purpose: String,
+    pub email: String,
+    pub token: String,
+    pub action: String,
+    pub min_password: usize,
+    pub error: Option<String>,
+}
+
+/// A page with a heading, a sentence and maybe a link: not found, not available, errors.
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageView {
+    /// Translation keys.
+    pub heading: String,
+    pub text: String,
+    pub link: Option<String>,
+    pub link_label: String,
+}
+
+impl MessageView {
+    pub fn new(heading: &str, text: &str) -> Self {
+        MessageView {
+            heading: heading.into(),
+            text: text.into(),
+            link: None,
+            link_label: String::new(),
+        }
+    }
+    pub fn not_found() -> Self {
+        MessageView {
+            link: Some(String::new()),
+            link_label: "not_found.back".into(),
+            ..MessageView::new("not_found.heading", "not_found.text")
+        }
+    }
+    pub fn not_available() -> Self {
+        MessageView::new("not_available.heading", "not_available.text")
+    }
+}
+
+/// Every page the portal can show, with its data.
+#[derive(Debug, Clone)]
+pub enum Page {
+    List(TicketList),
+    Ticket(TicketView),
+    Form(FormView),
+    Login(LoginView),
+    Register(RegisterView),
+    PasswordReset(ResetView),
+    AccessDenied,
+    SignedOut,
+    Message(MessageView),
+}
+
+impl Page {
+    /// The template that renders this page.
+    pub fn template(&self) -> &'static str {
+        match self {
+            Page::List(_) => "list",
+            Page::Ticket(_) => "detail",
+            Page::Form(_) => "form",
+            Page::Login(_) => "login",
+            Page::Register(_) => "register",
+            Page::PasswordReset(_) => "password_reset",
+            Page::AccessDenied => "access_denied",
+            Page::SignedOut => "logout",
+            Page::Message(_) => "message",
+        }
+    }
+}
+
+/// How the login page signs people in under these settings.
+pub fn login_mode(settings: &Settings) -> &'static str {
+    if !settings.access.mode.uses_sso() {
+        "password"
+    } else if matches!(settings.sso, Some(SsoConfiguration::Saml { .. })) {
+        "saml"
+    } else {
+        "sso"
+    }
+}
+
+/// The list URL for `query` (only non-default parameters, so the plain list is just the base).
+pub fn list_url(base: &str, query: &ListQuery, with_view: bool) -> String {
+    let mut parameters = Vec::new();
+    if let (true, Some(view)) = (with_view, query.view) {
+        parameters.push(format!("view={}", view.as_str()));
+    }
+    if query.status != StatusFilter::All {
+        parameters.push(format!("status={}", query.status.as_str()));
+    }
+    if !query.search.is_empty() {
+        parameters.push(format!("q={}", security::percent_encode(&query.search)));
+    }
+    if query.sort != SortOrder::LastActivity {
+        parameters.push(format!("sort={}", query.sort.as_str()));
+    }
+    if query.page > 1 {
+        parameters.push(format!("page={}", query.page));
+    }
+    if parameters.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", parameters.join("&"))
+    }
+}
+
+#[derive(Serialize)]
+struct ListContext<'a> {
+    list: &'a TicketList,
+    views: Vec<Link>,
+    status_tabs: Vec<Link>,
+    prev_url: Option<String>,
+    next_url: Option<String>,
+    first: usize,
+    last: usize,
+}
+
+fn list_context<'a>(list: &'a TicketList, base: &str, language: &str) -> ListContext<'a> {
+    let with_view = !list.views.is_empty();
+    let query = |change: &dyn Fn(&mut ListQuery)| {
+        let mut query = list.query.clone();
+        change(&mut query);
+        list_url(base, &query, with_view)
+    };
+    let views = list
+        .views
+        .iter()
+        .map(|view| {
+            let key = match view {
+                View::Organization => "list.view_organization",
+                View::Mine => "list.view_mine",
+            };
+            link(
+                i18n::text(language, key),
+                query(&|q| {
+                    q.view = Some(*view);
+                    q.page = 1;
+                }),
+                list.view == Some(*view),
+            )
+        })
+        .collect();
+    let status_tabs = [
+        (StatusFilter::All, "list.status_all"),
+        (StatusFilter::Open, "list.status_open"),
+        (StatusFilter::Closed, "list.status_closed"),
+    ]
+    .into_iter()
+    .map(|(status, key)| {
+        link(
+            i18n::text(language, key),
+            query(&|q| {
+                q.status = status;
+                q.page = 1;
+            }),
+            list.query.status == status,
+        )
+    })
+    .collect();
+    let first = if list.rows.is_empty() {
+        0
+    } else {
+        (list.page - 1) * crate::pages::PAGE_SIZE + 1
+    };
+    ListContext {
+        list,
+        views,
+        status_tabs,
+        prev_url: (list.page > 1).then(|| query(&|q| q.page -= 1)),
+        next_url: (list.page < list.pages).then(|| query(&|q| q.page += 1)),
+        first,
+        last: first + list.rows.len().saturating_sub(1),
+    }
+}
+
+#[derive(Serialize)]
+struct Context<'a> {
+    #[serde(flatten)]
+    chrome: &'a Chrome,
+    template: &'static str,
+    user: Option<&'a Viewer>,
+    csrf: &'a str,
+    page: Value,
+}
+
+/// Renders pages for one settings document (see the module comment).
+pub struct Renderer {
+    /// None: no overrides, the shared shipped environment serves.
+    environment: Option<Environment<'static>>,
+    chrome: Chrome,
+    problems: Vec<TemplateProblem>,
+}
+
+impl Renderer {
+    pub fn new(settings: &Settings, catalog: &Catalog, assets: AssetMode) -> Renderer {
+        let (environment, problems) = if settings.templates.keys().any(|name| name != "theme") {
+            let (environment, problems) = page_environment(&settings.templates);
+            (Some(environment), problems)
+        } else {
+            (None, Vec::new())
+        };
+        Renderer {
+            environment,
+            chrome: chrome(settings, catalog, assets),
+            problems,
+        }
+    }
+
+    /// Overrides that did not compile (the shipped template serves in their place).
+    pub fn problems(&self) -> &[TemplateProblem] {
+        &self.problems
+    }
+
+    fn context(&self, page: &Page, frame: &Frame) -> Value {
+        let language = self.chrome.lang.as_str();
+        let data = match page {
+            Page::List(list) => {
+                Value::from_serialize(list_context(list, &self.chrome.base, language))
+            }
+            Page::Ticket(view) => Value::from_serialize(view),
+            Page::Form(view) => Value::from_serialize(view),
+            Page::Login(view) => Value::from_serialize(view),
+            Page::Register(view) => Value::from_serialize(view),
+            Page::PasswordReset(view) => Value::from_serialize(view),
+            Page::Message(view) => Value::from_serialize(view),
+            Page::AccessDenied | Page::SignedOut => Value::from(()),
+        };
+        Value::from_serialize(Context {
+            chrome: &self.chrome,
+            template: page.template(),
+            user: frame.viewer.as_ref(),
+            csrf: &frame.csrf,
+            page: data,
+        })
+    }
+
+    /// The page as HTML. A customised template that fails here is replaced by the shipped one, so a
+    /// template mistake never blanks the portal.
+    pub fn render(&self, page: &Page, frame: &Frame) -> String {
+        let name = page.template();
+        let context = self.context(page, frame);
+        if let Some(environment) = &self.environment {
+            match environment
+                .get_template(name)
+                .and_then(|template| template.render(&context))
+            {
+                Ok(html) => return html,
+                Err(error) => {
+                    tracing::warn!("template {name} failed, serving the shipped one: {error:#}")
+                }
+            }
+        }
+        SHIPPED_PAGES
+            .get_template(name)
+            .and_then(|template| template.render(&context))
+            .unwrap_or_else(|error| {
+                tracing::error!("shipped template {name} failed: {error:#}");
+                format!(
+                    "<!doctype html><title>{0}</title><p>{0}</p>",
+                    security::escape_html(i18n::text(&self.chrome.lang, "error.text"))
+                )
+            })
+    }
+}
+
+/// The pages the designer can preview.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PageKind {
+    List,
+    Detail,
+    Form,
+    Login,
+    Register,
+    PasswordReset,
+    AccessDenied,
+    Logout,
+    NotAvailable,
+}
+
+impl PageKind {
+    pub const ALL: [PageKind; 9] = [
+        PageKind::List,
+        PageKind::Detail,
+        PageKind::Form,
+        PageKind::Login,
+        PageKind::Register,
+        PageKind::PasswordReset,
+        PageKind::AccessDenied,
+        PageKind::Logout,
+        PageKind::NotAvailable,
+    ];
+}
+
+fn sample_ticket(id: &str, subject: &str, open: bool, status: &str) -> crate::pages::TicketRow {
+    crate::pages::TicketRow {
+        id: id.into(),
+        subject: subject.into(),
+        status: status.into(),
+        open,
+        created_at: "2025-03-01T09:30:00Z".into(),
+        last_activity_at: "2025-03-02T10:00:00Z".into(),
+    }
+}
+
+/// Example data for a page kind, so the designer can show a page without a customer behind it.
+pub fn sample_page(kind: PageKind, settings: &Settings, catalog: &Catalog) -> (Page, Frame) {
+    let signed_in = Frame {
+        viewer: Some(Viewer {
+            name: "Ana Berg".into(),
+            email: "ana@example.com".into(),
+        }),
+        csrf: "preview".into(),
+    };
+    let page = match kind {
+        PageKind::List => {
+            let rows = vec![
+                sample_ticket("1002", "Printer offline", true, "Open"),
+                sample_ticket("1001", "Invoice is wrong", false, "Closed"),
+            ];
+            Page::List(TicketList {
+                views: vec![View::Organization, View::Mine],
+                view: Some(View::Organization),
+                matching: rows.len(),
+                visible: rows.len(),
+                rows,
+                page: 1,
+                pages: 1,
+                query: ListQuery {
+                    page: 1,
+                    view: Some(View::Organization),
+                    ..ListQuery::default()
+                },
+            })
+        }
+        PageKind::Detail => Page::Ticket(TicketView {
+            ticket: TicketPage {
+                id: "1002".into(),
+                subject: "Printer offline".into(),
+                description: "Since Monday the printer on floor 2 is offline.".into(),
+                status: "Open".into(),
+                open: true,
+                priority: Some("HIGH".into()),
+                created_at: "2025-03-01T09:30:00Z".into(),
+                last_activity_at: "2025-03-02T10:00:00Z".into(),
+                messages: vec![
+                    crate::pages::MessageItem {
+                        id: "m-1".into(),
+                        incoming: true,
+                        from: "ana@example.com".into(),
+                        text: "The printer is offline again.".into(),
+                        created_at: "2025-03-01T09:30:00Z".into(),
+                        attachments: Vec::new(),
+                    },
+                    crate::pages::MessageItem {
+                        id: "m-2".into(),
+                        incoming: false,
+                        from: "support@example.com".into(),
+                        text: "Thanks, we are on it.".into(),
+                        created_at: "2025-03-02T10:00:00Z".into(),
+                        attachments: Vec::new(),
+                    },
+                ],
+            },
+            reply_text: String::new(),
+            error: None,
+            notice: None,
+            max_mb: 20,
+        }),
+        PageKind::Form => Page::Form(form_view(settings, catalog, &BTreeMap::new(), None)),
+        PageKind::Login => Page::Login(login_view(settings, "", None, None)),
+        PageKind::Register => Page::Register(register_view(settings, "", false, false, None)),
+        PageKind::PasswordReset => Page::PasswordReset(ResetView {
+            stage: "request".into(),
+            purpose: "password_reset".into(),
+            email: String::new(),
+            token: String::new(),
+            action: String::new(),
+            min_password: passwords::MIN_PASSWORD_LENGTH,
+            error: None,
+        }),
+        PageKind::AccessDenied => Page::AccessDenied,
+        PageKind::Logout => Page::SignedOut,
+        PageKind::NotAvailable => Page::Message(MessageView::not_available()),
+    };
+    let frame = match kind {
+        PageKind::List | PageKind::Detail | PageKind::Form => signed_in,
+        _ => Frame {
+            viewer: None,
+            csrf: "preview".into(),
+        },
+    };
+    (page, frame)
+}
+
+/// The login page's data under `settings`.
+pub fn login_view(
+    settings: &Settings,
+    email: &str,
+    error: Option<String>,
+    notice: Option<String>,
+) -> LoginView {
+    LoginView {
+        mode: login_mode(settings).into(),
+        email: email.into(),
+        error,
+        notice,
+        register_url: (settings.access.mode == AccessMode::SelfRegistration)
+            .then(|| format!("/{}/register", settings.slug)),
+    }
+}
+
+/// The registration page's data under `settings`.
+pub fn register_view(
+    settings: &Settings,
+    email: &str,
+    consent: bool,
+    sent: bool,
+    error: Option<String>,
+) -> RegisterView {
+    RegisterView {
+        sent,
+        email: email.into(),
+        consent,
+        consent_notice: settings.consent.notice.clone(),
+        consent_label: settings.consent.checkbox_label.clone(),
+        min_password: passwords::MIN_PASSWORD_LENGTH,
+        error,
+    }
+}
+
+/// The support form's page data; `None` when no usable form is connected.
+pub fn form_view(
+    settings: &Settings,
+    catalog: &Catalog,
+    values: &BTreeMap<String, String>,
+    error: Option<String>,
+) -> FormView {
+    let form = settings
+        .support_form
+        .as_ref()
+        .and_then(|support_form| catalog.form(&support_form.form));
+    FormView {
+        title: settings
+            .support_form
+            .as_ref()
+            .map(|support_form| support_form.link_text.clone())
+            .unwrap_or_default(),
+        action: format!("/{}/new", settings.slug),
+        fields: form
+            .map(|form| {
+                form.fields
+                    .iter()
+                    .map(|field| FormField {
+                        name: field.name.clone(),
+                        label: field.label.clone(),
+                        required: field.required,
+                        multiline: field.ticket_property == "content",
+                        value: values.get(&field.name).cloned().unwrap_or_default(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        error,
+    }
+}
+
+/// The result of a designer preview.
+#[derive(Debug, Clone, Serialize)]
+pub struct Preview {
+    pub html: String,
+    /// Template overrides that failed; the page shows the shipped template in their place.
+    pub problems: Vec<TemplateProblem>,
+}
+
+/// Renders one page with example data under `settings`, which need not be saved: the designer's preview.
+/// Images are inline, so the HTML stands alone (e.g. in an iframe's srcdoc).
+pub fn render_preview(settings: &Settings, catalog: &Catalog, kind: PageKind) -> Preview {
+    let renderer = Renderer::new(settings, catalog, AssetMode::Inline);
+    let (page, frame) = sample_page(kind, settings, catalog);
+    Preview {
+        html: renderer.render(&page, &frame),
+        problems: check_templates(settings, catalog),
+    }
+}
