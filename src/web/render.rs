@@ -892,3 +892,114 @@ pub fn render_preview(settings: &Settings, catalog: &Catalog, kind: PageKind) ->
         problems: check_templates(settings, catalog),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Keys in `t("…")`/`t('…')` calls of templates and `text(site, "…")`-style calls of handlers.
+    fn used_keys(source: &str) -> Vec<String> {
+        let mut keys = Vec::new();
+        for opener in [
+            "t(\"",
+            "t('",
+            "text(&site, \"",
+            "text(site, \"",
+            "format(\n            site,\n            \"",
+        ] {
+            for (at, _) in source.match_indices(opener) {
+                // `get("…")` is not `t("…")`.
+                let before = source[..at].chars().last().unwrap_or(' ');
+                if before.is_alphanumeric() || before == '_' {
+                    continue;
+                }
+                let rest = &source[at + opener.len()..];
+                let end = rest.find(['"', '\'']).expect("a closing quote");
+                keys.push(rest[..end].to_string());
+            }
+        }
+        keys
+    }
+
+    #[test]
+    fn every_string_the_portal_shows_has_an_english_text() {
+        let english = i18n::keys("en");
+        let mut sources: Vec<&str> = SHIPPED.iter().map(|(_, source)| *source).collect();
+        sources.push(include_str!("handlers.rs"));
+        let mut checked = 0;
+        for source in sources {
+            for key in used_keys(source) {
+                // message.html passes keys through page data (`t(page.heading)`), not literals.
+                assert!(english.contains(&key), "missing translation key {key}");
+                checked += 1;
+            }
+        }
+        assert!(
+            checked > 80,
+            "found only {checked} keys: the scan is broken"
+        );
+        for view in [
+            MessageView::not_found(),
+            MessageView::not_available(),
+            MessageView::new("form_expired.heading", "form_expired.text"),
+            MessageView::new("error.heading", "error.text"),
+        ] {
+            for key in [view.heading, view.text, view.link_label] {
+                assert!(key.is_empty() || english.contains(&key), "missing {key}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_page_previews_with_draft_settings_in_every_language() {
+        let mut settings = Settings {
+            page_title: "Draft <b>title</b>".into(),
+            ..Settings::default()
+        };
+        settings.branding.primary_color = "#aa0000".into();
+        for language in i18n::languages() {
+            settings.language = language.into();
+            for kind in PageKind::ALL {
+                let preview = render_preview(&settings, &Catalog::default(), kind);
+                assert!(
+                    preview.problems.is_empty(),
+                    "{kind:?}: {:?}",
+                    preview.problems
+                );
+                assert!(
+                    preview.html.contains("Draft &lt;b&gt;title&lt;&#x2f;b&gt;"),
+                    "{kind:?}"
+                );
+                assert!(preview.html.contains("--primary: #aa0000"), "{kind:?}");
+                assert!(
+                    !preview.html.contains("layout."),
+                    "{kind:?}: an untranslated key"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn template_problems_name_the_template_and_line() {
+        let mut settings = Settings::default();
+        settings
+            .templates
+            .insert("detail".into(), "line one\n{% if %}".into());
+        let problems = check_templates(&settings, &Catalog::default());
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].template, "detail");
+        assert_eq!(problems[0].line, Some(2));
+    }
+
+    #[test]
+    fn a_theme_cannot_close_the_style_block() {
+        let mut settings = Settings::default();
+        settings.templates.insert(
+            "theme".into(),
+            "body{}</style><script>alert(1)</script>".into(),
+        );
+        settings.branding.font_family = "x;}</style><script>".into();
+        let html = render_preview(&settings, &Catalog::default(), PageKind::Login).html;
+        assert!(!html.contains("<script>"));
+    }
+}

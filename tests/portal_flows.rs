@@ -1,0 +1,902 @@
+//! Every customer flow of the portal over real HTTP (spec sections 2, 5 and 6): signing in and out,
+//! registration, invitations, password reset, single sign-on, the ticket list's filters, replies with
+//! attachments, the support form, the header and branding, languages, templates and the off switch.
+
+mod portal_support;
+
+use portal::model::{Contact, Ticket};
+use portal::web::ServerOptions;
+use portal_support::*;
+
+fn link_in(body: &str) -> String {
+    body.split_whitespace()
+        .find(|word| word.starts_with("http"))
+        .expect("the email has a link")
+        .to_string()
+}
+
+/// The same link on this test's server (emails written by the server already point at it).
+fn local(portal: &Portal, link: &str) -> String {
+    let path = &link[link.find("/tickets").expect("a portal link")..];
+    format!("{}{path}", portal.origin)
+}
+
+async fn post_reply(
+    client: &reqwest::Client,
+    portal: &Portal,
+    ticket: &str,
+    text: &str,
+    file: Option<(&str, Vec<u8>)>,
+) -> reqwest::Response {
+    let csrf = csrf_from(client, &portal.url(&format!("/{ticket}"))).await;
+    let mut form = reqwest::multipart::Form::new()
+        .text("csrf", csrf)
+        .text("text", text.to_string());
+    if let Some((name, bytes)) = file {
+        form = form.part(
+            "attachment",
+            reqwest::multipart::Part::bytes(bytes)
+                .file_name(name.to_string())
+                .mime_str("application/octet-stream")
+                .unwrap(),
+        );
+    }
+    client
+        .post(portal.url(&format!("/{ticket}/reply")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+// ---- Signing in and out ----
+
+#[tokio::test]
+async fn sign_out_ends_the_session() {
+    let portal = acme().await;
+    let ana = signed_in(&portal, "ana@acme.example").await;
+    let (_, list) = get_text(&ana, &portal.base).await;
+    assert!(list.contains("Sign out"));
+    let csrf = csrf_in(&list);
+    let response = ana
+        .post(portal.url("/logout"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("You are signed out"));
+    let after = ana.get(&portal.base).send().await.unwrap();
+    assert!(after.url().path().ends_with("/login"));
+}
+
+#[tokio::test]
+async fn register_here_is_offered_only_with_self_registration() {
+    let portal = acme().await;
+    let visitor = client();
+    let (_, login) = get_text(&visitor, &portal.url("/login")).await;
+    assert!(!login.contains("Register here"));
+    let (status, page) = get_text(&visitor, &portal.url("/register")).await;
+    assert_eq!(status, 403);
+    assert!(page.contains("Access denied"));
+
+    set_setting(&portal, "access.mode", "self_registration").await;
+    let (_, login) = get_text(&visitor, &portal.url("/login")).await;
+    assert!(login.contains("Register here"));
+    let (status, page) = get_text(&visitor, &portal.url("/register")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("We use your data only to answer your support requests."));
+    assert!(page.contains("I agree to the processing of my data"));
+    assert!(page.contains("type=\"checkbox\" name=\"consent\""));
+}
+
+#[tokio::test]
+async fn self_registration_needs_consent_and_a_confirmed_email() {
+    let portal = acme().await;
+    set_setting(&portal, "access.mode", "self_registration").await;
+    let visitor = client();
+    let register = |consent: bool| {
+        let visitor = visitor.clone();
+        let url = portal.url("/register");
+        async move {
+            let csrf = csrf_from(&visitor, &url).await;
+            let mut form = vec![
+                ("csrf", csrf),
+                ("email", "zoe@newco.example".to_string()),
+                ("password", "a long enough password".to_string()),
+            ];
+            if consent {
+                form.push(("consent", "yes".to_string()));
+            }
+            visitor.post(&url).form(&form).send().await.unwrap()
+        }
+    };
+    let refused = register(false).await;
+    assert_eq!(refused.status(), 400);
+    let page = refused.text().await.unwrap();
+    assert!(page.contains("Please tick the box"));
+    assert!(
+        page.contains("zoe@newco.example"),
+        "the typed address is kept"
+    );
+    assert!(portal.outbox().await.is_empty());
+
+    let accepted = register(true).await;
+    assert_eq!(accepted.status(), 200);
+    assert!(accepted.text().await.unwrap().contains("Check your email"));
+    let outbox = portal.outbox().await;
+    assert_eq!(outbox.len(), 1);
+    assert_eq!(outbox[0].to_address, "zoe@newco.example");
+    // Not signed in before the address is confirmed.
+    let (_, denied) = get_text(&visitor, &portal.base).await;
+    assert!(denied.contains("name=\"password\""));
+
+    let confirmed = visitor
+        .get(local(&portal, &link_in(&outbox[0].body)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirmed.url().as_str(), portal.base);
+    assert!(confirmed.text().await.unwrap().contains("No tickets yet."));
+    // The chosen password works from now on.
+    let again = client();
+    let response = sign_in(
+        &again,
+        &portal,
+        "zoe@newco.example",
+        "a long enough password",
+    )
+    .await;
+    assert_eq!(response.url().as_str(), portal.base);
+}
+
+#[tokio::test]
+async fn registering_a_registered_address_changes_nothing_and_reads_the_same() {
+    let portal = acme().await;
+    set_setting(&portal, "access.mode", "self_registration").await;
+    let visitor = client();
+    let csrf = csrf_from(&visitor, &portal.url("/register")).await;
+    let response = visitor
+        .post(portal.url("/register"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", "ana@acme.example"),
+            ("password", "attacker password 1"),
+            ("consent", "yes"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.text().await.unwrap().contains("Check your email"));
+    let outbox = portal.outbox().await;
+    assert_eq!(outbox.len(), 1);
+    assert!(outbox[0].body.contains("already have an account"));
+    // Ana's password is unchanged.
+    signed_in(&portal, "ana@acme.example").await;
+}
+
+#[tokio::test]
+async fn saving_lists_mode_invites_listed_contacts_without_a_login() {
+    let mut data = acme_data();
+    data.contacts.push(Contact {
+        id: "fay".into(),
+        email: "fay@acme.example".into(),
+        first_name: "Fay".into(),
+        last_name: "Holm".into(),
+        company: Some("acme".into()),
+        lists: vec!["customers".into()],
+    });
+    let portal = start(data).await;
+    assert!(portal.outbox().await.is_empty());
+    set_setting(&portal, "page_title", "Acme Help").await;
+    let outbox = portal.outbox().await;
+    assert_eq!(outbox.len(), 1, "only fay is listed and has no login");
+    assert_eq!(outbox[0].kind, "invitation");
+    assert_eq!(outbox[0].to_address, "fay@acme.example");
+    // Saving again does not invite twice.
+    set_setting(&portal, "page_title", "Acme Support").await;
+    assert_eq!(portal.outbox().await.len(), 1);
+
+    let fay = client();
+    let link = local(&portal, &link_in(&outbox[0].body));
+    let (status, page) = get_text(&fay, &link).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Choose your password"));
+    let csrf = csrf_in(&page);
+    let token = link.split("token=").nth(1).unwrap().to_string();
+    let response = fay
+        .post(portal.url("/welcome"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("token", token.as_str()),
+            ("password", "fay's new password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.url().as_str(), portal.base);
+    let html = response.text().await.unwrap();
+    assert!(
+        ticket_ids(&html).contains(&"1007".to_string()),
+        "fay sees Acme's tickets"
+    );
+    // The link worked once.
+    let (status, page) = get_text(&client(), &link).await;
+    assert_eq!(status, 400);
+    assert!(page.contains("This link cannot be used"));
+}
+
+#[tokio::test]
+async fn a_password_reset_link_sets_a_new_password_once() {
+    let portal = acme().await;
+    let visitor = client();
+    let csrf = csrf_from(&visitor, &portal.url("/password-reset")).await;
+    visitor
+        .post(portal.url("/password-reset"))
+        .form(&[("csrf", csrf.as_str()), ("email", "ana@acme.example")])
+        .send()
+        .await
+        .unwrap();
+    let outbox = portal.outbox().await;
+    assert_eq!(outbox[0].kind, "password_reset");
+    let link = local(&portal, &link_in(&outbox[0].body));
+    let (status, page) = get_text(&visitor, &link).await;
+    assert_eq!(status, 200);
+    let token = link.split("token=").nth(1).unwrap().to_string();
+    let response = visitor
+        .post(portal.url("/password-reset/choose"))
+        .form(&[
+            ("csrf", csrf_in(&page).as_str()),
+            ("token", token.as_str()),
+            ("password", "a brand new secret"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.url().as_str(), portal.base);
+    let old = sign_in(
+        &client(),
+        &portal,
+        "ana@acme.example",
+        &acme_password("ana@acme.example"),
+    )
+    .await;
+    assert_eq!(old.status(), 401);
+    let new = sign_in(&client(), &portal, "ana@acme.example", "a brand new secret").await;
+    assert_eq!(new.status(), 200);
+    let (status, _) = get_text(&client(), &link).await;
+    assert_eq!(status, 400, "the link is single-use");
+}
+
+#[tokio::test]
+async fn an_expired_reset_link_is_refused() {
+    let portal = acme().await;
+    let visitor = client();
+    let csrf = csrf_from(&visitor, &portal.url("/password-reset")).await;
+    visitor
+        .post(portal.url("/password-reset"))
+        .form(&[("csrf", csrf.as_str()), ("email", "ana@acme.example")])
+        .send()
+        .await
+        .unwrap();
+    sqlx::query("UPDATE account_tokens SET expires_at = 0")
+        .execute(portal.workspace.pool())
+        .await
+        .unwrap();
+    let link = local(&portal, &link_in(&portal.outbox().await[0].body));
+    let (status, page) = get_text(&visitor, &link).await;
+    assert_eq!(status, 400);
+    assert!(page.contains("This link cannot be used"));
+}
+
+// ---- Single sign-on ----
+
+const SECRET: &str = "a shared secret of enough length";
+
+fn claims(email: &str, audience: &str, expires_in: i64) -> serde_json::Value {
+    serde_json::json!({
+        "email": email,
+        "iss": "https://idp.acme.example",
+        "aud": audience,
+        "exp": chrono::Utc::now().timestamp() + expires_in,
+    })
+}
+
+fn hs256(claims: &serde_json::Value, secret: &str) -> String {
+    use jsonwebtoken::{encode, EncodingKey, Header};
+    encode(
+        &Header::default(),
+        claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
+}
+
+async fn configure_jwt(portal: &Portal, algorithm: &str, key_field: &str, key: &str, mode: &str) {
+    let sso = serde_json::json!({
+        "type": "jwt",
+        "algorithm": algorithm,
+        key_field: key,
+        "issuer": "https://idp.acme.example",
+        "audience": "acme-portal",
+        "email_claim": "email",
+    });
+    set_setting(portal, "sso", &sso.to_string()).await;
+    set_setting(portal, "access.mode", mode).await;
+}
+
+#[tokio::test]
+async fn sso_signs_in_with_an_hs256_jwt_and_refuses_bad_tokens() {
+    let portal = acme().await;
+    configure_jwt(&portal, "HS256", "secret", SECRET, "sso_all").await;
+    let (_, login) = get_text(&client(), &portal.url("/login")).await;
+    assert!(login.contains("single sign-on"));
+    assert!(!login.contains("name=\"password\""));
+
+    for (token, why) in [
+        (
+            hs256(
+                &claims("ana@acme.example", "acme-portal", 300),
+                "another secret entirely",
+            ),
+            "wrong signature",
+        ),
+        (
+            hs256(&claims("ana@acme.example", "acme-portal", -3600), SECRET),
+            "expired",
+        ),
+        (
+            hs256(&claims("ana@acme.example", "someone-else", 300), SECRET),
+            "wrong audience",
+        ),
+        ("not.a.jwt".to_string(), "garbage"),
+    ] {
+        let visitor = client();
+        let response = visitor
+            .get(portal.url(&format!("/sso?jwt={token}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401, "{why}");
+        let after = visitor.get(&portal.base).send().await.unwrap();
+        assert!(after.url().path().ends_with("/login"), "{why}: no session");
+    }
+
+    let ana = client();
+    let token = hs256(&claims("ana@acme.example", "acme-portal", 300), SECRET);
+    let response = ana
+        .get(portal.url(&format!("/sso?jwt={token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.url().as_str(), portal.base);
+    let html = response.text().await.unwrap();
+    assert_eq!(ticket_ids(&html), ["1007", "1001", "1008", "1003"]);
+}
+
+#[tokio::test]
+async fn sso_signs_in_with_an_rs256_jwt() {
+    use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+    let portal = acme().await;
+    let public = include_str!("portal_support/jwt_test_public.pem");
+    let private = include_str!("portal_support/jwt_test_private.pem");
+    configure_jwt(&portal, "RS256", "public_key", public, "sso_all").await;
+    let token = encode(
+        &Header::new(Algorithm::RS256),
+        &claims("dan@globex.example", "acme-portal", 300),
+        &EncodingKey::from_rsa_pem(private.as_bytes()).unwrap(),
+    )
+    .unwrap();
+    let dan = client();
+    let response = dan
+        .get(portal.url(&format!("/sso?jwt={token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.url().as_str(), portal.base);
+    assert_eq!(ticket_ids(&response.text().await.unwrap()), ["1005"]);
+    // An HS256 token (signed with the public key as secret) is not accepted by an RS256 portal.
+    let forged = hs256(&claims("dan@globex.example", "acme-portal", 300), public);
+    let response = client()
+        .get(portal.url(&format!("/sso?jwt={forged}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+}
+
+#[tokio::test]
+async fn sso_lists_denies_contacts_outside_the_lists() {
+    let portal = acme().await;
+    configure_jwt(&portal, "HS256", "secret", SECRET, "sso_lists").await;
+    let token = hs256(&claims("cara@acme.example", "acme-portal", 300), SECRET);
+    let response = client()
+        .get(portal.url(&format!("/sso?jwt={token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    assert!(response.text().await.unwrap().contains("Access denied"));
+}
+
+#[tokio::test]
+async fn saml_sign_in_says_it_is_not_yet_supported() {
+    // A SAML portal cannot be enabled (the checklist says SAML is not yet supported), so this is what its
+    // login page would show: rendered as the designer previews it.
+    let data = acme_data();
+    let mut settings = data.settings.clone();
+    settings.enabled = false;
+    settings.access.mode = portal::settings::AccessMode::SsoAll;
+    settings.sso = Some(portal::settings::SsoConfiguration::Saml {
+        entity_id: "https://idp.acme.example".into(),
+        sso_url: "https://idp.acme.example/sso".into(),
+        certificate: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----".into(),
+    });
+    let preview =
+        portal::web::render_preview(&settings, &data.catalog(), portal::web::PageKind::Login);
+    assert!(preview
+        .html
+        .contains("Sign-in with SAML is not yet supported"));
+    assert!(!preview.html.contains("name=\"password\""));
+    let checklist = portal::settings::checklist(&settings, &data.catalog());
+    assert!(checklist
+        .iter()
+        .any(|item| item.message.contains("SAML sign-in is not yet supported")));
+}
+
+// ---- The ticket list ----
+
+#[tokio::test]
+async fn the_list_filters_by_status_searches_and_sorts() {
+    let portal = acme().await;
+    let ana = signed_in(&portal, "ana@acme.example").await;
+    let ids = |query: &'static str| {
+        let ana = ana.clone();
+        let url = portal.url(query);
+        async move { ticket_ids(&get_text(&ana, &url).await.1) }
+    };
+    assert_eq!(ids("?status=open").await, ["1007", "1001", "1008"]);
+    assert_eq!(ids("?status=closed").await, ["1003"]);
+    assert_eq!(ids("?status=all").await, ["1007", "1001", "1008", "1003"]);
+    assert_eq!(ids("?q=1003").await, ["1003"]);
+    let data = acme_data();
+    let subject = &data
+        .tickets
+        .iter()
+        .find(|t| t.id == "1008")
+        .unwrap()
+        .subject;
+    let word = subject.split_whitespace().next().unwrap().to_lowercase();
+    let found = ticket_ids(&get_text(&ana, &portal.url(&format!("?q={word}"))).await.1);
+    assert!(found.contains(&"1008".to_string()), "search {word}");
+    // Newest created first.
+    let mut by_created: Vec<&Ticket> = data
+        .tickets
+        .iter()
+        .filter(|t| ["1007", "1001", "1008", "1003"].contains(&t.id.as_str()))
+        .collect();
+    by_created.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.id.cmp(&b.id)));
+    let expected: Vec<String> = by_created.iter().map(|t| t.id.clone()).collect();
+    assert_eq!(ids("?sort=created").await, expected);
+    // The filters keep the view.
+    assert_eq!(ids("?view=mine&status=open").await, ["1001"]);
+}
+
+#[tokio::test]
+async fn long_lists_are_paged() {
+    let mut data = acme_data();
+    let template = data
+        .tickets
+        .iter()
+        .find(|t| t.id == "1006")
+        .unwrap()
+        .clone();
+    for number in 0..30 {
+        data.tickets.push(Ticket {
+            id: format!("3{number:03}"),
+            subject: format!("Generated {number}"),
+            last_activity_at: template.last_activity_at + chrono::Duration::minutes(number + 1),
+            ..template.clone()
+        });
+    }
+    let portal = start(data).await;
+    let eve = signed_in(&portal, "eve@freelance.example").await;
+    let (_, first) = get_text(&eve, &portal.base).await;
+    assert_eq!(ticket_ids(&first).len(), 25);
+    assert_eq!(ticket_ids(&first)[0], "3029");
+    assert!(first.contains("Page 1 of 2"));
+    let next = attribute_values(&first, "href")
+        .into_iter()
+        .find(|href| href.contains("page=2"))
+        .expect("a next link");
+    let (_, second) = get_text(&eve, &format!("{}{next}", portal.origin)).await;
+    assert_eq!(ticket_ids(&second).len(), 6);
+    assert_eq!(ticket_ids(&second).last().unwrap(), "1006");
+}
+
+// ---- Replies ----
+
+#[tokio::test]
+async fn a_reply_joins_the_shown_thread_and_is_recorded_everywhere() {
+    let portal = acme().await;
+    let ana = signed_in(&portal, "ana@acme.example").await;
+    let (_, before) = get_text(&ana, &portal.url("/1001")).await;
+    let before_ids = message_ids(&before);
+    let response = post_reply(
+        &ana,
+        &portal,
+        "1001",
+        "The printer works again, thanks!",
+        None,
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    assert!(response.url().as_str().contains("/tickets/1001"));
+    let page = response.text().await.unwrap();
+    let after_ids = message_ids(&page);
+    assert_eq!(after_ids.len(), before_ids.len() + 1);
+    assert_eq!(after_ids[..before_ids.len()], before_ids[..]);
+    assert!(page.contains("The printer works again, thanks!"));
+    assert!(page.contains("Your reply was sent."));
+    // Shown thread th-2 got it.
+    let threads = portal.workspace.threads_of_ticket("1001").await.unwrap();
+    let th2 = threads.iter().find(|thread| thread.id == "th-2").unwrap();
+    assert_eq!(&th2.messages.last().unwrap().id, after_ids.last().unwrap());
+    // Last activity: 1001 now leads the list.
+    let (_, list) = get_text(&ana, &portal.base).await;
+    assert_eq!(ticket_ids(&list)[0], "1001");
+    // Timeline and agents' notification.
+    let timeline = portal.workspace.ticket_timeline("1001").await.unwrap();
+    assert_eq!(timeline.len(), 1);
+    assert_eq!(timeline[0].contact_id, "ana");
+    let outbox = portal.outbox().await;
+    assert_eq!(outbox[0].kind, "reply_notification");
+    assert_eq!(outbox[0].to_address, "support@acme-support.example");
+    assert!(outbox[0].body.contains("The printer works again"));
+}
+
+#[tokio::test]
+async fn a_reply_on_a_ticket_without_a_thread_starts_one_in_the_default_inbox() {
+    let portal = acme().await;
+    let ana = signed_in(&portal, "ana@acme.example").await;
+    let (_, before) = get_text(&ana, &portal.url("/1007")).await;
+    assert!(message_ids(&before).is_empty());
+    let response = post_reply(&ana, &portal, "1007", "Any news on this?", None).await;
+    let page = response.text().await.unwrap();
+    assert_eq!(message_ids(&page).len(), 1);
+    assert!(page.contains("Any news on this?"));
+    let threads = portal.workspace.threads_of_ticket("1007").await.unwrap();
+    let catalog = portal.workspace.catalog().await.unwrap();
+    let new = threads
+        .iter()
+        .find(|thread| thread.messages.len() == 1)
+        .unwrap();
+    assert_eq!(
+        catalog.channel(&new.channel).unwrap().inbox.as_deref(),
+        Some("help"),
+        "the default inbox"
+    );
+}
+
+#[tokio::test]
+async fn closed_tickets_are_read_only() {
+    let portal = acme().await;
+    let ana = signed_in(&portal, "ana@acme.example").await;
+    let (_, page) = get_text(&ana, &portal.url("/1003")).await;
+    assert!(!page.contains("name=\"text\""), "no reply box");
+    assert!(page.contains("This ticket is closed."));
+    let csrf = session_csrf(&ana, &portal).await;
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf)
+        .text("text", "reopen please");
+    let response = ana
+        .post(portal.url("/1003/reply"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 409);
+    let threads = portal.workspace.threads_of_ticket("1003").await.unwrap();
+    assert!(threads
+        .iter()
+        .flat_map(|thread| &thread.messages)
+        .all(|message| message.text != "reopen please"));
+}
+
+#[tokio::test]
+async fn an_attached_file_can_be_downloaded_from_the_reply() {
+    let portal = acme().await;
+    let ana = signed_in(&portal, "ana@acme.example").await;
+    let response = post_reply(
+        &ana,
+        &portal,
+        "1001",
+        "Log attached.",
+        Some(("printer-log.txt", b"paper jam at 09:14".to_vec())),
+    )
+    .await;
+    let page = response.text().await.unwrap();
+    assert!(page.contains("printer-log.txt"));
+    let link = attribute_values(&page, "href")
+        .into_iter()
+        .find(|href| href.contains("/attachments/"))
+        .unwrap();
+    let download = ana
+        .get(format!("{}{link}", portal.origin))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(download.status(), 200);
+    assert!(download.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment;"));
+    assert_eq!(
+        download.bytes().await.unwrap().as_ref(),
+        b"paper jam at 09:14"
+    );
+}
+
+#[tokio::test]
+async fn a_blocked_attachment_is_refused_and_the_typed_text_kept() {
+    let portal = acme().await;
+    let ana = signed_in(&portal, "ana@acme.example").await;
+    let response = post_reply(
+        &ana,
+        &portal,
+        "1001",
+        "Here is the tool",
+        Some(("fix.exe", vec![0x4d, 0x5a])),
+    )
+    .await;
+    assert_eq!(response.status(), 415);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("cannot be attached"));
+    assert!(page.contains(">Here is the tool</textarea>"));
+    assert!(portal
+        .workspace
+        .ticket_timeline("1001")
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn a_too_large_attachment_is_refused_and_the_typed_text_kept() {
+    let options = ServerOptions {
+        attachments: portal::conversations::AttachmentPolicy {
+            max_bytes: 1024,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let portal = start_with(acme_data(), options).await;
+    let ana = signed_in(&portal, "ana@acme.example").await;
+    let response = post_reply(
+        &ana,
+        &portal,
+        "1001",
+        "Big log",
+        Some(("big.log", vec![b'x'; 8 * 1024])),
+    )
+    .await;
+    assert_eq!(response.status(), 413);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("The attachment is too large"));
+    assert!(page.contains(">Big log</textarea>"));
+    assert!(portal
+        .workspace
+        .ticket_timeline("1001")
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+// ---- The support form ----
+
+#[tokio::test]
+async fn the_support_form_creates_a_ticket_and_lands_on_it() {
+    let portal = acme().await;
+    let ana = signed_in(&portal, "ana@acme.example").await;
+    let (_, list) = get_text(&ana, &portal.base).await;
+    assert!(list.contains(">Submit a support ticket</a>"));
+    let (status, form) = get_text(&ana, &portal.url("/new")).await;
+    assert_eq!(status, 200);
+    assert!(form.contains("Describe the problem"));
+    let response = ana
+        .post(portal.url("/new"))
+        .form(&[
+            ("csrf", csrf_in(&form).as_str()),
+            ("subject", "Scanner jams"),
+            ("content", "Every second page jams."),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let ticket_id = response
+        .url()
+        .path()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let page = response.text().await.unwrap();
+    assert!(page.contains("Scanner jams"));
+    assert!(page.contains("Every second page jams."));
+    assert_eq!(message_ids(&page).len(), 1);
+
+    let ticket = portal.workspace.ticket(&ticket_id).await.unwrap().unwrap();
+    assert_eq!(
+        (ticket.pipeline.as_str(), ticket.stage.as_str()),
+        ("support", "new")
+    );
+    assert_eq!(ticket.contacts, ["ana"]);
+    assert_eq!(ticket.companies, ["acme"]);
+    let threads = portal
+        .workspace
+        .threads_of_ticket(&ticket_id)
+        .await
+        .unwrap();
+    assert_eq!(threads.len(), 1);
+    assert_eq!(
+        threads[0].channel, "web-form",
+        "the form inbox's FORM channel"
+    );
+    let (_, list) = get_text(&ana, &portal.base).await;
+    assert_eq!(ticket_ids(&list)[0], ticket_id, "in the list at once");
+    let timeline = portal.workspace.ticket_timeline(&ticket_id).await.unwrap();
+    assert_eq!(timeline[0].kind, "form_submission");
+}
+
+#[tokio::test]
+async fn the_support_form_requires_its_required_fields() {
+    let portal = acme().await;
+    let ana = signed_in(&portal, "ana@acme.example").await;
+    let csrf = csrf_from(&ana, &portal.url("/new")).await;
+    let response = ana
+        .post(portal.url("/new"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("subject", "Only a subject"),
+            ("content", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("Please fill in: Describe the problem."));
+    assert!(page.contains("value=\"Only a subject\""));
+}
+
+// ---- Header, branding, language, templates, switch ----
+
+#[tokio::test]
+async fn the_header_carries_title_menu_knowledge_base_and_branding() {
+    let portal = acme().await;
+    let ana = signed_in(&portal, "ana@acme.example").await;
+    let (_, list) = get_text(&ana, &portal.base).await;
+    assert!(list.contains("<title>Acme Support</title>"));
+    assert!(list.contains(">Home</a>") && list.contains(">Status page</a>"));
+    assert!(list.contains(">Knowledge base</a>"));
+    assert!(list.contains("--primary: #0b5fff;"));
+    assert!(list.contains("--font: Inter, sans-serif;"));
+
+    // A 1x1 PNG as logo and favicon.
+    let png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
+    let image =
+        serde_json::json!({"name": "logo.png", "content_type": "image/png", "data_base64": png});
+    set_setting(&portal, "branding.logo", &image.to_string()).await;
+    set_setting(&portal, "branding.favicon", &image.to_string()).await;
+    set_setting(&portal, "knowledge_base_link", "false").await;
+    let (_, list) = get_text(&ana, &portal.base).await;
+    assert!(!list.contains(">Knowledge base</a>"));
+    let logo = attribute_values(&list, "src")
+        .into_iter()
+        .find(|src| src.contains("/assets/logo"))
+        .expect("the logo");
+    assert!(list.contains("rel=\"icon\""));
+    let response = ana
+        .get(format!("{}{logo}", portal.origin))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["content-type"], "image/png");
+}
+
+#[tokio::test]
+async fn a_disabled_portal_shows_the_not_available_page() {
+    let portal = acme().await;
+    set_setting(&portal, "enabled", "false").await;
+    for path in ["", "/login", "/1001"] {
+        let (status, page) = get_text(&client(), &portal.url(path)).await;
+        assert_eq!(status, 503, "{path}");
+        assert!(page.contains("The portal is not available"));
+    }
+}
+
+#[tokio::test]
+async fn the_portal_speaks_its_configured_language() {
+    let portal = acme().await;
+    set_setting(&portal, "language", "de").await;
+    let (_, login) = get_text(&client(), &portal.url("/login")).await;
+    assert!(login.contains("lang=\"de\""));
+    assert!(login.contains("Passwort vergessen?"));
+    let ana = client();
+    sign_in(
+        &ana,
+        &portal,
+        "ana@acme.example",
+        &acme_password("ana@acme.example"),
+    )
+    .await;
+    let (_, list) = get_text(&ana, &portal.base).await;
+    assert!(list.contains(">Offen</span>") && list.contains(">Geschlossen</span>"));
+    assert!(list.contains("Abmelden"));
+    set_setting(&portal, "language", "ko").await;
+    let (_, list) = get_text(&ana, &portal.base).await;
+    assert!(list.contains("로그아웃"));
+}
+
+#[tokio::test]
+async fn a_broken_template_never_blanks_the_portal() {
+    let portal = acme().await;
+    let ana = signed_in(&portal, "ana@acme.example").await;
+    // Does not parse.
+    set_setting(&portal, "templates.list", "{% for %}").await;
+    let (status, list) = get_text(&ana, &portal.base).await;
+    assert_eq!(status, 200);
+    assert_eq!(ticket_ids(&list), ["1007", "1001", "1008", "1003"]);
+    // Parses but fails while rendering.
+    set_setting(
+        &portal,
+        "templates.list",
+        "{% extends \"base\" %}{% block content %}{{ page.nothing.deeper.still }}{% endblock %}",
+    )
+    .await;
+    let (status, list) = get_text(&ana, &portal.base).await;
+    assert_eq!(status, 200);
+    assert_eq!(ticket_ids(&list), ["1007", "1001", "1008", "1003"]);
+    // A working override is used, with the shared layout.
+    set_setting(
+        &portal,
+        "templates.list",
+        "{% extends \"base\" %}{% block content %}<p class=\"custom\">{{ page.list.rows|length }} custom</p>{% endblock %}",
+    )
+    .await;
+    let (_, list) = get_text(&ana, &portal.base).await;
+    assert!(list.contains("<p class=\"custom\">4 custom</p>"));
+    assert!(list.contains("Sign out"));
+}
+
+#[tokio::test]
+async fn settings_saved_elsewhere_reach_the_running_portal_within_a_second() {
+    let portal = acme().await;
+    // Saved as the CLI would, without telling the server.
+    portal::workspaces::set_setting(&portal.workspace, "page_title", "Acme Help Centre", "cli")
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (_, login) = get_text(&client(), &portal.url("/login")).await;
+    assert!(login.contains("<title>Acme Help Centre</title>"));
+}
+
+#[tokio::test]
+async fn other_paths_answer_not_found_and_the_root_leads_to_the_portal() {
+    let portal = acme().await;
+    let (status, page) = get_text(&client(), &format!("{}/elsewhere", portal.origin)).await;
+    assert_eq!(status, 404);
+    assert!(page.contains("Page not found"));
+    let response = client()
+        .get(format!("{}/", portal.origin))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.url().path().ends_with("/tickets/login"));
+}

@@ -1,0 +1,311 @@
+//! The portal's safety rules over real HTTP: other people's tickets and attachments look exactly like
+//! missing ones, every POST needs its form token, values are escaped, sessions expire on the server,
+//! repeated failed sign-ins are throttled, cookies are HttpOnly and SameSite, and nothing tells whether an
+//! address has an account.
+
+mod portal_support;
+
+use portal::model::{Attachment, Direction, Message, MessageType, Thread, Ticket};
+use portal_support::*;
+
+#[tokio::test]
+async fn another_contacts_ticket_answers_exactly_like_a_missing_one() {
+    let portal = acme().await;
+    // 1005 is Globex's (dan); ana is at Acme.
+    let client = signed_in(&portal, "ana@acme.example").await;
+    let (other_status, other) = get_text(&client, &portal.url("/1005")).await;
+    let (missing_status, missing) = get_text(&client, &portal.url("/99999")).await;
+    assert_eq!(other_status, 404);
+    assert_eq!(missing_status, 404);
+    assert_eq!(other, missing);
+}
+
+#[tokio::test]
+async fn another_contacts_attachment_answers_exactly_like_a_missing_one() {
+    let mut data = acme_data();
+    // Give dan's ticket 1005 an attachment on its shown message.
+    let thread = data
+        .threads
+        .iter_mut()
+        .find(|thread| thread.ticket.as_deref() == Some("1005"))
+        .unwrap();
+    thread.messages[0].attachments.push(Attachment {
+        id: 0,
+        name: "secret.txt".into(),
+        content_type: "text/plain".into(),
+        size: 6,
+        data: Some(b"secret".to_vec()),
+    });
+    let portal = start(data).await;
+    let dan = signed_in(&portal, "dan@globex.example").await;
+    let (_, page) = get_text(&dan, &portal.url("/1005")).await;
+    let link = attribute_values(&page, "href")
+        .into_iter()
+        .find(|href| href.contains("/attachments/"))
+        .expect("dan sees the attachment link");
+    let (status, body) = get_text(&dan, &format!("{}{link}", portal.origin)).await;
+    assert_eq!((status, body.as_str()), (200, "secret"));
+
+    let ana = signed_in(&portal, "ana@acme.example").await;
+    let (other_status, other) = get_text(&ana, &format!("{}{link}", portal.origin)).await;
+    let (missing_status, missing) = get_text(&ana, &portal.url("/1005/attachments/987654")).await;
+    assert_eq!((other_status, missing_status), (404, 404));
+    assert_eq!(other, missing);
+}
+
+#[tokio::test]
+async fn a_post_without_its_form_token_is_refused() {
+    let portal = acme().await;
+    // Sign-in form without a token.
+    let stranger = client();
+    let response = stranger
+        .post(portal.url("/login"))
+        .form(&[
+            ("email", "ana@acme.example"),
+            ("password", acme_password("ana@acme.example").as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    assert!(stranger
+        .get(&portal.base)
+        .send()
+        .await
+        .unwrap()
+        .url()
+        .path()
+        .ends_with("/login"));
+
+    // A signed-in reply with a wrong token changes nothing.
+    let ana = signed_in(&portal, "ana@acme.example").await;
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", "forged")
+        .text("text", "should not arrive");
+    let response = ana
+        .post(portal.url("/1001/reply"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    let (_, page) = get_text(&ana, &portal.url("/1001")).await;
+    assert!(!page.contains("should not arrive"));
+
+    // Sign out needs the token too.
+    let response = ana
+        .post(portal.url("/logout"))
+        .form(&[("csrf", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    let (status, _) = get_text(&ana, &portal.base).await;
+    assert_eq!(status, 200, "still signed in");
+
+    // And the support form.
+    let response = ana
+        .post(portal.url("/new"))
+        .form(&[("subject", "x"), ("content", "y")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+}
+
+#[tokio::test]
+async fn values_are_html_escaped() {
+    let mut data = acme_data();
+    let payload = "<script>alert(1)</script>";
+    data.tickets.push(Ticket {
+        id: "2001".into(),
+        subject: payload.into(),
+        content: format!("content {payload}"),
+        properties: Default::default(),
+        contacts: vec!["ana".into()],
+        companies: vec![],
+        ..data.tickets[0].clone()
+    });
+    data.threads.push(Thread {
+        id: "th-xss".into(),
+        ticket: Some("2001".into()),
+        channel: "support-mail".into(),
+        created_at: data.tickets[0].created_at,
+        messages: vec![Message {
+            id: "m-xss".into(),
+            message_type: MessageType::Message,
+            direction: Direction::Incoming,
+            from: "\"><img src=x onerror=alert(1)>".into(),
+            text: payload.into(),
+            created_at: data.tickets[0].created_at,
+            attachments: vec![],
+        }],
+    });
+    let portal = start(data).await;
+    let ana = signed_in(&portal, "ana@acme.example").await;
+    for url in [portal.base.clone(), portal.url("/2001")] {
+        let (_, html) = get_text(&ana, &url).await;
+        assert!(!html.contains(payload), "{url} carries raw script");
+        assert!(
+            !html.contains("<img src=x"),
+            "{url} carries a raw attribute break-out"
+        );
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"),
+            "{url}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_idle_session_expires_on_the_server_and_redirects_to_sign_in() {
+    let portal = acme().await;
+    let ana = signed_in(&portal, "ana@acme.example").await;
+    // Two hours of inactivity against the fixture's 60-minute timeout.
+    sqlx::query("UPDATE sessions SET last_seen_at = last_seen_at - 7200000")
+        .execute(portal.workspace.pool())
+        .await
+        .unwrap();
+    let response = ana.get(portal.url("/1001")).send().await.unwrap();
+    assert!(
+        response.url().path().ends_with("/login"),
+        "{}",
+        response.url()
+    );
+    assert_eq!(response.url().query(), Some("expired=1"));
+    let html = response.text().await.unwrap();
+    assert!(html.contains("Your session has ended"));
+    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions")
+        .fetch_one(portal.workspace.pool())
+        .await
+        .unwrap();
+    assert_eq!(sessions, 0, "the expired session is deleted");
+}
+
+#[tokio::test]
+async fn repeated_failed_sign_ins_are_throttled() {
+    let portal = acme().await;
+    let client = client();
+    for _ in 0..5 {
+        let response = sign_in(&client, &portal, "ana@acme.example", "wrong password").await;
+        assert_eq!(response.status(), 401);
+    }
+    // Now even the right password is refused for a while.
+    let response = sign_in(
+        &client,
+        &portal,
+        "ana@acme.example",
+        &acme_password("ana@acme.example"),
+    )
+    .await;
+    assert_eq!(response.status(), 429);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("Too many failed attempts"));
+    // Other addresses are not affected.
+    let other = client_signed_in_ok(&portal, "ben@acme.example").await;
+    assert!(other);
+}
+
+async fn client_signed_in_ok(portal: &Portal, email: &str) -> bool {
+    let client = client();
+    sign_in(&client, portal, email, &acme_password(email))
+        .await
+        .status()
+        == 200
+}
+
+#[tokio::test]
+async fn cookies_are_http_only_and_same_site_lax() {
+    let portal = acme().await;
+    let client = manual_client();
+    let response = client.get(portal.url("/login")).send().await.unwrap();
+    let form_cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let csrf = csrf_in(&response.text().await.unwrap());
+    assert!(form_cookie.contains("HttpOnly") && form_cookie.contains("SameSite=Lax"));
+    let response = client
+        .post(portal.url("/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", "ana@acme.example"),
+            ("password", acme_password("ana@acme.example").as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    let session_cookie = response.headers()["set-cookie"].to_str().unwrap();
+    assert!(session_cookie.starts_with("portal_session="));
+    assert!(session_cookie.contains("HttpOnly") && session_cookie.contains("SameSite=Lax"));
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_address_read_the_same() {
+    let portal = acme().await;
+    let client = client();
+    let wrong = sign_in(&client, &portal, "ana@acme.example", "not her password").await;
+    let unknown = sign_in(&client, &portal, "nobody@acme.example", "not her password").await;
+    assert_eq!(wrong.status(), unknown.status());
+    let wrong = wrong.text().await.unwrap();
+    let unknown = unknown.text().await.unwrap();
+    assert!(wrong.contains("The email address or password is not correct."));
+    assert!(unknown.contains("The email address or password is not correct."));
+}
+
+#[tokio::test]
+async fn password_reset_answers_the_same_for_unknown_addresses() {
+    let portal = acme().await;
+    let client = client();
+    let mut pages = Vec::new();
+    for email in [
+        "ana@acme.example",
+        "nobody@acme.example",
+        "cara@acme.example",
+    ] {
+        let csrf = csrf_from(&client, &portal.url("/password-reset")).await;
+        let response = client
+            .post(portal.url("/password-reset"))
+            .form(&[("csrf", csrf.as_str()), ("email", email)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        pages.push(response.text().await.unwrap().replace(email, "EMAIL"));
+    }
+    assert_eq!(pages[0], pages[1]);
+    assert_eq!(pages[0], pages[2]);
+    // Only the known contact who may sign in got an email.
+    let outbox = portal.outbox().await;
+    assert_eq!(outbox.len(), 1);
+    assert_eq!(outbox[0].to_address, "ana@acme.example");
+}
+
+#[tokio::test]
+async fn pages_forbid_scripts_by_content_security_policy() {
+    let portal = acme().await;
+    let response = client().get(portal.url("/login")).send().await.unwrap();
+    let policy = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap();
+    assert!(policy.contains("default-src 'none'"));
+    assert!(!policy.contains("script-src"));
+}
+
+#[tokio::test]
+async fn the_server_refuses_to_listen_beyond_loopback() {
+    let dir = tempfile::tempdir().unwrap();
+    let workspace =
+        portal::workspaces::import(&dir.path().join("w.portal"), &Default::default(), false)
+            .await
+            .unwrap();
+    let outcome = portal::web::PortalServer::start(workspace, "0.0.0.0:0".parse().unwrap()).await;
+    assert!(matches!(
+        outcome,
+        Err(portal::web::ServerError::NotLoopback(_))
+    ));
+}
