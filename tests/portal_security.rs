@@ -159,13 +159,19 @@ async fn values_are_html_escaped() {
 
 #[tokio::test]
 async fn an_idle_session_expires_on_the_server_and_redirects_to_sign_in() {
-    let portal = acme().await;
+    // The server re-checks a session against the workspace at most once per refresh interval.
+    let options = portal::web::ServerOptions {
+        refresh_interval: std::time::Duration::from_millis(100),
+        ..Default::default()
+    };
+    let portal = start_with(acme_data(), options).await;
     let ana = signed_in(&portal, "ana@acme.example").await;
     // Two hours of inactivity against the fixture's 60-minute timeout.
     sqlx::query("UPDATE sessions SET last_seen_at = last_seen_at - 7200000")
         .execute(portal.workspace.pool())
         .await
         .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
     let response = ana.get(portal.url("/1001")).send().await.unwrap();
     assert!(
         response.url().path().ends_with("/login"),

@@ -129,29 +129,39 @@ fn check_visitor_form(app: &App, headers: &HeaderMap, token: &str) -> Result<(),
 
 /// A signed-in customer and the frame their pages carry.
 struct SignedIn {
-    customer: Customer,
+    customer: Arc<Customer>,
     frame: Frame,
 }
 
 async fn signed_in(app: &App, site: &Site, headers: &HeaderMap) -> Result<SignedIn, WebError> {
     let token =
         cookie(headers, SESSION_COOKIE).ok_or(WebError::SignInRequired { expired: false })?;
-    let session = app
-        .workspace
-        .touch_session(&token, site.settings.idle_timeout_minutes)
-        .await?
-        .ok_or(WebError::SignInRequired { expired: true })?;
-    let customer = pages::load_customer(&app.workspace, &session.contact_id)
-        .await?
-        .ok_or(WebError::SignInRequired { expired: false })?;
+    let known = match app.sessions.get(&token) {
+        Some(known) => known,
+        None => {
+            let session = app
+                .workspace
+                .touch_session(&token, site.settings.idle_timeout_minutes)
+                .await?
+                .ok_or(WebError::SignInRequired { expired: true })?;
+            let customer = pages::load_customer(&app.workspace, &session.contact_id)
+                .await?
+                .ok_or(WebError::SignInRequired { expired: false })?;
+            app.sessions
+                .remember(&token, session.csrf_token, Arc::new(customer))
+        }
+    };
     let frame = Frame {
         viewer: Some(Viewer {
-            name: customer.contact.display_name(),
-            email: customer.contact.email.clone(),
+            name: known.customer.contact.display_name(),
+            email: known.customer.contact.email.clone(),
         }),
-        csrf: session.csrf_token,
+        csrf: known.csrf,
     };
-    Ok(SignedIn { customer, frame })
+    Ok(SignedIn {
+        customer: known.customer,
+        frame,
+    })
 }
 
 fn check_session_form(signed_in: &SignedIn, token: &str) -> Result<(), WebError> {
@@ -313,6 +323,7 @@ async fn logout(
         if let Ok(current) = signed_in(&app, &site, &headers).await {
             check_session_form(&current, &form.csrf)?;
         }
+        app.sessions.forget(&token);
         app.workspace.end_session(&token).await?;
     }
     let response = site.page(StatusCode::OK, &Page::SignedOut, &Frame::default());
@@ -514,6 +525,10 @@ async fn set_password(
         &form.password,
     )
     .await;
+    if outcome.is_ok() {
+        // The contact's other sessions ended with the password change.
+        app.sessions.clear();
+    }
     let response = match outcome {
         Ok(contact) => return open_session(app, site, &contact.id).await,
         Err(AccountError::AccessDenied(_)) => {

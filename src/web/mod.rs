@@ -7,6 +7,7 @@
 mod handlers;
 pub mod render;
 pub mod security;
+mod sessions;
 mod site;
 
 pub use render::{
@@ -67,6 +68,7 @@ pub enum ServerError {
 pub(crate) struct AppState {
     workspace: Workspace,
     sites: SiteCache,
+    sessions: sessions::SessionCache,
     throttle: LoginThrottle,
     forms: FormSigner,
     policy: AttachmentPolicy,
@@ -113,6 +115,7 @@ impl PortalServer {
         let app = Arc::new(AppState {
             workspace,
             sites,
+            sessions: sessions::SessionCache::new(options.refresh_interval),
             throttle: LoginThrottle::new(options.max_failed_logins, options.failed_login_window),
             forms: FormSigner::default(),
             policy: options.attachments,
