@@ -272,7 +272,7 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
             let server = crate::web::PortalServer::start(workspace, address)
                 .await
                 .map_err(|error| Error::Serve(error.to_string()))?;
-            println!("{}", server.url().await);
+            println!("{}", server.url());
             eprintln!("Serving the customer portal; press Ctrl+C to stop.");
             use std::io::Write;
             let _ = std::io::stdout().flush();

@@ -900,3 +900,39 @@ async fn other_paths_answer_not_found_and_the_root_leads_to_the_portal() {
         .unwrap();
     assert!(response.url().path().ends_with("/tickets/login"));
 }
+
+#[tokio::test]
+async fn portal_serve_prints_the_url_when_ready_and_serves_it() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("served.portal");
+    portal::workspaces::import(&path, &acme_data(), false)
+        .await
+        .unwrap()
+        .close()
+        .await;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_portal"))
+        .args(["serve", "--port", "0", "--workspace"])
+        .arg(&path)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line.trim().to_string();
+    let outcome = async {
+        assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+        assert!(url.ends_with("/tickets"), "{url}");
+        assert!(!url.contains(":0/"), "the real port: {url}");
+        let (status, page) = get_text(&client(), &format!("{url}/login")).await;
+        assert_eq!(status, 200);
+        assert!(page.contains("<title>Acme Support</title>"));
+    };
+    let result = tokio::time::timeout(std::time::Duration::from_secs(20), outcome).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    result.expect("the served portal answers");
+}

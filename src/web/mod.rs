@@ -148,12 +148,12 @@ impl PortalServer {
     }
 
     /// The portal's address with its current slug, e.g. `http://127.0.0.1:PORT/tickets`.
-    pub async fn url(&self) -> String {
-        let slug = match self.app.sites.get().await {
-            Ok(site) => site.settings.slug.clone(),
-            Err(_) => String::new(),
-        };
-        format!("{}/{slug}", self.app.origin)
+    pub fn url(&self) -> String {
+        format!(
+            "{}/{}",
+            self.app.origin,
+            self.app.sites.current().settings.slug
+        )
     }
 
     /// Makes the next request read the settings and catalog again (call after saving settings).

@@ -99,6 +99,11 @@ impl SiteCache {
         self.checked_at.store(0, Ordering::Release);
     }
 
+    /// The site as last loaded, without looking at the workspace.
+    pub fn current(&self) -> Arc<Site> {
+        self.snapshot()
+    }
+
     fn snapshot(&self) -> Arc<Site> {
         self.current.read().expect("site lock").clone()
     }

@@ -69,7 +69,7 @@ pub async fn start_with(data: WorkspaceData, options: ServerOptions) -> Portal {
         PortalServer::start_with(workspace.clone(), "127.0.0.1:0".parse().unwrap(), options)
             .await
             .unwrap();
-    let base = server.url().await;
+    let base = server.url();
     let origin = server.origin().to_string();
     Portal {
         server,
