@@ -296,13 +296,13 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
                     source,
                 })?;
             }
-            let data = demo::generate(seed, demo::DemoSize { contacts, tickets });
-            let opened = workspaces::import(&path, &data, replace).await?;
+            let size = demo::DemoSize { contacts, tickets };
+            let opened = workspaces::write_demo(&path, seed, size, replace).await?;
             opened.close().await;
             println!(
                 "Wrote a demo workspace with {} contacts and {} tickets to {} (password for signing in: {})",
-                data.contacts.len(),
-                data.tickets.len(),
+                contacts,
+                tickets,
                 path.display(),
                 demo::DEMO_PASSWORD
             );

@@ -237,75 +237,133 @@ fn start() -> DateTime<Utc> {
         .expect("valid date")
 }
 
-/// Generates a demo workspace of `size` from `seed`; the same seed always gives the same workspace.
-pub fn generate(seed: u64, size: DemoSize) -> WorkspaceData {
-    let mut rng = StdRng::seed_from_u64(seed);
-    let mut data = WorkspaceData::default();
-    demo_catalog(&mut data);
-    let company_count = (size.contacts / 4).clamp(1, 20_000);
-    for index in 0..company_count {
-        let name = COMPANY_NAMES[index % COMPANY_NAMES.len()];
-        let round = index / COMPANY_NAMES.len();
-        let id = if round == 0 {
-            name.to_lowercase()
-        } else {
-            format!("{}-{round}", name.to_lowercase())
-        };
-        data.companies.push(Company {
-            name: format!(
-                "{name}{} {}",
-                if round == 0 {
-                    String::new()
-                } else {
-                    format!(" {}", round + 1)
-                },
-                COMPANY_SUFFIXES[index % COMPANY_SUFFIXES.len()]
-            ),
-            domain: Some(format!("{id}.example")),
-            id,
-        });
-    }
-    for index in 0..size.contacts {
-        let first = FIRST_NAMES[index % FIRST_NAMES.len()];
-        let last = pick(&mut rng, &LAST_NAMES);
-        // One contact in eight is a freelancer without a company.
-        let company = (index % 8 != 4).then(|| data.companies[index % company_count].id.clone());
-        let domain = company
-            .as_ref()
-            .map_or("freelance.example".to_string(), |id| {
-                format!("{id}.example")
+/// A demo workspace being generated: the fixed part, companies and contacts are made up front (they are
+/// small even for a large demo), tickets and their threads chunk by chunk, so that a demo of a million
+/// tickets streams into the workspace with bounded memory. The same seed always gives the same workspace,
+/// however it is chunked.
+pub struct DemoGenerator {
+    /// Settings, catalog, companies, contacts and passwords; `tickets` and `threads` stay empty.
+    pub head: WorkspaceData,
+    rng: StdRng,
+    size: DemoSize,
+    next_ticket: usize,
+    message_number: usize,
+}
+
+impl DemoGenerator {
+    pub fn new(seed: u64, size: DemoSize) -> DemoGenerator {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut data = WorkspaceData::default();
+        demo_catalog(&mut data);
+        let company_count = (size.contacts / 4).clamp(1, 20_000);
+        data.companies.reserve(company_count);
+        data.contacts.reserve(size.contacts);
+        for index in 0..company_count {
+            let name = COMPANY_NAMES[index % COMPANY_NAMES.len()];
+            let round = index / COMPANY_NAMES.len();
+            let id = if round == 0 {
+                name.to_lowercase()
+            } else {
+                format!("{}-{round}", name.to_lowercase())
+            };
+            data.companies.push(Company {
+                name: format!(
+                    "{name}{} {}",
+                    if round == 0 {
+                        String::new()
+                    } else {
+                        format!(" {}", round + 1)
+                    },
+                    COMPANY_SUFFIXES[index % COMPANY_SUFFIXES.len()]
+                ),
+                domain: Some(format!("{id}.example")),
+                id,
             });
-        let mut lists = Vec::new();
-        if index % 5 != 2 {
-            lists.push("customers".to_string());
         }
-        if index % 3 == 1 {
-            lists.push("partners".to_string());
+        for index in 0..size.contacts {
+            let first = FIRST_NAMES[index % FIRST_NAMES.len()];
+            let last = pick(&mut rng, &LAST_NAMES);
+            // One contact in eight is a freelancer without a company.
+            let company =
+                (index % 8 != 4).then(|| data.companies[index % company_count].id.clone());
+            let domain = company
+                .as_ref()
+                .map_or("freelance.example".to_string(), |id| {
+                    format!("{id}.example")
+                });
+            let mut lists = Vec::new();
+            if index % 5 != 2 {
+                lists.push("customers".to_string());
+            }
+            if index % 3 == 1 {
+                lists.push("partners".to_string());
+            }
+            if rng.gen_bool(0.1) {
+                lists.push("beta".to_string());
+            }
+            let id = format!("c{index}");
+            let email = format!(
+                "{}.{}{index}@{domain}",
+                first.to_lowercase(),
+                last.to_lowercase()
+            );
+            if index < MAX_LOGINS {
+                data.passwords.push((id.clone(), DEMO_PASSWORD.into()));
+            }
+            data.contacts.push(Contact {
+                id,
+                email,
+                first_name: first.into(),
+                last_name: last.to_string(),
+                company,
+                lists,
+            });
         }
-        if rng.gen_bool(0.1) {
-            lists.push("beta".to_string());
+        DemoGenerator {
+            head: data,
+            rng,
+            size,
+            next_ticket: 0,
+            message_number: 0,
         }
-        let id = format!("c{index}");
-        let email = format!(
-            "{}.{}{index}@{domain}",
-            first.to_lowercase(),
-            last.to_lowercase()
-        );
-        if index < MAX_LOGINS {
-            data.passwords.push((id.clone(), DEMO_PASSWORD.into()));
-        }
-        data.contacts.push(Contact {
-            id,
-            email,
-            first_name: first.into(),
-            last_name: last.to_string(),
-            company,
-            lists,
-        });
     }
-    let mut message_number = 0usize;
-    for index in 0..size.tickets {
-        let contact = &data.contacts[rng.gen_range(0..data.contacts.len().max(1))];
+
+    /// How many tickets are still to come.
+    pub fn remaining(&self) -> usize {
+        self.size.tickets - self.next_ticket
+    }
+
+    /// Hashes for the demo logins. Every demo login shares the published demo password, so one hash (one
+    /// slow argon2 run instead of two hundred) serves them all.
+    pub fn password_hashes(&self) -> Vec<(String, String)> {
+        if self.head.passwords.is_empty() {
+            return Vec::new();
+        }
+        let hash = crate::passwords::hash(DEMO_PASSWORD);
+        self.head
+            .passwords
+            .iter()
+            .map(|(contact, _)| (contact.clone(), hash.clone()))
+            .collect()
+    }
+
+    /// The next (up to) `count` tickets with their threads; both empty once every ticket is made.
+    pub fn next_chunk(&mut self, count: usize) -> (Vec<Ticket>, Vec<Thread>) {
+        let count = count.min(self.remaining());
+        let mut tickets = Vec::with_capacity(count);
+        let mut threads = Vec::with_capacity(count + count / 4);
+        for _ in 0..count {
+            let index = self.next_ticket;
+            self.next_ticket += 1;
+            self.ticket(index, &mut tickets, &mut threads);
+        }
+        (tickets, threads)
+    }
+
+    fn ticket(&mut self, index: usize, tickets: &mut Vec<Ticket>, threads: &mut Vec<Thread>) {
+        let rng = &mut self.rng;
+        let contacts = &self.head.contacts;
+        let contact = &contacts[rng.gen_range(0..contacts.len().max(1))];
         let billing = rng.gen_bool(0.15);
         let (pipeline, stage) = if billing {
             (
@@ -319,7 +377,7 @@ pub fn generate(seed: u64, size: DemoSize) -> WorkspaceData {
         } else {
             (
                 "support",
-                *pick(&mut rng, &["new", "waiting", "in-progress", "closed"]),
+                *pick(rng, &["new", "waiting", "in-progress", "closed"]),
             )
         };
         let created = start() + Duration::minutes(rng.gen_range(0..60 * 24 * 300));
@@ -329,15 +387,15 @@ pub fn generate(seed: u64, size: DemoSize) -> WorkspaceData {
         let mut properties = BTreeMap::new();
         properties.insert(
             "region".to_string(),
-            serde_json::Value::String((*pick(&mut rng, &["EU", "US", "APAC"])).into()),
+            serde_json::Value::String((*pick(rng, &["EU", "US", "APAC"])).into()),
         );
         let mut ticket = Ticket {
             id: id.clone(),
-            subject: pick(&mut rng, &SUBJECTS).to_string(),
+            subject: pick(rng, &SUBJECTS).to_string(),
             content: "Reported through the demo generator.".into(),
             pipeline: pipeline.into(),
             stage: stage.into(),
-            priority: Some(pick(&mut rng, &PRIORITIES).to_string()),
+            priority: Some(pick(rng, &PRIORITIES).to_string()),
             category: None,
             source: Some(if phone_report { "PHONE" } else { "EMAIL" }.into()),
             created_at: created,
@@ -350,10 +408,12 @@ pub fn generate(seed: u64, size: DemoSize) -> WorkspaceData {
             },
             companies: contact.company.iter().cloned().collect(),
         };
+        // One ticket in ten has no thread, one in five several (1.2 threads and 3 messages per ticket on
+        // average); the third thread of a ticket is always on the unconnected sales mailbox.
         let thread_count = match rng.gen_range(0..10) {
-            0 | 1 => 0,
-            2 => 2,
-            3 => 3,
+            0 => 0,
+            1 => 2,
+            2 => 3,
             _ => 1,
         };
         for thread_index in 0..thread_count {
@@ -361,7 +421,7 @@ pub fn generate(seed: u64, size: DemoSize) -> WorkspaceData {
                 "sales-mail"
             } else {
                 *pick(
-                    &mut rng,
+                    rng,
                     &["support-mail", "chat", "messenger", "web-form", "old-chat"],
                 )
             };
@@ -370,7 +430,7 @@ pub fn generate(seed: u64, size: DemoSize) -> WorkspaceData {
             let mut messages = Vec::new();
             let mut at = thread_start;
             for message_index in 0..rng.gen_range(1..5) {
-                message_number += 1;
+                self.message_number += 1;
                 let incoming = message_index % 2 == 0;
                 let comment = !incoming && rng.gen_bool(0.25);
                 let attachments = if incoming && rng.gen_bool(0.05) {
@@ -385,7 +445,7 @@ pub fn generate(seed: u64, size: DemoSize) -> WorkspaceData {
                     Vec::new()
                 };
                 messages.push(Message {
-                    id: format!("m-{message_number}"),
+                    id: format!("m-{}", self.message_number),
                     message_type: if comment {
                         MessageType::Comment
                     } else {
@@ -414,7 +474,7 @@ pub fn generate(seed: u64, size: DemoSize) -> WorkspaceData {
                 at += Duration::minutes(rng.gen_range(5..600));
             }
             ticket.last_activity_at = ticket.last_activity_at.max(at);
-            data.threads.push(Thread {
+            threads.push(Thread {
                 id: format!("th-{id}-{}", thread_index + 1),
                 ticket: Some(id.clone()),
                 channel: channel.into(),
@@ -422,7 +482,18 @@ pub fn generate(seed: u64, size: DemoSize) -> WorkspaceData {
                 messages,
             });
         }
-        data.tickets.push(ticket);
+        tickets.push(ticket);
     }
-    data
+}
+
+/// Generates a demo workspace of `size` from `seed` in memory (for small sizes: tests, the first-run
+/// workspace); `workspaces::write_demo` streams a large one into a file.
+pub fn generate(seed: u64, size: DemoSize) -> WorkspaceData {
+    let mut generator = DemoGenerator::new(seed, size);
+    let (tickets, threads) = generator.next_chunk(size.tickets);
+    WorkspaceData {
+        tickets,
+        threads,
+        ..generator.head
+    }
 }

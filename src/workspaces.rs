@@ -4,7 +4,7 @@
 use crate::bundle::{self, WorkspaceData};
 use crate::settings::{self, Settings};
 use crate::storage::{self, StorageError};
-use crate::{passwords, Error, Result, Workspace};
+use crate::{demo, passwords, Error, Result, Workspace};
 use std::path::Path;
 
 /// Who made a change, for the settings history.
@@ -30,19 +30,56 @@ pub async fn import(
     data: &WorkspaceData,
     replace: bool,
 ) -> Result<Workspace> {
+    let hashes = hash_passwords(&data.passwords);
+    replace_with(workspace_path, replace, |workspace| async move {
+        workspace.replace_all(data, &hashes).await?;
+        Ok(())
+    })
+    .await
+}
+
+/// Hashes bundle passwords (argon2 is deliberately slow: the work is spread over every core).
+pub fn hash_passwords(passwords: &[(String, String)]) -> Vec<(String, String)> {
+    let workers = std::thread::available_parallelism().map_or(2, usize::from);
+    let chunk = passwords.len().div_ceil(workers).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = passwords
+            .chunks(chunk)
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|(contact, password)| (contact.clone(), passwords::hash(password)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| handle.join().expect("password hashing panicked"))
+            .collect()
+    })
+}
+
+/// Opens (creating if need be) the workspace at `workspace_path`, refuses a non-empty one unless
+/// `replace`, and runs `write`, which replaces its content in one transaction. A file this call created
+/// is removed again when anything fails.
+async fn replace_with<F, Fut>(workspace_path: &Path, replace: bool, write: F) -> Result<Workspace>
+where
+    F: FnOnce(Workspace) -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
     let existed = workspace_path.exists();
-    let hashes: Vec<(String, String)> = data
-        .passwords
-        .iter()
-        .map(|(contact, password)| (contact.clone(), passwords::hash(password)))
-        .collect();
     let outcome = async {
         let workspace = Workspace::open(workspace_path, true).await?;
         if !replace && !workspace.is_empty().await? {
             workspace.close().await;
             return Err(StorageError::NotEmpty(workspace_path.into()).into());
         }
-        workspace.replace_all(data, &hashes).await?;
+        if let Err(error) = write(workspace.clone()).await {
+            workspace.close().await;
+            return Err(error);
+        }
         Ok::<_, Error>(workspace)
     }
     .await;
@@ -50,6 +87,52 @@ pub async fn import(
         remove_workspace_files(workspace_path);
     }
     outcome
+}
+
+/// Tickets (with their threads) generated and written per transaction chunk of a streamed demo.
+const DEMO_CHUNK: usize = 5_000;
+
+/// Writes a demo workspace of `size` from `seed` to `workspace_path` (see `replace_with`). Large demos
+/// stream: tickets are generated on a thread of their own, chunk by chunk, while the previous chunk is
+/// written, all in one transaction.
+pub async fn write_demo(
+    workspace_path: &Path,
+    seed: u64,
+    size: demo::DemoSize,
+    replace: bool,
+) -> Result<Workspace> {
+    let mut generator = demo::DemoGenerator::new(seed, size);
+    let hashes = generator.password_hashes();
+    let head = std::mem::take(&mut generator.head);
+    replace_with(workspace_path, replace, |workspace| async move {
+        let mut write = workspace.begin_replace().await?;
+        write.settings(&head.settings).await?;
+        write.catalog(&head.catalog()).await?;
+        write.companies(&head.companies).await?;
+        write.contacts(&head.contacts).await?;
+        write.password_hashes(&hashes).await?;
+        // The generator picks contacts from `head`; give it back for the generating thread.
+        generator.head = head;
+        let (sender, mut receiver) = tokio::sync::mpsc::channel(2);
+        let producer = std::thread::spawn(move || {
+            while generator.remaining() > 0 {
+                if sender
+                    .blocking_send(generator.next_chunk(DEMO_CHUNK))
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        });
+        while let Some((tickets, threads)) = receiver.recv().await {
+            write.tickets(&tickets).await?;
+            write.threads(&threads).await?;
+        }
+        producer.join().expect("the demo generator panicked");
+        write.commit().await?;
+        Ok(())
+    })
+    .await
 }
 
 fn remove_workspace_files(path: &Path) {

@@ -5,6 +5,7 @@
 use crate::model::{Catalog, Company, Contact, Ticket};
 use crate::settings::{FilterOperator, Settings, TicketFilter, TicketPermissions};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use ts_rs::TS;
 
 /// The two lists a customer can switch between when company permissions are on.
@@ -78,6 +79,71 @@ fn hidden(reason: String) -> TicketDecision {
     }
 }
 
+/// How a ticket relates to a contact, before filters.
+enum Association<'a> {
+    Own,
+    /// Associated with the contact's primary company, and company tickets are shown in this view.
+    OfCompany(&'a Company),
+    /// Associated with the primary company, but the view is "My tickets".
+    CompanyButMine(&'a Company),
+    Unrelated,
+}
+
+fn association<'a>(
+    settings: &Settings,
+    contact: &Contact,
+    company: Option<&'a Company>,
+    ticket: &Ticket,
+    view: Option<View>,
+) -> Association<'a> {
+    if ticket.contacts.contains(&contact.id) {
+        return Association::Own;
+    }
+    let of_company = company.filter(|company| ticket.companies.contains(&company.id));
+    match (of_company, settings.ticket_permissions, view) {
+        (Some(company), TicketPermissions::Company, Some(View::Mine)) => {
+            Association::CompanyButMine(company)
+        }
+        (Some(company), TicketPermissions::Company, _) => Association::OfCompany(company),
+        _ => Association::Unrelated,
+    }
+}
+
+/// Whether `ticket` is in `contact`'s list in `view`: the verdict of `ticket_decision` without composing
+/// its reason, for the audit matrix, which asks it millions of times on a large workspace.
+pub fn ticket_visible(
+    settings: &Settings,
+    contact: &Contact,
+    company: Option<&Company>,
+    ticket: &Ticket,
+    view: Option<View>,
+) -> bool {
+    in_view(settings, contact, company, ticket, view) && passes_filters(settings, ticket)
+}
+
+/// The first half of `ticket_visible`: the ticket's association puts it in the contact's list in
+/// `view`, filters aside.
+pub fn in_view(
+    settings: &Settings,
+    contact: &Contact,
+    company: Option<&Company>,
+    ticket: &Ticket,
+    view: Option<View>,
+) -> bool {
+    matches!(
+        association(settings, contact, company, ticket, view),
+        Association::Own | Association::OfCompany(_)
+    )
+}
+
+/// The second half of `ticket_visible`, the same for every contact: the ticket passes every filter.
+pub fn passes_filters(settings: &Settings, ticket: &Ticket) -> bool {
+    settings
+        .ticket_filters
+        .iter()
+        .all(|filter| filter_passes(filter, ticket))
+}
+
 /// Whether `ticket` is in `contact`'s list in `view` (None = no switch), and why. `company` is the
 /// contact's primary company, if any.
 pub fn ticket_decision(
@@ -88,47 +154,40 @@ pub fn ticket_decision(
     ticket: &Ticket,
     view: Option<View>,
 ) -> TicketDecision {
-    let own = ticket.contacts.iter().any(|id| *id == contact.id);
-    let of_company = company.filter(|company| ticket.companies.iter().any(|id| *id == company.id));
     let company_tickets_on = settings.ticket_permissions == TicketPermissions::Company;
-    let association = if own {
-        Ok(format!("associated with {}", contact.display_name()))
-    } else {
-        match (of_company, company_tickets_on, view) {
-            (Some(company), true, Some(View::Mine)) => Err(format!(
+    let reason = match association(settings, contact, company, ticket, view) {
+        Association::Own => format!("associated with {}", contact.display_name()),
+        Association::OfCompany(company) => format!(
+            "associated with {}, {}'s primary company",
+            company.name,
+            contact.short_name()
+        ),
+        Association::CompanyButMine(company) => {
+            return hidden(format!(
                 "My tickets shows only tickets associated with {}; this one is {}'s",
                 contact.display_name(),
                 company.name
-            )),
-            (Some(company), true, _) => Ok(format!(
-                "associated with {}, {}'s primary company",
-                company.name,
-                contact.short_name()
-            )),
-            (_, false, _) => Err(match company {
-                Some(company) => format!(
+            ))
+        }
+        Association::Unrelated => {
+            return hidden(match (company, company_tickets_on) {
+                (Some(company), false) => format!(
                     "not associated with {} nor (company tickets are off) with {}",
                     contact.short_name(),
                     company.name
                 ),
-                None => format!("not associated with {}", contact.short_name()),
-            }),
-            (_, true, _) => Err(match company {
-                Some(company) => format!(
+                (None, false) => format!("not associated with {}", contact.short_name()),
+                (Some(company), true) => format!(
                     "not associated with {} nor with {}",
                     contact.short_name(),
                     company.name
                 ),
-                None => format!(
+                (None, true) => format!(
                     "not associated with {} (who has no primary company)",
                     contact.short_name()
                 ),
-            }),
+            })
         }
-    };
-    let reason = match association {
-        Err(reason) => return hidden(reason),
-        Ok(reason) => reason,
     };
     match settings
         .ticket_filters
@@ -142,22 +201,43 @@ pub fn ticket_decision(
 
 /// The ticket's value of a filterable property, as the text filters compare; `None` when it is unknown.
 pub fn property_value(ticket: &Ticket, property: &str) -> Option<String> {
-    let text = match property {
-        "pipeline" => Some(ticket.pipeline.clone()),
-        "stage" => Some(ticket.stage.clone()),
-        "priority" => ticket.priority.clone(),
-        "category" => ticket.category.clone(),
-        "source" => ticket.source.clone(),
-        "subject" => Some(ticket.subject.clone()),
-        "content" => Some(ticket.content.clone()),
+    property_text(ticket, property).map(Cow::into_owned)
+}
+
+/// `property_value` without copying built-in properties.
+fn property_text<'a>(ticket: &'a Ticket, property: &str) -> Option<Cow<'a, str>> {
+    let text: Option<Cow<'a, str>> = match property {
+        "pipeline" => Some(Cow::Borrowed(&ticket.pipeline)),
+        "stage" => Some(Cow::Borrowed(&ticket.stage)),
+        "priority" => ticket.priority.as_deref().map(Cow::Borrowed),
+        "category" => ticket.category.as_deref().map(Cow::Borrowed),
+        "source" => ticket.source.as_deref().map(Cow::Borrowed),
+        "subject" => Some(Cow::Borrowed(&ticket.subject)),
+        "content" => Some(Cow::Borrowed(&ticket.content)),
         custom => match ticket.properties.get(custom) {
             None | Some(serde_json::Value::Null) => None,
-            Some(serde_json::Value::String(text)) => Some(text.clone()),
-            Some(other) => Some(other.to_string()),
+            Some(serde_json::Value::String(text)) => Some(Cow::Borrowed(text)),
+            Some(other) => Some(Cow::Owned(other.to_string())),
         },
     };
     // HubSpot-like semantics: an empty value is no value.
     text.filter(|text| !text.is_empty())
+}
+
+fn passes(filter: &TicketFilter, value: Option<&str>) -> bool {
+    match (filter.operator, value) {
+        (FilterOperator::IsAnyOf, Some(value)) => filter.values.iter().any(|v| v == value),
+        (FilterOperator::IsAnyOf, None) => false,
+        (FilterOperator::IsNoneOf, Some(value)) => !filter.values.iter().any(|v| v == value),
+        (FilterOperator::IsNoneOf, None) => true,
+        (FilterOperator::IsKnown, value) => value.is_some(),
+        (FilterOperator::IsUnknown, value) => value.is_none(),
+    }
+}
+
+/// Whether `ticket` passes `filter`.
+pub fn filter_passes(filter: &TicketFilter, ticket: &Ticket) -> bool {
+    passes(filter, property_text(ticket, &filter.property).as_deref())
 }
 
 /// How a value reads in a reason: pipelines and stages by label, everything else as it is.
@@ -191,16 +271,8 @@ pub fn describe_filter(filter: &TicketFilter, catalog: &Catalog) -> String {
 
 /// `Some(reason)` when `ticket` fails `filter`.
 pub fn filter_failure(filter: &TicketFilter, catalog: &Catalog, ticket: &Ticket) -> Option<String> {
-    let value = property_value(ticket, &filter.property);
-    let passes = match (filter.operator, &value) {
-        (FilterOperator::IsAnyOf, Some(value)) => filter.values.contains(value),
-        (FilterOperator::IsAnyOf, None) => false,
-        (FilterOperator::IsNoneOf, Some(value)) => !filter.values.contains(value),
-        (FilterOperator::IsNoneOf, None) => true,
-        (FilterOperator::IsKnown, value) => value.is_some(),
-        (FilterOperator::IsUnknown, value) => value.is_none(),
-    };
-    if passes {
+    let value = property_text(ticket, &filter.property);
+    if passes(filter, value.as_deref()) {
         return None;
     }
     let actual = match &value {
