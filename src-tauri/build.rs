@@ -1,0 +1,12 @@
+// Generates the Tauri context (config, ACL, embedded assets) for the shell.
+//
+// NOTE: `tauri.conf.json` points `frontendDist` at `../ui/dist`, which is embedded into the binary
+// at compile time. Build the UI first (`npm --prefix ui ci && npm --prefix ui run build`); if the
+// directory is missing, tauri-codegen panics with "The `frontendDist` configuration is set to ...".
+fn main() {
+    // Declaring the app's own commands turns on access control for them: each command gets an
+    // `allow-<command>` permission that a capability in `capabilities/` must grant to a window.
+    let manifest = tauri_build::AppManifest::new().commands(&["app_version"]);
+    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
+        .expect("failed to run tauri-build");
+}

@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { formatVersion, pluralize, slugify } from "./format";
+import { SECTIONS } from "./sections";
+
+describe("formatVersion", () => {
+  it("prefixes a bare semver with v", () => {
+    expect(formatVersion("0.1.0")).toBe("v0.1.0");
+  });
+  it("does not double an existing prefix and trims whitespace", () => {
+    expect(formatVersion(" v1.2.3 ")).toBe("v1.2.3");
+    expect(formatVersion("V2.0.0-beta.1")).toBe("v2.0.0-beta.1");
+  });
+  it("reports missing versions plainly", () => {
+    expect(formatVersion(null)).toBe("version unknown");
+    expect(formatVersion(undefined)).toBe("version unknown");
+    expect(formatVersion("  ")).toBe("version unknown");
+  });
+});
+
+describe("slugify", () => {
+  it("lower-cases and hyphenates", () => {
+    expect(slugify("Setup checklist")).toBe("setup-checklist");
+  });
+  it("strips accents, punctuation and edge separators", () => {
+    expect(slugify("  Café & Résumé!  ")).toBe("cafe-resume");
+  });
+});
+
+describe("pluralize", () => {
+  it("uses the singular only for exactly one", () => {
+    expect(pluralize(1, "customer")).toBe("1 customer");
+    expect(pluralize(0, "customer")).toBe("0 customers");
+    expect(pluralize(3, "inbox", "inboxes")).toBe("3 inboxes");
+  });
+});
+
+describe("SECTIONS", () => {
+  it("has unique ids in sidebar order", () => {
+    const ids = SECTIONS.map((s) => s.id);
+    expect(ids).toEqual([
+      "workspace",
+      "setup-checklist",
+      "settings",
+      "customers",
+      "outbox",
+      "inbox",
+      "preview",
+      "visibility",
+    ]);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+});

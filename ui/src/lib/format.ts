@@ -1,0 +1,23 @@
+// Small pure helpers for presenting values in the admin shell. Kept free of Svelte and Tauri
+// imports so they can be unit-tested under plain Node (see format.test.ts).
+
+/** Renders a version for the status bar: "0.1.0" -> "v0.1.0"; empty/missing -> "version unknown". */
+export function formatVersion(version: string | null | undefined): string {
+  const trimmed = (version ?? "").trim().replace(/^v+/i, "");
+  return trimmed === "" ? "version unknown" : `v${trimmed}`;
+}
+
+/** Turns a human label into a stable identifier: "Setup checklist" -> "setup-checklist". */
+export function slugify(label: string): string {
+  return label
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "");
+}
+
+/** "1 customer", "0 customers", "2 inboxes" (explicit plural when the "+s" rule does not fit). */
+export function pluralize(count: number, singular: string, plural: string = `${singular}s`): string {
+  return `${count} ${count === 1 ? singular : plural}`;
+}
