@@ -11,7 +11,9 @@ fn acme() -> Value {
 }
 
 fn read_error(text: &str) -> String {
-    portal::bundle::read(text).expect_err("the bundle is refused").to_string()
+    portal::bundle::read(text)
+        .expect_err("the bundle is refused")
+        .to_string()
 }
 
 fn refused(bundle: &Value) -> String {
@@ -22,13 +24,22 @@ fn refused(bundle: &Value) -> String {
 fn a_dangling_reference_is_refused_with_its_path() {
     let mut bundle = acme();
     bundle["tickets"][3]["pipeline"] = json!("sales");
-    assert_eq!(refused(&bundle), "tickets[3].pipeline: unknown pipeline \"sales\"");
+    assert_eq!(
+        refused(&bundle),
+        "tickets[3].pipeline: unknown pipeline \"sales\""
+    );
     let mut bundle = acme();
     bundle["contacts"][0]["lists"][0] = json!("vip");
-    assert_eq!(refused(&bundle), "contacts[0].lists[0]: unknown list \"vip\"");
+    assert_eq!(
+        refused(&bundle),
+        "contacts[0].lists[0]: unknown list \"vip\""
+    );
     let mut bundle = acme();
     bundle["threads"][0]["channel"] = json!("fax");
-    assert_eq!(refused(&bundle), "threads[0].channel: unknown channel \"fax\"");
+    assert_eq!(
+        refused(&bundle),
+        "threads[0].channel: unknown channel \"fax\""
+    );
 }
 
 #[test]
@@ -38,7 +49,10 @@ fn a_duplicate_id_is_refused() {
     assert!(refused(&bundle).starts_with("tickets[1].id: duplicate id \"1001\""));
     let mut bundle = acme();
     bundle["threads"][1]["messages"][0]["id"] = json!("m-1");
-    assert_eq!(refused(&bundle), "threads[1].messages[0].id: duplicate id \"m-1\"");
+    assert_eq!(
+        refused(&bundle),
+        "threads[1].messages[0].id: duplicate id \"m-1\""
+    );
 }
 
 #[test]
@@ -46,11 +60,17 @@ fn a_bad_enum_value_is_refused() {
     let mut bundle = acme();
     bundle["channels"][0]["type"] = json!("PIGEON");
     let message = refused(&bundle);
-    assert!(message.starts_with("channels[0].type: unknown variant `PIGEON`"), "{message}");
+    assert!(
+        message.starts_with("channels[0].type: unknown variant `PIGEON`"),
+        "{message}"
+    );
     let mut bundle = acme();
     bundle["settings"]["ticket_permissions"] = json!("everyone");
     let message = refused(&bundle);
-    assert!(message.starts_with("settings.ticket_permissions: unknown variant `everyone`"), "{message}");
+    assert!(
+        message.starts_with("settings.ticket_permissions: unknown variant `everyone`"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -68,7 +88,10 @@ fn an_unknown_key_is_refused_except_inside_properties() {
     let mut bundle = acme();
     bundle["tickets"][0]["subjet"] = json!("typo");
     let message = refused(&bundle);
-    assert!(message.starts_with("tickets[0].subjet: unknown field `subjet`"), "{message}");
+    assert!(
+        message.starts_with("tickets[0].subjet: unknown field `subjet`"),
+        "{message}"
+    );
     let mut bundle = acme();
     bundle["tickets"][0]["properties"]["anything"] = json!({"nested": true});
     if let Err(error) = portal::bundle::read(&bundle.to_string()) {
@@ -80,7 +103,10 @@ fn an_unknown_key_is_refused_except_inside_properties() {
 fn a_wrong_version_is_refused() {
     let mut bundle = acme();
     bundle["version"] = json!(2);
-    assert_eq!(refused(&bundle), "version: unsupported bundle version 2: this Portal Studio reads version 1");
+    assert_eq!(
+        refused(&bundle),
+        "version: unsupported bundle version 2: this Portal Studio reads version 1"
+    );
     let mut bundle = acme();
     bundle["format"] = json!("something-else");
     assert_eq!(refused(&bundle), "format: expected \"portal-bundle\"");
@@ -97,7 +123,10 @@ fn settings_that_refer_to_missing_data_are_refused() {
     let mut bundle = acme();
     bundle["settings"]["default_inbox"] = json!("nowhere");
     let message = refused(&bundle);
-    assert!(message.contains("settings.default_inbox: unknown inbox \"nowhere\""), "{message}");
+    assert!(
+        message.contains("settings.default_inbox: unknown inbox \"nowhere\""),
+        "{message}"
+    );
 }
 
 #[test]
@@ -108,7 +137,10 @@ fn every_list_may_be_absent() {
 }
 
 fn portal_command(arguments: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_portal")).args(arguments).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_portal"))
+        .args(arguments)
+        .output()
+        .unwrap()
 }
 
 #[test]
@@ -119,16 +151,35 @@ fn a_refused_import_creates_no_file_and_leaves_an_existing_workspace_unchanged()
     bundle["tickets"][3]["pipeline"] = json!("sales");
     std::fs::write(&bad, bundle.to_string()).unwrap();
     let fresh = scratch.path().join("fresh.portal");
-    let output = portal_command(&["import", bad.to_str().unwrap(), "--workspace", fresh.to_str().unwrap()]);
+    let output = portal_command(&[
+        "import",
+        bad.to_str().unwrap(),
+        "--workspace",
+        fresh.to_str().unwrap(),
+    ]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("tickets[3].pipeline: unknown pipeline \"sales\""));
+    assert!(String::from_utf8_lossy(&output.stderr)
+        .contains("tickets[3].pipeline: unknown pipeline \"sales\""));
     assert!(!fresh.exists(), "no workspace file is left behind");
 
     let good = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/acme.bundle.json");
     let existing = scratch.path().join("existing.portal");
-    assert!(portal_command(&["import", good.to_str().unwrap(), "--workspace", existing.to_str().unwrap()]).status.success());
+    assert!(portal_command(&[
+        "import",
+        good.to_str().unwrap(),
+        "--workspace",
+        existing.to_str().unwrap()
+    ])
+    .status
+    .success());
     let before = portal_command(&["export", "--workspace", existing.to_str().unwrap()]).stdout;
-    let output = portal_command(&["import", bad.to_str().unwrap(), "--workspace", existing.to_str().unwrap(), "--replace"]);
+    let output = portal_command(&[
+        "import",
+        bad.to_str().unwrap(),
+        "--workspace",
+        existing.to_str().unwrap(),
+        "--replace",
+    ]);
     assert_eq!(output.status.code(), Some(2));
     let after = portal_command(&["export", "--workspace", existing.to_str().unwrap()]).stdout;
     assert_eq!(before, after);

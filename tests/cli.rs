@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn shared(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared").join(path)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared")
+        .join(path)
 }
 
 fn portal(arguments: &[&str]) -> Output {
@@ -37,7 +39,12 @@ impl Scratch {
     fn acme(&self) -> String {
         let workspace = self.path("acme.portal");
         let bundle = shared("fixtures/acme.bundle.json");
-        let output = portal(&["import", bundle.to_str().unwrap(), "--workspace", &workspace]);
+        let output = portal(&[
+            "import",
+            bundle.to_str().unwrap(),
+            "--workspace",
+            &workspace,
+        ]);
         assert!(output.status.success(), "{}", errors(&output));
         workspace
     }
@@ -47,11 +54,20 @@ impl Scratch {
 fn view_as_reproduces_every_acme_expected_case() {
     let scratch = Scratch::new();
     let workspace = scratch.acme();
-    let expected: Value =
-        serde_json::from_str(&std::fs::read_to_string(shared("fixtures/acme.expected.json")).unwrap()).unwrap();
+    let expected: Value = serde_json::from_str(
+        &std::fs::read_to_string(shared("fixtures/acme.expected.json")).unwrap(),
+    )
+    .unwrap();
     for case in expected["cases"].as_array().unwrap() {
         let email = case["contact"].as_str().unwrap();
-        let mut arguments = vec!["view-as", email, "--workspace", &workspace, "--format", "json"];
+        let mut arguments = vec![
+            "view-as",
+            email,
+            "--workspace",
+            &workspace,
+            "--format",
+            "json",
+        ];
         if let Some(view) = case["view"].as_str() {
             arguments.extend(["--view", view]);
         }
@@ -79,10 +95,18 @@ fn view_as_reproduces_every_acme_expected_case() {
             })
             .collect();
         assert_eq!(Value::Array(tickets), case["tickets"], "{label}");
-        let hidden: Vec<Value> = actual["hidden_tickets"].as_array().unwrap().iter().map(|h| h["id"].clone()).collect();
+        let hidden: Vec<Value> = actual["hidden_tickets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["id"].clone())
+            .collect();
         assert_eq!(Value::Array(hidden), case["hidden_tickets"], "{label}");
         for hidden in actual["hidden_tickets"].as_array().unwrap() {
-            assert!(!hidden["reason"].as_str().unwrap().is_empty(), "{label}: every hidden ticket has a reason");
+            assert!(
+                !hidden["reason"].as_str().unwrap().is_empty(),
+                "{label}: every hidden ticket has a reason"
+            );
         }
     }
 }
@@ -91,10 +115,22 @@ fn view_as_reproduces_every_acme_expected_case() {
 fn view_as_json_has_the_documented_shape() {
     let scratch = Scratch::new();
     let workspace = scratch.acme();
-    let output = portal(&["view-as", "ana@acme.example", "--workspace", &workspace, "--format", "json"]);
+    let output = portal(&[
+        "view-as",
+        "ana@acme.example",
+        "--workspace",
+        &workspace,
+        "--format",
+        "json",
+    ]);
     let view: Value = serde_json::from_str(&text(&output)).unwrap();
     assert_eq!(view["access_reason"], "member of list Portal customers");
-    let printer = view["tickets"].as_array().unwrap().iter().find(|t| t["id"] == "1001").unwrap();
+    let printer = view["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "1001")
+        .unwrap();
     assert_eq!(printer["subject"], "Printer offline");
     assert_eq!(printer["created_at"], "2025-03-01T09:30:00Z");
     assert_eq!(printer["last_activity_at"], "2025-03-03T12:00:00Z");
@@ -103,10 +139,18 @@ fn view_as_json_has_the_documented_shape() {
     assert_eq!(first["direction"], "INCOMING");
     assert_eq!(first["from"], "ana@acme.example");
     assert_eq!(first["text"], "Following up in chat: model is LX-200.");
-    let hidden_threads: Vec<&str> = printer["hidden_threads"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
+    let hidden_threads: Vec<&str> = printer["hidden_threads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
     assert_eq!(hidden_threads, ["th-1", "th-3"]);
     let hidden = &view["hidden_tickets"][0];
-    assert_eq!(hidden["reason"], "filter 'pipeline is any of Support' fails (pipeline is Billing)");
+    assert_eq!(
+        hidden["reason"],
+        "filter 'pipeline is any of Support' fails (pipeline is Billing)"
+    );
 }
 
 #[test]
@@ -115,11 +159,15 @@ fn view_as_table_lists_tickets_with_reasons() {
     let workspace = scratch.acme();
     let output = portal(&["view-as", "cara@acme.example", "--workspace", &workspace]);
     assert!(output.status.success());
-    assert!(text(&output).contains("cannot sign in (not a member of any access list (Portal customers))"));
+    assert!(text(&output)
+        .contains("cannot sign in (not a member of any access list (Portal customers))"));
     let output = portal(&["view-as", "ana@acme.example", "--workspace", &workspace]);
     let table = text(&output);
     assert!(table.contains("1007    Open"), "{table}");
-    assert!(table.contains("1002    filter 'pipeline is any of Support' fails"), "{table}");
+    assert!(
+        table.contains("1002    filter 'pipeline is any of Support' fails"),
+        "{table}"
+    );
 }
 
 #[test]
@@ -135,19 +183,57 @@ fn view_as_an_unknown_email_is_a_clear_error_with_exit_code_2() {
 fn settings_set_is_validated_recorded_and_undoable() {
     let scratch = Scratch::new();
     let workspace = scratch.acme();
-    let output = portal(&["settings", "set", "page_title", "Acme Help Centre", "--workspace", &workspace]);
+    let output = portal(&[
+        "settings",
+        "set",
+        "page_title",
+        "Acme Help Centre",
+        "--workspace",
+        &workspace,
+    ]);
     assert!(output.status.success(), "{}", errors(&output));
-    let output = portal(&["settings", "set", "domain", "acme.hs-sites.com", "--workspace", &workspace]);
+    let output = portal(&[
+        "settings",
+        "set",
+        "domain",
+        "acme.hs-sites.com",
+        "--workspace",
+        &workspace,
+    ]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(errors(&output).contains("domain: the system domain"), "{}", errors(&output));
-    let shown: Value = serde_json::from_str(&text(&portal(&["settings", "show", "--workspace", &workspace]))).unwrap();
+    assert!(
+        errors(&output).contains("domain: the system domain"),
+        "{}",
+        errors(&output)
+    );
+    let shown: Value = serde_json::from_str(&text(&portal(&[
+        "settings",
+        "show",
+        "--workspace",
+        &workspace,
+    ])))
+    .unwrap();
     assert_eq!(shown["page_title"], "Acme Help Centre");
-    assert_eq!(shown["domain"], "support.acme.example", "a refused change leaves the setting alone");
+    assert_eq!(
+        shown["domain"], "support.acme.example",
+        "a refused change leaves the setting alone"
+    );
     let history = text(&portal(&["settings", "history", "--workspace", &workspace]));
     assert!(history.contains("by qa: changed page_title"), "{history}");
-    assert!(history.contains("\"Acme Support\" -> \"Acme Help Centre\""), "{history}");
-    assert!(portal(&["settings", "undo", "--workspace", &workspace]).status.success());
-    let shown: Value = serde_json::from_str(&text(&portal(&["settings", "show", "--workspace", &workspace]))).unwrap();
+    assert!(
+        history.contains("\"Acme Support\" -> \"Acme Help Centre\""),
+        "{history}"
+    );
+    assert!(portal(&["settings", "undo", "--workspace", &workspace])
+        .status
+        .success());
+    let shown: Value = serde_json::from_str(&text(&portal(&[
+        "settings",
+        "show",
+        "--workspace",
+        &workspace,
+    ])))
+    .unwrap();
     assert_eq!(shown["page_title"], "Acme Support");
 }
 
@@ -155,9 +241,31 @@ fn settings_set_is_validated_recorded_and_undoable() {
 fn settings_changes_alter_what_view_as_answers() {
     let scratch = Scratch::new();
     let workspace = scratch.acme();
-    assert!(portal(&["settings", "set", "ticket_permissions", "contact", "--workspace", &workspace]).status.success());
-    let view: Value = serde_json::from_str(&text(&portal(&["view-as", "ana@acme.example", "--workspace", &workspace, "--format", "json"]))).unwrap();
-    let ids: Vec<&str> = view["tickets"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
+    assert!(portal(&[
+        "settings",
+        "set",
+        "ticket_permissions",
+        "contact",
+        "--workspace",
+        &workspace
+    ])
+    .status
+    .success());
+    let view: Value = serde_json::from_str(&text(&portal(&[
+        "view-as",
+        "ana@acme.example",
+        "--workspace",
+        &workspace,
+        "--format",
+        "json",
+    ])))
+    .unwrap();
+    let ids: Vec<&str> = view["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, ["1001"]);
     assert_eq!(view["views"], serde_json::json!([]));
     assert_eq!(view["view"], Value::Null);
@@ -169,14 +277,40 @@ fn check_exits_non_zero_while_the_checklist_fails() {
     let workspace = scratch.acme();
     let output = portal(&["check", "--workspace", &workspace]);
     assert!(output.status.success(), "{}", text(&output));
-    assert!(portal(&["settings", "set", "enabled", "false", "--workspace", &workspace]).status.success());
-    assert!(portal(&["settings", "set", "domain", "null", "--workspace", &workspace]).status.success());
+    assert!(portal(&[
+        "settings",
+        "set",
+        "enabled",
+        "false",
+        "--workspace",
+        &workspace
+    ])
+    .status
+    .success());
+    assert!(portal(&[
+        "settings",
+        "set",
+        "domain",
+        "null",
+        "--workspace",
+        &workspace
+    ])
+    .status
+    .success());
     let output = portal(&["check", "--workspace", &workspace]);
     assert_eq!(output.status.code(), Some(1));
     assert!(text(&output).contains("[TODO] Domain"), "{}", text(&output));
-    let output = portal(&["settings", "set", "enabled", "true", "--workspace", &workspace]);
+    let output = portal(&[
+        "settings",
+        "set",
+        "enabled",
+        "true",
+        "--workspace",
+        &workspace,
+    ]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(errors(&output).contains("cannot be enabled until the setup checklist passes: no domain is set"));
+    assert!(errors(&output)
+        .contains("cannot be enabled until the setup checklist passes: no domain is set"));
 }
 
 #[test]
@@ -184,19 +318,31 @@ fn export_then_import_gives_the_same_workspace_without_secrets() {
     let scratch = Scratch::new();
     let workspace = scratch.acme();
     let first = scratch.path("first.json");
-    assert!(portal(&["export", "--workspace", &workspace, "--out", &first]).status.success());
+    assert!(
+        portal(&["export", "--workspace", &workspace, "--out", &first])
+            .status
+            .success()
+    );
     let exported = std::fs::read_to_string(&first).unwrap();
-    assert!(!exported.contains("correct horse battery"), "no passwords are exported");
+    assert!(
+        !exported.contains("correct horse battery"),
+        "no passwords are exported"
+    );
     assert!(!exported.contains("\"password\""));
     let copy = scratch.path("copy.portal");
     let output = portal(&["import", &first, "--workspace", &copy]);
     assert!(output.status.success(), "{}", errors(&output));
     let second = scratch.path("second.json");
-    assert!(portal(&["export", "--workspace", &copy, "--out", &second]).status.success());
+    assert!(portal(&["export", "--workspace", &copy, "--out", &second])
+        .status
+        .success());
     let first: Value = serde_json::from_str(&exported).unwrap();
     let second: Value = serde_json::from_str(&std::fs::read_to_string(&second).unwrap()).unwrap();
     assert_eq!(first, second);
-    let original: Value = serde_json::from_str(&std::fs::read_to_string(shared("fixtures/acme.bundle.json")).unwrap()).unwrap();
+    let original: Value = serde_json::from_str(
+        &std::fs::read_to_string(shared("fixtures/acme.bundle.json")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(first["tickets"], original["tickets"]);
     assert_eq!(first["threads"], original["threads"]);
     assert_eq!(first["settings"], original["settings"]);
@@ -207,10 +353,21 @@ fn importing_over_a_workspace_with_data_needs_replace() {
     let scratch = Scratch::new();
     let workspace = scratch.acme();
     let bundle = shared("fixtures/acme.bundle.json");
-    let output = portal(&["import", bundle.to_str().unwrap(), "--workspace", &workspace]);
+    let output = portal(&[
+        "import",
+        bundle.to_str().unwrap(),
+        "--workspace",
+        &workspace,
+    ]);
     assert_eq!(output.status.code(), Some(2));
     assert!(errors(&output).contains("--replace"));
-    let output = portal(&["import", bundle.to_str().unwrap(), "--workspace", &workspace, "--replace"]);
+    let output = portal(&[
+        "import",
+        bundle.to_str().unwrap(),
+        "--workspace",
+        &workspace,
+        "--replace",
+    ]);
     assert!(output.status.success(), "{}", errors(&output));
 }
 
@@ -222,7 +379,10 @@ fn a_file_that_is_not_a_workspace_is_refused_and_left_untouched() {
     let output = portal(&["view-as", "ana@acme.example", "--workspace", &notes]);
     assert_eq!(output.status.code(), Some(2));
     assert!(errors(&output).contains("is not a Portal Studio workspace"));
-    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "my precious notes, not a database");
+    assert_eq!(
+        std::fs::read_to_string(&notes).unwrap(),
+        "my precious notes, not a database"
+    );
 }
 
 #[test]
@@ -231,12 +391,27 @@ fn audit_lists_every_contact_and_view() {
     let workspace = scratch.acme();
     let csv = text(&portal(&["audit", "--workspace", &workspace]));
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines[0], "contact,name,company,view,can_sign_in,access_reason,visible_count,visible_tickets");
+    assert_eq!(
+        lines[0],
+        "contact,name,company,view,can_sign_in,access_reason,visible_count,visible_tickets"
+    );
     // Four contacts with a company have two views each; Eve has one row.
     assert_eq!(lines.len(), 1 + 4 * 2 + 1);
     assert!(lines.contains(&"ana@acme.example,Ana Berg,Acme GmbH,organization,true,member of list Portal customers,4,1007 1001 1008 1003"), "{csv}");
-    assert!(lines.contains(&"eve@freelance.example,Eve Moreau,,,true,member of list Portal customers,1,1006"), "{csv}");
-    let json: Value = serde_json::from_str(&text(&portal(&["audit", "--workspace", &workspace, "--format", "json"]))).unwrap();
+    assert!(
+        lines.contains(
+            &"eve@freelance.example,Eve Moreau,,,true,member of list Portal customers,1,1006"
+        ),
+        "{csv}"
+    );
+    let json: Value = serde_json::from_str(&text(&portal(&[
+        "audit",
+        "--workspace",
+        &workspace,
+        "--format",
+        "json",
+    ])))
+    .unwrap();
     assert_eq!(json.as_array().unwrap().len(), 9);
 }
 
@@ -246,7 +421,15 @@ fn demo_writes_a_deterministic_workspace() {
     let first = scratch.path("one.portal");
     let second = scratch.path("two.portal");
     for path in [&first, &second] {
-        let output = portal(&["demo", "--workspace", path, "--contacts", "30", "--tickets", "90"]);
+        let output = portal(&[
+            "demo",
+            "--workspace",
+            path,
+            "--contacts",
+            "30",
+            "--tickets",
+            "90",
+        ]);
         assert!(output.status.success(), "{}", errors(&output));
     }
     let export = |path: &str| text(&portal(&["export", "--workspace", path]));
@@ -256,8 +439,14 @@ fn demo_writes_a_deterministic_workspace() {
     assert_eq!(one["contacts"].as_array().unwrap().len(), 30);
     assert_eq!(one["tickets"].as_array().unwrap().len(), 90);
     let channels = one["channels"].as_array().unwrap();
-    assert!(channels.iter().any(|c| c["inbox"].is_null()), "the demo has unconnected channels");
+    assert!(
+        channels.iter().any(|c| c["inbox"].is_null()),
+        "the demo has unconnected channels"
+    );
     let threads = one["threads"].as_array().unwrap();
-    assert!(threads.iter().flat_map(|t| t["messages"].as_array().unwrap()).any(|m| m["type"] == "COMMENT"));
+    assert!(threads
+        .iter()
+        .flat_map(|t| t["messages"].as_array().unwrap())
+        .any(|m| m["type"] == "COMMENT"));
     assert!(portal(&["check", "--workspace", &first]).status.success());
 }

@@ -12,7 +12,11 @@ fn at(day: u32, hour: u32) -> DateTime<Utc> {
 }
 
 fn catalog() -> Catalog {
-    let stage = |id: &str, label: &str, state| Stage { id: id.into(), label: label.into(), state };
+    let stage = |id: &str, label: &str, state| Stage {
+        id: id.into(),
+        label: label.into(),
+        state,
+    };
     Catalog {
         pipelines: vec![
             Pipeline {
@@ -31,14 +35,39 @@ fn catalog() -> Catalog {
             },
         ],
         lists: vec![
-            ContactList { id: "customers".into(), name: "Portal customers".into() },
-            ContactList { id: "partners".into(), name: "Partners".into() },
+            ContactList {
+                id: "customers".into(),
+                name: "Portal customers".into(),
+            },
+            ContactList {
+                id: "partners".into(),
+                name: "Partners".into(),
+            },
         ],
-        inboxes: vec![Inbox { id: "help".into(), name: "Help desk".into(), kind: InboxKind::HelpDesk }],
+        inboxes: vec![Inbox {
+            id: "help".into(),
+            name: "Help desk".into(),
+            kind: InboxKind::HelpDesk,
+        }],
         channels: vec![
-            Channel { id: "mail".into(), channel_type: ChannelType::Email, address: Some("s@x.example".into()), inbox: Some("help".into()) },
-            Channel { id: "chat".into(), channel_type: ChannelType::Chat, address: None, inbox: Some("help".into()) },
-            Channel { id: "sales".into(), channel_type: ChannelType::Email, address: Some("sales@x.example".into()), inbox: None },
+            Channel {
+                id: "mail".into(),
+                channel_type: ChannelType::Email,
+                address: Some("s@x.example".into()),
+                inbox: Some("help".into()),
+            },
+            Channel {
+                id: "chat".into(),
+                channel_type: ChannelType::Chat,
+                address: None,
+                inbox: Some("help".into()),
+            },
+            Channel {
+                id: "sales".into(),
+                channel_type: ChannelType::Email,
+                address: Some("sales@x.example".into()),
+                inbox: None,
+            },
         ],
         ..Catalog::default()
     }
@@ -56,7 +85,11 @@ fn contact(id: &str, company: Option<&str>, lists: &[&str]) -> Contact {
 }
 
 fn acme() -> Company {
-    Company { id: "acme".into(), name: "Acme GmbH".into(), domain: None }
+    Company {
+        id: "acme".into(),
+        name: "Acme GmbH".into(),
+        domain: None,
+    }
 }
 
 fn ticket(id: &str, contacts: &[&str], companies: &[&str]) -> Ticket {
@@ -89,42 +122,81 @@ fn message(id: &str, message_type: MessageType, created_at: DateTime<Utc>) -> Me
     }
 }
 
-fn thread(id: &str, ticket: &str, channel: &str, created_at: DateTime<Utc>, messages: Vec<Message>) -> Thread {
-    Thread { id: id.into(), ticket: Some(ticket.into()), channel: channel.into(), created_at, messages }
+fn thread(
+    id: &str,
+    ticket: &str,
+    channel: &str,
+    created_at: DateTime<Utc>,
+    messages: Vec<Message>,
+) -> Thread {
+    Thread {
+        id: id.into(),
+        ticket: Some(ticket.into()),
+        channel: channel.into(),
+        created_at,
+        messages,
+    }
 }
 
 fn settings() -> Settings {
     Settings {
-        access: Access { mode: AccessMode::Lists, lists: vec!["customers".into()] },
+        access: Access {
+            mode: AccessMode::Lists,
+            lists: vec!["customers".into()],
+        },
         ..Settings::default()
     }
 }
 
 fn company_settings() -> Settings {
-    Settings { ticket_permissions: TicketPermissions::Company, ..settings() }
+    Settings {
+        ticket_permissions: TicketPermissions::Company,
+        ..settings()
+    }
 }
 
 fn visible_ids(view: &rules::ContactView) -> Vec<&str> {
-    view.tickets.iter().map(|ticket| ticket.id.as_str()).collect()
+    view.tickets
+        .iter()
+        .map(|ticket| ticket.id.as_str())
+        .collect()
 }
 
 // ---- Section 2: who may sign in ----
 
 #[test]
 fn self_registration_lets_any_contact_sign_in() {
-    let settings = Settings { access: Access { mode: AccessMode::SelfRegistration, lists: vec![] }, ..settings() };
+    let settings = Settings {
+        access: Access {
+            mode: AccessMode::SelfRegistration,
+            lists: vec![],
+        },
+        ..settings()
+    };
     let decision = rules::may_sign_in(&settings, &catalog(), &contact("zoe", None, &[]));
     assert!(decision.allowed, "{}", decision.reason);
 }
 
 #[test]
 fn lists_mode_admits_only_members_of_a_chosen_list() {
-    let member = rules::may_sign_in(&settings(), &catalog(), &contact("ana", None, &["customers"]));
+    let member = rules::may_sign_in(
+        &settings(),
+        &catalog(),
+        &contact("ana", None, &["customers"]),
+    );
     assert!(member.allowed);
     assert_eq!(member.reason, "member of list Portal customers");
-    let outsider = rules::may_sign_in(&settings(), &catalog(), &contact("cara", None, &["partners"]));
+    let outsider = rules::may_sign_in(
+        &settings(),
+        &catalog(),
+        &contact("cara", None, &["partners"]),
+    );
     assert!(!outsider.allowed);
-    assert!(outsider.reason.contains("Portal customers"), "{}", outsider.reason);
+    assert!(
+        outsider.reason.contains("Portal customers"),
+        "{}",
+        outsider.reason
+    );
 }
 
 #[test]
@@ -137,7 +209,13 @@ fn sso_all_admits_every_sso_user_once_sso_is_configured() {
         audience: "portal".into(),
         email_claim: "email".into(),
     };
-    let mut settings = Settings { access: Access { mode: AccessMode::SsoAll, lists: vec![] }, ..settings() };
+    let mut settings = Settings {
+        access: Access {
+            mode: AccessMode::SsoAll,
+            lists: vec![],
+        },
+        ..settings()
+    };
     assert!(!rules::may_sign_in(&settings, &catalog(), &contact("zoe", None, &[])).allowed);
     settings.sso = Some(sso);
     assert!(rules::may_sign_in(&settings, &catalog(), &contact("zoe", None, &[])).allowed);
@@ -146,18 +224,37 @@ fn sso_all_admits_every_sso_user_once_sso_is_configured() {
 #[test]
 fn sso_lists_also_requires_list_membership() {
     let settings = Settings {
-        access: Access { mode: AccessMode::SsoLists, lists: vec!["customers".into()] },
-        sso: Some(SsoConfiguration::Saml { entity_id: "e".into(), sso_url: "https://idp".into(), certificate: "c".into() }),
+        access: Access {
+            mode: AccessMode::SsoLists,
+            lists: vec!["customers".into()],
+        },
+        sso: Some(SsoConfiguration::Saml {
+            entity_id: "e".into(),
+            sso_url: "https://idp".into(),
+            certificate: "c".into(),
+        }),
         ..settings()
     };
-    assert!(rules::may_sign_in(&settings, &catalog(), &contact("ana", None, &["customers"])).allowed);
-    assert!(!rules::may_sign_in(&settings, &catalog(), &contact("cara", None, &["partners"])).allowed);
+    assert!(
+        rules::may_sign_in(&settings, &catalog(), &contact("ana", None, &["customers"])).allowed
+    );
+    assert!(
+        !rules::may_sign_in(&settings, &catalog(), &contact("cara", None, &["partners"])).allowed
+    );
 }
 
 #[test]
 fn a_contact_who_may_not_sign_in_sees_nothing() {
     let cara = contact("cara", Some("acme"), &["partners"]);
-    let view = rules::view_as(&company_settings(), &catalog(), &cara, Some(&acme()), &[ticket("1", &["cara"], &["acme"])], &[], None);
+    let view = rules::view_as(
+        &company_settings(),
+        &catalog(),
+        &cara,
+        Some(&acme()),
+        &[ticket("1", &["cara"], &["acme"])],
+        &[],
+        None,
+    );
     assert!(!view.can_sign_in);
     assert!(view.tickets.is_empty());
     assert!(view.hidden_tickets.is_empty());
@@ -168,7 +265,15 @@ fn a_contact_who_may_not_sign_in_sees_nothing() {
 #[test]
 fn own_tickets_are_visible() {
     let ana = contact("ana", None, &["customers"]);
-    let view = rules::view_as(&settings(), &catalog(), &ana, None, &[ticket("1", &["ana"], &[])], &[], None);
+    let view = rules::view_as(
+        &settings(),
+        &catalog(),
+        &ana,
+        None,
+        &[ticket("1", &["ana"], &[])],
+        &[],
+        None,
+    );
     assert_eq!(visible_ids(&view), ["1"]);
     assert_eq!(view.tickets[0].reason, "associated with Ana Tester");
 }
@@ -176,9 +281,20 @@ fn own_tickets_are_visible() {
 #[test]
 fn company_tickets_are_hidden_with_contact_permissions() {
     let ana = contact("ana", Some("acme"), &["customers"]);
-    let view = rules::view_as(&settings(), &catalog(), &ana, Some(&acme()), &[ticket("7", &[], &["acme"])], &[], None);
+    let view = rules::view_as(
+        &settings(),
+        &catalog(),
+        &ana,
+        Some(&acme()),
+        &[ticket("7", &[], &["acme"])],
+        &[],
+        None,
+    );
     assert!(view.tickets.is_empty());
-    assert_eq!(view.hidden_tickets[0].reason, "not associated with Ana nor (company tickets are off) with Acme GmbH");
+    assert_eq!(
+        view.hidden_tickets[0].reason,
+        "not associated with Ana nor (company tickets are off) with Acme GmbH"
+    );
     assert!(view.views.is_empty());
     assert_eq!(view.view, None);
 }
@@ -186,18 +302,40 @@ fn company_tickets_are_hidden_with_contact_permissions() {
 #[test]
 fn company_permissions_show_primary_company_tickets_in_the_organization_view() {
     let ana = contact("ana", Some("acme"), &["customers"]);
-    let view = rules::view_as(&company_settings(), &catalog(), &ana, Some(&acme()), &[ticket("7", &[], &["acme"])], &[], None);
+    let view = rules::view_as(
+        &company_settings(),
+        &catalog(),
+        &ana,
+        Some(&acme()),
+        &[ticket("7", &[], &["acme"])],
+        &[],
+        None,
+    );
     assert_eq!(view.views, [View::Organization, View::Mine]);
     assert_eq!(view.view, Some(View::Organization));
     assert_eq!(visible_ids(&view), ["7"]);
-    assert_eq!(view.tickets[0].reason, "associated with Acme GmbH, Ana's primary company");
+    assert_eq!(
+        view.tickets[0].reason,
+        "associated with Acme GmbH, Ana's primary company"
+    );
 }
 
 #[test]
 fn the_mine_view_shows_only_own_tickets() {
     let ana = contact("ana", Some("acme"), &["customers"]);
-    let tickets = [ticket("1", &["ana"], &["acme"]), ticket("7", &[], &["acme"])];
-    let view = rules::view_as(&company_settings(), &catalog(), &ana, Some(&acme()), &tickets, &[], Some(View::Mine));
+    let tickets = [
+        ticket("1", &["ana"], &["acme"]),
+        ticket("7", &[], &["acme"]),
+    ];
+    let view = rules::view_as(
+        &company_settings(),
+        &catalog(),
+        &ana,
+        Some(&acme()),
+        &tickets,
+        &[],
+        Some(View::Mine),
+    );
     assert_eq!(view.view, Some(View::Mine));
     assert_eq!(visible_ids(&view), ["1"]);
     assert_eq!(view.hidden_tickets.len(), 1);
@@ -207,7 +345,15 @@ fn the_mine_view_shows_only_own_tickets() {
 #[test]
 fn a_contact_without_a_primary_company_gets_no_view_switch() {
     let eve = contact("eve", None, &["customers"]);
-    let view = rules::view_as(&company_settings(), &catalog(), &eve, None, &[ticket("6", &["eve"], &[])], &[], Some(View::Organization));
+    let view = rules::view_as(
+        &company_settings(),
+        &catalog(),
+        &eve,
+        None,
+        &[ticket("6", &["eve"], &[])],
+        &[],
+        Some(View::Organization),
+    );
     assert!(view.views.is_empty());
     assert_eq!(view.view, None);
     assert_eq!(visible_ids(&view), ["6"]);
@@ -216,21 +362,46 @@ fn a_contact_without_a_primary_company_gets_no_view_switch() {
 #[test]
 fn tickets_of_other_companies_are_never_visible() {
     let ana = contact("ana", Some("acme"), &["customers"]);
-    let view = rules::view_as(&company_settings(), &catalog(), &ana, Some(&acme()), &[ticket("5", &["dan"], &["globex"])], &[], None);
+    let view = rules::view_as(
+        &company_settings(),
+        &catalog(),
+        &ana,
+        Some(&acme()),
+        &[ticket("5", &["dan"], &["globex"])],
+        &[],
+        None,
+    );
     assert!(view.tickets.is_empty());
     // Unrelated tickets are not even listed as hidden: they are nobody's business here.
     assert!(view.hidden_tickets.is_empty());
 }
 
 fn filtered(filter: TicketFilter, ticket: &Ticket) -> Option<String> {
-    let settings = Settings { ticket_filters: vec![filter], ..settings() };
+    let settings = Settings {
+        ticket_filters: vec![filter],
+        ..settings()
+    };
     let ana = contact("ana", None, &["customers"]);
-    let view = rules::view_as(&settings, &catalog(), &ana, None, std::slice::from_ref(ticket), &[], None);
-    view.hidden_tickets.first().map(|hidden| hidden.reason.clone())
+    let view = rules::view_as(
+        &settings,
+        &catalog(),
+        &ana,
+        None,
+        std::slice::from_ref(ticket),
+        &[],
+        None,
+    );
+    view.hidden_tickets
+        .first()
+        .map(|hidden| hidden.reason.clone())
 }
 
 fn filter(property: &str, operator: FilterOperator, values: &[&str]) -> TicketFilter {
-    TicketFilter { property: property.into(), operator, values: values.iter().map(|v| v.to_string()).collect() }
+    TicketFilter {
+        property: property.into(),
+        operator,
+        values: values.iter().map(|v| v.to_string()).collect(),
+    }
 }
 
 #[test]
@@ -239,20 +410,46 @@ fn filter_is_any_of_passes_only_listed_values() {
     billing.pipeline = "billing".into();
     billing.stage = "b-open".into();
     assert_eq!(
-        filtered(filter("pipeline", FilterOperator::IsAnyOf, &["support"]), &billing).as_deref(),
+        filtered(
+            filter("pipeline", FilterOperator::IsAnyOf, &["support"]),
+            &billing
+        )
+        .as_deref(),
         Some("filter 'pipeline is any of Support' fails (pipeline is Billing)")
     );
-    assert_eq!(filtered(filter("pipeline", FilterOperator::IsAnyOf, &["support"]), &ticket("1", &["ana"], &[])), None);
+    assert_eq!(
+        filtered(
+            filter("pipeline", FilterOperator::IsAnyOf, &["support"]),
+            &ticket("1", &["ana"], &[])
+        ),
+        None
+    );
 }
 
 #[test]
 fn filter_is_none_of_passes_other_and_unknown_values() {
     let high = ticket("1", &["ana"], &[]);
-    assert!(filtered(filter("priority", FilterOperator::IsNoneOf, &["HIGH"]), &high).is_some());
-    assert_eq!(filtered(filter("priority", FilterOperator::IsNoneOf, &["LOW"]), &high), None);
+    assert!(filtered(
+        filter("priority", FilterOperator::IsNoneOf, &["HIGH"]),
+        &high
+    )
+    .is_some());
+    assert_eq!(
+        filtered(
+            filter("priority", FilterOperator::IsNoneOf, &["LOW"]),
+            &high
+        ),
+        None
+    );
     let mut unknown = high.clone();
     unknown.priority = None;
-    assert_eq!(filtered(filter("priority", FilterOperator::IsNoneOf, &["HIGH"]), &unknown), None);
+    assert_eq!(
+        filtered(
+            filter("priority", FilterOperator::IsNoneOf, &["HIGH"]),
+            &unknown
+        ),
+        None
+    );
 }
 
 #[test]
@@ -260,25 +457,43 @@ fn filter_is_known_and_is_unknown_test_for_a_value() {
     let mut with_category = ticket("1", &["ana"], &[]);
     with_category.category = Some("hardware".into());
     let without = ticket("2", &["ana"], &[]);
-    assert_eq!(filtered(filter("category", FilterOperator::IsKnown, &[]), &with_category), None);
+    assert_eq!(
+        filtered(
+            filter("category", FilterOperator::IsKnown, &[]),
+            &with_category
+        ),
+        None
+    );
     assert_eq!(
         filtered(filter("category", FilterOperator::IsKnown, &[]), &without).as_deref(),
         Some("filter 'category is known' fails (category is unknown)")
     );
-    assert_eq!(filtered(filter("category", FilterOperator::IsUnknown, &[]), &without), None);
-    assert!(filtered(filter("category", FilterOperator::IsUnknown, &[]), &with_category).is_some());
+    assert_eq!(
+        filtered(filter("category", FilterOperator::IsUnknown, &[]), &without),
+        None
+    );
+    assert!(filtered(
+        filter("category", FilterOperator::IsUnknown, &[]),
+        &with_category
+    )
+    .is_some());
 }
 
 #[test]
 fn filters_apply_to_custom_properties() {
     let mut eu = ticket("1", &["ana"], &[]);
-    eu.properties.insert("region".into(), serde_json::json!("EU"));
+    eu.properties
+        .insert("region".into(), serde_json::json!("EU"));
     let us = {
         let mut us = eu.clone();
-        us.properties.insert("region".into(), serde_json::json!("US"));
+        us.properties
+            .insert("region".into(), serde_json::json!("US"));
         us
     };
-    assert_eq!(filtered(filter("region", FilterOperator::IsAnyOf, &["EU"]), &eu), None);
+    assert_eq!(
+        filtered(filter("region", FilterOperator::IsAnyOf, &["EU"]), &eu),
+        None
+    );
     assert_eq!(
         filtered(filter("region", FilterOperator::IsAnyOf, &["EU"]), &us).as_deref(),
         Some("filter 'region is any of EU' fails (region is US)")
@@ -295,9 +510,19 @@ fn a_ticket_must_match_all_filter_rules() {
         ..settings()
     };
     let ana = contact("ana", None, &["customers"]);
-    let view = rules::view_as(&settings, &catalog(), &ana, None, &[ticket("1", &["ana"], &[])], &[], None);
+    let view = rules::view_as(
+        &settings,
+        &catalog(),
+        &ana,
+        None,
+        &[ticket("1", &["ana"], &[])],
+        &[],
+        None,
+    );
     assert!(view.tickets.is_empty());
-    assert!(view.hidden_tickets[0].reason.contains("priority is any of LOW"));
+    assert!(view.hidden_tickets[0]
+        .reason
+        .contains("priority is any of LOW"));
 }
 
 #[test]
@@ -307,7 +532,15 @@ fn the_list_is_ordered_by_last_activity_newest_first() {
     older.last_activity_at = at(1, 10);
     let mut newer = ticket("2", &["ana"], &[]);
     newer.last_activity_at = at(5, 10);
-    let view = rules::view_as(&settings(), &catalog(), &ana, None, &[older, newer], &[], None);
+    let view = rules::view_as(
+        &settings(),
+        &catalog(),
+        &ana,
+        None,
+        &[older, newer],
+        &[],
+        None,
+    );
     assert_eq!(visible_ids(&view), ["2", "1"]);
 }
 
@@ -315,29 +548,66 @@ fn the_list_is_ordered_by_last_activity_newest_first() {
 
 fn shown_thread(settings: &Settings, threads: &[Thread]) -> rules::VisibleTicket {
     let ana = contact("ana", None, &["customers"]);
-    let view = rules::view_as(settings, &catalog(), &ana, None, &[ticket("1", &["ana"], &[])], threads, None);
-    view.tickets.into_iter().next().expect("the ticket is visible")
+    let view = rules::view_as(
+        settings,
+        &catalog(),
+        &ana,
+        None,
+        &[ticket("1", &["ana"], &[])],
+        threads,
+        None,
+    );
+    view.tickets
+        .into_iter()
+        .next()
+        .expect("the ticket is visible")
 }
 
 #[test]
 fn threads_on_unconnected_channels_never_appear() {
-    let only_sales = [thread("t-sales", "1", "sales", at(1, 9), vec![message("m1", MessageType::Message, at(1, 9))])];
+    let only_sales = [thread(
+        "t-sales",
+        "1",
+        "sales",
+        at(1, 9),
+        vec![message("m1", MessageType::Message, at(1, 9))],
+    )];
     let shown = shown_thread(&settings(), &only_sales);
     assert!(shown.thread.is_none());
-    assert!(shown.hidden_threads[0].reason.contains("not connected to an inbox"));
+    assert!(shown.hidden_threads[0]
+        .reason
+        .contains("not connected to an inbox"));
 }
 
 #[test]
 fn most_recent_shows_the_thread_with_the_newest_message_of_any_type() {
     let threads = [
-        thread("t-a", "1", "mail", at(1, 9), vec![message("m1", MessageType::Message, at(1, 9))]),
+        thread(
+            "t-a",
+            "1",
+            "mail",
+            at(1, 9),
+            vec![message("m1", MessageType::Message, at(1, 9))],
+        ),
         // Its newest entry is an internal comment, which still counts as activity.
-        thread("t-b", "1", "chat", at(1, 8), vec![
-            message("m2", MessageType::Message, at(1, 8)),
-            message("m3", MessageType::Comment, at(3, 8)),
-        ]),
+        thread(
+            "t-b",
+            "1",
+            "chat",
+            at(1, 8),
+            vec![
+                message("m2", MessageType::Message, at(1, 8)),
+                message("m3", MessageType::Comment, at(3, 8)),
+            ],
+        ),
         // Newer still, but unconnected: not eligible.
-        thread("t-c", "1", "sales", at(4, 8), vec![message("m4", MessageType::Message, at(4, 8))]),
+        thread(
+            "t-c",
+            "1",
+            "sales",
+            at(4, 8),
+            vec![message("m4", MessageType::Message, at(4, 8))],
+        ),
     ];
     let shown = shown_thread(&settings(), &threads);
     assert_eq!(shown.thread.unwrap().id, "t-b");
@@ -345,10 +615,25 @@ fn most_recent_shows_the_thread_with_the_newest_message_of_any_type() {
 
 #[test]
 fn original_shows_the_thread_created_first() {
-    let settings = Settings { thread_shown: ThreadShown::Original, ..settings() };
+    let settings = Settings {
+        thread_shown: ThreadShown::Original,
+        ..settings()
+    };
     let threads = [
-        thread("t-a", "1", "mail", at(2, 9), vec![message("m1", MessageType::Message, at(5, 9))]),
-        thread("t-b", "1", "chat", at(1, 9), vec![message("m2", MessageType::Message, at(1, 9))]),
+        thread(
+            "t-a",
+            "1",
+            "mail",
+            at(2, 9),
+            vec![message("m1", MessageType::Message, at(5, 9))],
+        ),
+        thread(
+            "t-b",
+            "1",
+            "chat",
+            at(1, 9),
+            vec![message("m2", MessageType::Message, at(1, 9))],
+        ),
     ];
     let shown = shown_thread(&settings, &threads);
     assert_eq!(shown.thread.as_ref().unwrap().id, "t-b");
@@ -359,11 +644,29 @@ fn original_shows_the_thread_created_first() {
 fn a_tie_goes_to_the_smaller_thread_id() {
     let same = at(2, 9);
     let threads = [
-        thread("t-b", "1", "mail", same, vec![message("m1", MessageType::Message, same)]),
-        thread("t-a", "1", "chat", same, vec![message("m2", MessageType::Message, same)]),
+        thread(
+            "t-b",
+            "1",
+            "mail",
+            same,
+            vec![message("m1", MessageType::Message, same)],
+        ),
+        thread(
+            "t-a",
+            "1",
+            "chat",
+            same,
+            vec![message("m2", MessageType::Message, same)],
+        ),
     ];
-    assert_eq!(shown_thread(&settings(), &threads).thread.unwrap().id, "t-a");
-    let original = Settings { thread_shown: ThreadShown::Original, ..settings() };
+    assert_eq!(
+        shown_thread(&settings(), &threads).thread.unwrap().id,
+        "t-a"
+    );
+    let original = Settings {
+        thread_shown: ThreadShown::Original,
+        ..settings()
+    };
     assert_eq!(shown_thread(&original, &threads).thread.unwrap().id, "t-a");
 }
 
@@ -371,20 +674,46 @@ fn a_tie_goes_to_the_smaller_thread_id() {
 fn every_contact_who_sees_the_ticket_sees_the_shown_thread() {
     // Ben is not a participant of the thread on Ana's company ticket, yet sees it.
     let ben = contact("ben", Some("acme"), &["customers"]);
-    let threads = [thread("t-a", "1", "mail", at(1, 9), vec![message("m1", MessageType::Message, at(1, 9))])];
-    let view = rules::view_as(&company_settings(), &catalog(), &ben, Some(&acme()), &[ticket("1", &["ana"], &["acme"])], &threads, None);
+    let threads = [thread(
+        "t-a",
+        "1",
+        "mail",
+        at(1, 9),
+        vec![message("m1", MessageType::Message, at(1, 9))],
+    )];
+    let view = rules::view_as(
+        &company_settings(),
+        &catalog(),
+        &ben,
+        Some(&acme()),
+        &[ticket("1", &["ana"], &["acme"])],
+        &threads,
+        None,
+    );
     assert_eq!(view.tickets[0].thread.as_ref().unwrap().id, "t-a");
 }
 
 #[test]
 fn internal_comments_never_appear_and_messages_run_oldest_first() {
-    let threads = [thread("t-a", "1", "mail", at(1, 9), vec![
-        message("m-late", MessageType::Message, at(3, 9)),
-        message("m-note", MessageType::Comment, at(2, 9)),
-        message("m-early", MessageType::Message, at(1, 9)),
-    ])];
+    let threads = [thread(
+        "t-a",
+        "1",
+        "mail",
+        at(1, 9),
+        vec![
+            message("m-late", MessageType::Message, at(3, 9)),
+            message("m-note", MessageType::Comment, at(2, 9)),
+            message("m-early", MessageType::Message, at(1, 9)),
+        ],
+    )];
     let shown = shown_thread(&settings(), &threads);
-    let ids: Vec<String> = shown.thread.unwrap().messages.into_iter().map(|m| m.id).collect();
+    let ids: Vec<String> = shown
+        .thread
+        .unwrap()
+        .messages
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
     assert_eq!(ids, ["m-early", "m-late"]);
     assert_eq!(shown.hidden_messages[0].id, "m-note");
     assert_eq!(shown.hidden_messages[0].reason, "internal comment");
@@ -403,16 +732,28 @@ fn a_visible_ticket_without_eligible_threads_shows_an_empty_conversation() {
 fn status_is_open_or_closed_from_the_stage_state() {
     let mut closed = ticket("1", &["ana"], &[]);
     closed.stage = "closed".into();
-    assert_eq!(rules::status_label(&settings(), &catalog(), &closed), "Closed");
-    assert_eq!(rules::status_label(&settings(), &catalog(), &ticket("2", &["ana"], &[])), "Open");
+    assert_eq!(
+        rules::status_label(&settings(), &catalog(), &closed),
+        "Closed"
+    );
+    assert_eq!(
+        rules::status_label(&settings(), &catalog(), &ticket("2", &["ana"], &[])),
+        "Open"
+    );
 }
 
 #[test]
 fn pipeline_stages_display_shows_the_stage_label() {
-    let settings = Settings { status_display: StatusDisplay::PipelineStages, ..settings() };
+    let settings = Settings {
+        status_display: StatusDisplay::PipelineStages,
+        ..settings()
+    };
     let mut waiting = ticket("1", &["ana"], &[]);
     waiting.stage = "waiting".into();
-    assert_eq!(rules::status_label(&settings, &catalog(), &waiting), "Waiting on customer");
+    assert_eq!(
+        rules::status_label(&settings, &catalog(), &waiting),
+        "Waiting on customer"
+    );
 }
 
 // ---- Section 1: settings validation and the checklist ----
@@ -430,54 +771,118 @@ fn enabling_needs_a_passing_checklist() {
     let mut settings = settings();
     settings.enabled = true;
     let problems = validate(&settings, &catalog());
-    assert!(problems.iter().any(|problem| problem.field == "enabled"), "{problems:?}");
+    assert!(
+        problems.iter().any(|problem| problem.field == "enabled"),
+        "{problems:?}"
+    );
     settings.domain = Some("support.acme.example".into());
     settings.default_inbox = Some("help".into());
     assert_eq!(validate(&settings, &catalog()), vec![]);
-    assert!(checklist(&settings, &catalog()).iter().all(|item| item.passed));
+    assert!(checklist(&settings, &catalog())
+        .iter()
+        .all(|item| item.passed));
 }
 
 #[test]
 fn lists_access_needs_at_least_one_existing_list() {
-    let no_list = Settings { access: Access { mode: AccessMode::Lists, lists: vec![] }, ..Settings::default() };
-    let access = checklist(&no_list, &catalog()).into_iter().find(|item| item.key == "access").unwrap();
+    let no_list = Settings {
+        access: Access {
+            mode: AccessMode::Lists,
+            lists: vec![],
+        },
+        ..Settings::default()
+    };
+    let access = checklist(&no_list, &catalog())
+        .into_iter()
+        .find(|item| item.key == "access")
+        .unwrap();
     assert!(!access.passed);
     assert_eq!(access.message, "no access list is chosen");
-    let enabled = Settings { enabled: true, ..no_list };
-    assert!(validate(&enabled, &catalog()).iter().any(|p| p.field == "access.lists"));
-    let settings = Settings { access: Access { mode: AccessMode::Lists, lists: vec!["ghosts".into()] }, ..Settings::default() };
-    assert!(validate(&settings, &catalog()).iter().any(|p| p.field == "access.lists[0]"));
+    let enabled = Settings {
+        enabled: true,
+        ..no_list
+    };
+    assert!(validate(&enabled, &catalog())
+        .iter()
+        .any(|p| p.field == "access.lists"));
+    let settings = Settings {
+        access: Access {
+            mode: AccessMode::Lists,
+            lists: vec!["ghosts".into()],
+        },
+        ..Settings::default()
+    };
+    assert!(validate(&settings, &catalog())
+        .iter()
+        .any(|p| p.field == "access.lists[0]"));
 }
 
 #[test]
 fn self_registration_needs_a_consent_notice() {
     let settings = Settings {
-        access: Access { mode: AccessMode::SelfRegistration, lists: vec![] },
-        consent: Consent { notice: " ".into(), checkbox_label: "I agree".into() },
+        access: Access {
+            mode: AccessMode::SelfRegistration,
+            lists: vec![],
+        },
+        consent: Consent {
+            notice: " ".into(),
+            checkbox_label: "I agree".into(),
+        },
         ..Settings::default()
     };
-    assert!(validate(&settings, &catalog()).iter().any(|p| p.field == "consent.notice"));
+    assert!(validate(&settings, &catalog())
+        .iter()
+        .any(|p| p.field == "consent.notice"));
 }
 
 #[test]
 fn the_knowledge_base_link_needs_a_published_article() {
-    let settings = Settings { knowledge_base_link: true, ..settings() };
-    assert!(validate(&settings, &catalog()).iter().any(|p| p.field == "knowledge_base_link"));
+    let settings = Settings {
+        knowledge_base_link: true,
+        ..settings()
+    };
+    assert!(validate(&settings, &catalog())
+        .iter()
+        .any(|p| p.field == "knowledge_base_link"));
     let mut with_article = catalog();
-    with_article.kb_articles.push(KnowledgeBaseArticle { id: "kb".into(), title: "Reset".into(), published: true });
-    assert!(!validate(&settings, &with_article).iter().any(|p| p.field == "knowledge_base_link"));
+    with_article.kb_articles.push(KnowledgeBaseArticle {
+        id: "kb".into(),
+        title: "Reset".into(),
+        published: true,
+    });
+    assert!(!validate(&settings, &with_article)
+        .iter()
+        .any(|p| p.field == "knowledge_base_link"));
 }
 
 #[test]
 fn the_idle_timeout_is_5_to_10080_minutes_or_never() {
-    for (minutes, ok) in [(0, true), (4, false), (5, true), (10080, true), (10081, false)] {
-        let settings = Settings { idle_timeout_minutes: minutes, ..settings() };
-        assert_eq!(validate(&settings, &catalog()).is_empty(), ok, "{minutes} minutes");
+    for (minutes, ok) in [
+        (0, true),
+        (4, false),
+        (5, true),
+        (10080, true),
+        (10081, false),
+    ] {
+        let settings = Settings {
+            idle_timeout_minutes: minutes,
+            ..settings()
+        };
+        assert_eq!(
+            validate(&settings, &catalog()).is_empty(),
+            ok,
+            "{minutes} minutes"
+        );
     }
 }
 
 #[test]
 fn filters_must_name_an_existing_property() {
-    let settings = Settings { ticket_filters: vec![filter("colour", FilterOperator::IsKnown, &[])], ..settings() };
-    assert!(validate(&settings, &catalog()).iter().any(|p| p.field == "ticket_filters[0].property"));
+    let settings = Settings {
+        ticket_filters: vec![filter("colour", FilterOperator::IsKnown, &[])],
+        ..settings()
+    };
+    assert!(validate(&settings, &catalog())
+        .iter()
+        .any(|p| p.field == "ticket_filters[0].property"));
 }
