@@ -74,6 +74,9 @@ enum Command {
         /// Port to listen on; 0 picks a free one (the URL printed has the real port)
         #[arg(long, default_value_t = 8080)]
         port: u16,
+        /// Open the portal in the system browser once it is ready
+        #[arg(long)]
+        open: bool,
     },
     /// Write a realistic demo workspace, generated deterministically from a seed
     Demo {
@@ -266,7 +269,11 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
                 ),
             }
         }
-        Command::Serve { workspace, port } => {
+        Command::Serve {
+            workspace,
+            port,
+            open: open_browser,
+        } => {
             let workspace = open(workspace).await?;
             let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
             let server = crate::web::PortalServer::start(workspace, address)
@@ -274,6 +281,11 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
                 .map_err(|error| Error::Serve(error.to_string()))?;
             println!("{}", server.url());
             eprintln!("Serving the customer portal; press Ctrl+C to stop.");
+            if open_browser {
+                if let Err(error) = webbrowser::open(&server.url()) {
+                    eprintln!("Could not open a browser ({error}); open {} yourself.", server.url());
+                }
+            }
             use std::io::Write;
             let _ = std::io::stdout().flush();
             let _ = tokio::signal::ctrl_c().await;
