@@ -203,7 +203,42 @@ pub async fn load_customer(
     Ok(Some(Customer { contact, company }))
 }
 
-/// The list page of `customer` under `settings`; `Err(reason)` inside when they may not sign in.
+/// Every ticket associated with the customer or their primary company: what their list is made from.
+pub async fn related_tickets(
+    workspace: &Workspace,
+    customer: &Customer,
+) -> Result<Vec<Ticket>, StorageError> {
+    let company_id = customer.company.as_ref().map(|company| company.id.as_str());
+    workspace
+        .tickets_related_to(&customer.contact.id, company_id)
+        .await
+}
+
+/// The list page of `customer` under `settings` from their related tickets; `Err(reason)` when they may
+/// not sign in.
+pub fn list_page(
+    settings: &Settings,
+    catalog: &Catalog,
+    customer: &Customer,
+    tickets: &[Ticket],
+    query: &ListQuery,
+) -> Result<TicketList, String> {
+    let view = rules::view_as(
+        settings,
+        catalog,
+        &customer.contact,
+        customer.company.as_ref(),
+        tickets,
+        &[],
+        query.view,
+    );
+    if !view.can_sign_in {
+        return Err(view.access_reason);
+    }
+    Ok(ticket_list(catalog, tickets, &view, query))
+}
+
+/// `list_page` with the tickets read from the workspace.
 pub async fn load_list(
     workspace: &Workspace,
     settings: &Settings,
@@ -211,23 +246,8 @@ pub async fn load_list(
     customer: &Customer,
     query: &ListQuery,
 ) -> Result<Result<TicketList, String>, StorageError> {
-    let company_id = customer.company.as_ref().map(|company| company.id.as_str());
-    let tickets = workspace
-        .tickets_related_to(&customer.contact.id, company_id)
-        .await?;
-    let view = rules::view_as(
-        settings,
-        catalog,
-        &customer.contact,
-        customer.company.as_ref(),
-        &tickets,
-        &[],
-        query.view,
-    );
-    if !view.can_sign_in {
-        return Ok(Err(view.access_reason));
-    }
-    Ok(Ok(ticket_list(catalog, &tickets, &view, query)))
+    let tickets = related_tickets(workspace, customer).await?;
+    Ok(list_page(settings, catalog, customer, &tickets, query))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -785,8 +785,13 @@ async fn the_header_carries_title_menu_knowledge_base_and_branding() {
     assert!(list.contains("<title>Acme Support</title>"));
     assert!(list.contains(">Home</a>") && list.contains(">Status page</a>"));
     assert!(list.contains(">Knowledge base</a>"));
-    assert!(list.contains("--primary: #0b5fff;"));
-    assert!(list.contains("--font: Inter, sans-serif;"));
+    let theme = attribute_values(&list, "href")
+        .into_iter()
+        .find(|href| href.contains("/assets/theme.css"))
+        .expect("the theme stylesheet");
+    let (_, css) = get_text(&ana, &format!("{}{theme}", portal.origin)).await;
+    assert!(css.contains("--primary: #0b5fff;"));
+    assert!(css.contains("--font: Inter, sans-serif;"));
 
     // A 1x1 PNG as logo and favicon.
     let png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";

@@ -688,15 +688,22 @@ async fn list(
     let site = site(&app, &slug).await?;
     let current = signed_in(&app, &site, &headers).await?;
     let query = ListQuery::parse(&params);
-    match pages::load_list(
-        &app.workspace,
+    let tickets = match app.tickets.get(&current.customer) {
+        Some(tickets) => tickets,
+        None => {
+            let tickets =
+                Arc::new(pages::related_tickets(&app.workspace, &current.customer).await?);
+            app.tickets.remember(&current.customer, tickets.clone());
+            tickets
+        }
+    };
+    match pages::list_page(
         &site.settings,
         &site.catalog,
         &current.customer,
+        &tickets,
         &query,
-    )
-    .await?
-    {
+    ) {
         Ok(list) => Ok(site.page(StatusCode::OK, &Page::List(list), &current.frame)),
         Err(_) => Err(WebError::AccessDenied),
     }
@@ -859,6 +866,9 @@ async fn reply(
         },
     )
     .await;
+    if outcome.is_ok() {
+        app.tickets.clear();
+    }
     let error = match outcome {
         Ok(_) => {
             let url = format!(
@@ -976,6 +986,9 @@ async fn form_submit(
         &values,
     )
     .await;
+    if outcome.is_ok() {
+        app.tickets.clear();
+    }
     let error = match outcome {
         Ok(ticket_id) => {
             let url = format!(
@@ -1004,6 +1017,27 @@ async fn form_submit(
 async fn asset(State(app): State<App>, Path((slug, asset)): Path<(String, String)>) -> Answer {
     use base64::Engine;
     let site = site(&app, &slug).await?;
+    if asset == "theme.css" {
+        return Ok((
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/css; charset=utf-8"),
+                ),
+                // The URL carries a version: a changed theme gets a new URL.
+                (
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("public, max-age=86400"),
+                ),
+                (
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                ),
+            ],
+            site.renderer.theme_css().to_string(),
+        )
+            .into_response());
+    }
     let image = match asset.as_str() {
         "logo" => site.settings.branding.logo.as_ref(),
         "favicon" => site.settings.branding.favicon.as_ref(),

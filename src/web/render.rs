@@ -228,7 +228,9 @@ struct Chrome {
     form_link: Option<Link>,
     logo_url: Option<String>,
     favicon_url: Option<String>,
-    theme_css: String,
+    /// The theme's URL on a running server (browsers cache it), or the theme itself inline (previews).
+    theme_url: Option<String>,
+    theme_css: Option<String>,
 }
 
 /// Font names and fallbacks only: nothing that could end the style block or start a new rule.
@@ -336,7 +338,8 @@ fn chrome(settings: &Settings, catalog: &Catalog, assets: AssetMode) -> Chrome {
             .favicon
             .as_ref()
             .map(|icon| image_url(icon, format!("{base}/assets/favicon"), assets)),
-        theme_css: theme_css(settings),
+        theme_url: None,
+        theme_css: None,
         base,
     }
 }
@@ -582,21 +585,14 @@ fn list_context<'a>(list: &'a TicketList, base: &str, language: &str) -> ListCon
     }
 }
 
-#[derive(Serialize)]
-struct Context<'a> {
-    #[serde(flatten)]
-    chrome: &'a Chrome,
-    template: &'static str,
-    user: Option<&'a Viewer>,
-    csrf: &'a str,
-    page: Value,
-}
-
 /// Renders pages for one settings document (see the module comment).
 pub struct Renderer {
     /// None: no overrides, the shared shipped environment serves.
     environment: Option<Environment<'static>>,
     chrome: Chrome,
+    /// `chrome` as a template value, made once: every page merges it into its context.
+    chrome_value: Value,
+    theme: String,
     problems: Vec<TemplateProblem>,
 }
 
@@ -608,11 +604,30 @@ impl Renderer {
         } else {
             (None, Vec::new())
         };
+        let theme = theme_css(settings);
+        let mut chrome = chrome(settings, catalog, assets);
+        match assets {
+            AssetMode::Served => {
+                chrome.theme_url = Some(format!(
+                    "{}/assets/theme.css?v={}",
+                    chrome.base,
+                    security::short_hash(&theme)
+                ))
+            }
+            AssetMode::Inline => chrome.theme_css = Some(theme.clone()),
+        }
         Renderer {
             environment,
-            chrome: chrome(settings, catalog, assets),
+            chrome_value: Value::from_serialize(&chrome),
+            chrome,
+            theme,
             problems,
         }
+    }
+
+    /// The theme's CSS (the stylesheet a served page links to).
+    pub fn theme_css(&self) -> &str {
+        &self.theme
     }
 
     /// Overrides that did not compile (the shipped template serves in their place).
@@ -634,13 +649,13 @@ impl Renderer {
             Page::Message(view) => Value::from_serialize(view),
             Page::AccessDenied | Page::SignedOut => Value::from(()),
         };
-        Value::from_serialize(Context {
-            chrome: &self.chrome,
-            template: page.template(),
-            user: frame.viewer.as_ref(),
-            csrf: &frame.csrf,
-            page: data,
-        })
+        minijinja::context! {
+            template => page.template(),
+            user => frame.viewer.as_ref().map(Value::from_serialize),
+            csrf => frame.csrf.as_str(),
+            page => data,
+            ..self.chrome_value.clone()
+        }
     }
 
     /// The page as HTML. A customised template that fails here is replaced by the shipped one, so a

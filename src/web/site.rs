@@ -15,9 +15,9 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-/// No scripts at all, styles only inline, images from the portal or inline, forms only to the portal.
+/// No scripts at all; styles, images and forms only from the portal itself (or inline).
 pub const PAGE_POLICY: &str =
-    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; \
+    "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
      form-action 'self'; base-uri 'none'; frame-ancestors 'self'";
 
 pub struct Site {
