@@ -785,6 +785,10 @@ async fn the_header_carries_title_menu_knowledge_base_and_branding() {
     assert!(list.contains("<title>Acme Support</title>"));
     assert!(list.contains(">Home</a>") && list.contains(">Status page</a>"));
     assert!(list.contains(">Knowledge base</a>"));
+    let (status, kb) = get_text(&ana, &portal.url("/knowledge-base")).await;
+    assert_eq!(status, 200);
+    assert!(kb.contains("Resetting the printer"), "published article");
+    assert!(!kb.contains("Draft: VPN setup"), "unpublished article");
     let theme = attribute_values(&list, "href")
         .into_iter()
         .find(|href| href.contains("/assets/theme.css"))

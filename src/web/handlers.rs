@@ -48,6 +48,7 @@ pub(crate) fn router(app: App) -> Router {
         .route("/{slug}/sso", get(sso))
         .route("/{slug}/new", get(form_page).post(form_submit))
         .route("/{slug}/assets/{asset}", get(asset))
+        .route("/{slug}/knowledge-base", get(knowledge_base))
         .route("/{slug}/{ticket}", get(ticket))
         .route(
             "/{slug}/{ticket}/reply",
@@ -1010,6 +1011,32 @@ async fn form_submit(
         Some(conversation_message(&site, &error)),
     );
     Ok(site.page(StatusCode::BAD_REQUEST, &Page::Form(view), &current.frame))
+}
+
+// ---- Knowledge base ----
+
+/// The published articles' titles, for everyone (the header links here only when the setting is on).
+async fn knowledge_base(
+    State(app): State<App>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+) -> Answer {
+    let site = site(&app, &slug).await?;
+    if !(site.settings.knowledge_base_link && site.catalog.has_published_article()) {
+        return Err(WebError::NotFound);
+    }
+    let titles = site
+        .catalog
+        .kb_articles
+        .iter()
+        .filter(|article| article.published)
+        .map(|article| article.title.clone())
+        .collect();
+    let frame = match signed_in(&app, &site, &headers).await {
+        Ok(current) => current.frame,
+        Err(_) => Frame::default(),
+    };
+    Ok(site.page(StatusCode::OK, &Page::KnowledgeBase(titles), &frame))
 }
 
 // ---- Branding assets ----

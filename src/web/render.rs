@@ -17,12 +17,17 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-/// The shipped templates. `base`, `theme` and `message` are the layout, the shared styles and the
-/// generic message page; the others are the editable pages of `settings::TEMPLATE_NAMES`.
-const SHIPPED: [(&str, &str); 11] = [
+/// The shipped templates. `base`, `theme`, `message` and `knowledge_base` are the layout, the shared
+/// styles, the generic message page and the article list; the others are the editable pages of
+/// `settings::TEMPLATE_NAMES`.
+const SHIPPED: [(&str, &str); 12] = [
     ("base", include_str!("templates/base.html")),
     ("theme", include_str!("templates/theme.css")),
     ("message", include_str!("templates/message.html")),
+    (
+        "knowledge_base",
+        include_str!("templates/knowledge_base.html"),
+    ),
     ("list", include_str!("templates/list.html")),
     ("detail", include_str!("templates/detail.html")),
     ("form", include_str!("templates/form.html")),
@@ -326,7 +331,7 @@ fn chrome(settings: &Settings, catalog: &Catalog, assets: AssetMode) -> Chrome {
         page_title: settings.page_title.clone(),
         nav,
         kb_url: (settings.knowledge_base_link && catalog.has_published_article())
-            .then(|| "/knowledge-base".to_string()),
+            .then(|| format!("{base}/knowledge-base")),
         form_link,
         logo_url: settings
             .branding
@@ -461,6 +466,8 @@ pub enum Page {
     AccessDenied,
     SignedOut,
     Message(MessageView),
+    /// Titles of the published knowledge-base articles.
+    KnowledgeBase(Vec<String>),
 }
 
 impl Page {
@@ -476,6 +483,7 @@ impl Page {
             Page::AccessDenied => "access_denied",
             Page::SignedOut => "logout",
             Page::Message(_) => "message",
+            Page::KnowledgeBase(_) => "knowledge_base",
         }
     }
 }
@@ -647,6 +655,7 @@ impl Renderer {
             Page::Register(view) => Value::from_serialize(view),
             Page::PasswordReset(view) => Value::from_serialize(view),
             Page::Message(view) => Value::from_serialize(view),
+            Page::KnowledgeBase(titles) => minijinja::context! { articles => titles },
             Page::AccessDenied | Page::SignedOut => Value::from(()),
         };
         minijinja::context! {
