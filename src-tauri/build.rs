@@ -6,7 +6,30 @@
 fn main() {
     // Declaring the app's own commands turns on access control for them: each command gets an
     // `allow-<command>` permission that a capability in `capabilities/` must grant to a window.
-    let manifest = tauri_build::AppManifest::new().commands(&["app_version"]);
+    let manifest = tauri_build::AppManifest::new().commands(&[
+        "app_version",
+        "workspace_info",
+        "new_workspace",
+        "open_workspace",
+        "import_bundle",
+        "export_bundle",
+        "cancel_work",
+        "portal_url",
+        "open_portal",
+        "get_settings",
+        "settings_options",
+        "validate_settings",
+        "checklist",
+        "save_settings",
+        "set_enabled",
+        "history",
+        "undo",
+        "customers",
+        "outbox",
+        "inbox",
+        "ticket_timeline",
+        "contact_timeline",
+    ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("failed to run tauri-build");
 }

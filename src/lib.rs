@@ -9,6 +9,7 @@ pub mod bundle;
 pub mod cli;
 pub mod conversations;
 pub mod demo;
+pub mod desk;
 pub mod i18n;
 pub mod model;
 pub mod pages;

@@ -1,9 +1,12 @@
-//! Portal Studio desktop shell: a Tauri v2 window around the admin UI in `../ui`.
-//!
-//! The engine crate (`portal`) is linked in so later admin commands can call it directly;
-//! for now the shell exposes only [`commands::app_version`], which proves the UI ⇄ Rust IPC path.
+//! Portal Studio desktop shell: a Tauri v2 window around the admin UI in `../ui`, over the engine crate
+//! (`portal`). At start it opens the last workspace (or creates the demo workspace on first run) and
+//! serves its customer portal in-process on a free loopback port.
 
 pub mod commands;
+pub mod state;
+
+use state::Studio;
+use tauri::Manager;
 
 /// The shell's crate version, e.g. `"0.1.0"`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -11,7 +14,50 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Builds and runs the desktop application. Blocks until the last window closes.
 pub fn run() {
     tauri::Builder::default()
-        .invoke_handler(tauri::generate_handler![commands::app_version])
+        .plugin(tauri_plugin_dialog::init())
+        .setup(|app| {
+            let last_file = if std::env::var_os(state::WORKSPACE_ENV).is_some() {
+                None
+            } else {
+                app.path()
+                    .app_config_dir()
+                    .ok()
+                    .map(|dir| dir.join("last-workspace"))
+            };
+            let path = state::startup_path(last_file.as_deref());
+            let (studio, mut guard) = Studio::new(last_file);
+            studio.remember(&path);
+            app.manage(studio);
+            // Opening (or creating the demo) may take a while: commands wait on the lock meanwhile.
+            tauri::async_runtime::spawn(async move {
+                *guard = state::open_startup(path).await;
+            });
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::app_version,
+            commands::workspace::workspace_info,
+            commands::workspace::new_workspace,
+            commands::workspace::open_workspace,
+            commands::workspace::import_bundle,
+            commands::workspace::export_bundle,
+            commands::workspace::cancel_work,
+            commands::portal::portal_url,
+            commands::portal::open_portal,
+            commands::settings::get_settings,
+            commands::settings::settings_options,
+            commands::settings::validate_settings,
+            commands::settings::checklist,
+            commands::settings::save_settings,
+            commands::settings::set_enabled,
+            commands::settings::history,
+            commands::settings::undo,
+            commands::customers::customers,
+            commands::messages::outbox,
+            commands::messages::inbox,
+            commands::messages::ticket_timeline,
+            commands::messages::contact_timeline,
+        ])
         .run(tauri::generate_context!())
         .expect("error while running Portal Studio");
 }

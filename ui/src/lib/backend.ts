@@ -1,6 +1,18 @@
 // Thin typed wrappers around the Tauri commands exposed by ../src-tauri. Every call the UI makes
 // into the shell goes through here, so the command names and payload types live in one place.
+// All argument and result types are generated from Rust (ui/src/bindings, by ts-rs).
 import { invoke, isTauri } from "@tauri-apps/api/core";
+import type { ChecklistItem } from "../bindings/ChecklistItem";
+import type { Customers } from "../bindings/Customers";
+import type { Engagement } from "../bindings/Engagement";
+import type { FieldError } from "../bindings/FieldError";
+import type { HistoryEntry } from "../bindings/HistoryEntry";
+import type { InboxItem } from "../bindings/InboxItem";
+import type { OutboxEmail } from "../bindings/OutboxEmail";
+import type { SaveOutcome } from "../bindings/SaveOutcome";
+import type { Settings } from "../bindings/Settings";
+import type { SettingsOptions } from "../bindings/SettingsOptions";
+import type { WorkspaceInfo } from "../bindings/WorkspaceInfo";
 
 /** True when running inside the Portal Studio window (false under `vite dev` in a browser). */
 export const inDesktopShell: boolean = isTauri();
@@ -10,3 +22,34 @@ export async function appVersion(): Promise<string | null> {
   if (!inDesktopShell) return null;
   return invoke<string>("app_version");
 }
+
+/** A command's error (a plain string from Rust) as a message. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+export const backend = {
+  workspaceInfo: () => invoke<WorkspaceInfo>("workspace_info"),
+  newWorkspace: (path: string, demo: boolean) => invoke<WorkspaceInfo>("new_workspace", { path, demo }),
+  openWorkspace: (path: string) => invoke<WorkspaceInfo>("open_workspace", { path }),
+  importBundle: (bundle: string, destination: string) =>
+    invoke<WorkspaceInfo>("import_bundle", { bundle, destination }),
+  exportBundle: (path: string) => invoke<null>("export_bundle", { path }),
+  cancelWork: () => invoke<boolean>("cancel_work"),
+  portalUrl: () => invoke<string>("portal_url"),
+  openPortal: () => invoke<string>("open_portal"),
+  getSettings: () => invoke<Settings>("get_settings"),
+  settingsOptions: () => invoke<SettingsOptions>("settings_options"),
+  validateSettings: (draft: Settings) => invoke<FieldError[]>("validate_settings", { draft }),
+  checklist: (draft: Settings | null) => invoke<ChecklistItem[]>("checklist", { draft }),
+  saveSettings: (draft: Settings) => invoke<SaveOutcome>("save_settings", { draft }),
+  setEnabled: (enabled: boolean) => invoke<SaveOutcome>("set_enabled", { enabled }),
+  history: () => invoke<HistoryEntry[]>("history"),
+  undo: (entry: number) => invoke<SaveOutcome>("undo", { entry }),
+  customers: () => invoke<Customers>("customers"),
+  outbox: () => invoke<OutboxEmail[]>("outbox"),
+  inbox: () => invoke<InboxItem[]>("inbox"),
+  ticketTimeline: (ticket: string) => invoke<Engagement[]>("ticket_timeline", { ticket }),
+  contactTimeline: (contact: string) => invoke<Engagement[]>("contact_timeline", { contact }),
+};

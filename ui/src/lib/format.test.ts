@@ -41,6 +41,7 @@ describe("SECTIONS", () => {
       "workspace",
       "setup-checklist",
       "settings",
+      "history",
       "customers",
       "outbox",
       "inbox",

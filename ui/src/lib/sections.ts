@@ -11,10 +11,11 @@ export interface Section {
 const definitions: ReadonlyArray<Omit<Section, "id">> = [
   { label: "Workspace", summary: "The portal workspace file this studio is editing." },
   { label: "Setup checklist", summary: "What is left to configure before the portal goes live." },
-  { label: "Settings", summary: "Portal name, branding, sign-in and email settings." },
-  { label: "Customers", summary: "People and organisations who can sign in to the portal." },
-  { label: "Outbox", summary: "Email the portal would have sent." },
-  { label: "Inbox", summary: "Replies and new requests arriving by email." },
+  { label: "Settings", summary: "Every portal setting, validated by the engine as you type." },
+  { label: "History", summary: "Who changed which setting and when; any change can be undone." },
+  { label: "Customers", summary: "Contacts and companies, their lists, tickets and whether they can sign in." },
+  { label: "Outbox", summary: "Every email the portal sent: invitations, password resets, reply notifications." },
+  { label: "Inbox", summary: "Messages customers sent from the portal, per inbox, with ticket and contact timelines." },
   { label: "Preview", summary: "The customer-facing portal, as a customer sees it." },
   { label: "Visibility", summary: "Who can see which requests and articles." },
 ];

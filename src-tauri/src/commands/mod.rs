@@ -1,0 +1,50 @@
+//! Tauri commands callable from the UI with `invoke("<name>")`, grouped by view. Each is a thin adapter
+//! over the engine crate; argument and result types are Rust types exported to `ui/src/bindings`.
+//!
+//! Each command must also be listed in `build.rs` (which generates its `allow-<name>` permission)
+//! and granted to a window by a capability in `capabilities/`.
+
+pub mod customers;
+pub mod messages;
+pub mod portal;
+pub mod settings;
+pub mod workspace;
+
+use crate::state::{Open, Studio};
+use tauri::State;
+use tokio::sync::MappedMutexGuard;
+
+/// Returns the Portal Studio version shown in the UI's status bar, e.g. `"0.1.0"`.
+#[tauri::command]
+pub fn app_version() -> String {
+    crate::VERSION.to_owned()
+}
+
+/// The open workspace, waiting while one is being opened; `Err` says why none is open.
+pub(crate) async fn open<'a>(
+    studio: &'a State<'_, Studio>,
+) -> Result<MappedMutexGuard<'a, Open>, String> {
+    let guard = studio.slot.lock().await;
+    if let Err(message) = &*guard {
+        return Err(message.clone());
+    }
+    Ok(tokio::sync::MutexGuard::map(guard, |slot| {
+        slot.as_mut().expect("checked above")
+    }))
+}
+
+/// An engine error as the message the UI shows.
+pub(crate) fn message(error: impl std::fmt::Display) -> String {
+    error.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn app_version_is_the_crate_version() {
+        assert_eq!(app_version(), env!("CARGO_PKG_VERSION"));
+        assert!(!app_version().is_empty());
+    }
+}

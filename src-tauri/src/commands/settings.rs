@@ -1,0 +1,203 @@
+//! Setup checklist, settings editor and history. Validation, the checklist, saving (one history entry)
+//! and undo are the engine's; a save tells the running portal to reload its settings.
+
+use super::{message, open};
+use crate::state::{Open, Studio};
+use portal::settings::{self, ChecklistItem, FieldError, Settings};
+use portal::storage::settings::HistoryEntry;
+use serde::{Deserialize, Serialize};
+use tauri::State;
+use ts_rs::TS;
+
+/// An id and a display name, for the editor's drop-downs.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Choice {
+    pub id: String,
+    pub name: String,
+}
+
+/// What the settings may refer to in this workspace.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct SettingsOptions {
+    pub languages: Vec<String>,
+    pub lists: Vec<Choice>,
+    pub inboxes: Vec<Choice>,
+    pub forms: Vec<Choice>,
+    pub menus: Vec<Choice>,
+    pub ticket_properties: Vec<String>,
+}
+
+/// The result of a save, enable or undo: the saved settings and history entry, or why nothing was saved.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct SaveOutcome {
+    pub saved: bool,
+    #[ts(type = "number | null")]
+    pub entry: Option<i64>,
+    pub errors: Vec<FieldError>,
+    pub settings: Settings,
+}
+
+async fn outcome(open: &Open, result: portal::Result<Option<i64>>) -> Result<SaveOutcome, String> {
+    let (saved, entry, errors) = match result {
+        Ok(entry) => {
+            open.server.invalidate();
+            (true, entry, Vec::new())
+        }
+        Err(portal::Error::InvalidSettings(errors)) => (false, None, errors),
+        Err(error) => return Err(message(error)),
+    };
+    Ok(SaveOutcome {
+        saved,
+        entry,
+        errors,
+        settings: open.workspace.settings().await.map_err(message)?,
+    })
+}
+
+#[tauri::command]
+pub async fn get_settings(studio: State<'_, Studio>) -> Result<Settings, String> {
+    open(&studio)
+        .await?
+        .workspace
+        .settings()
+        .await
+        .map_err(message)
+}
+
+#[tauri::command]
+pub async fn settings_options(studio: State<'_, Studio>) -> Result<SettingsOptions, String> {
+    let catalog = open(&studio)
+        .await?
+        .workspace
+        .catalog()
+        .await
+        .map_err(message)?;
+    let choices = |items: Vec<(String, String)>| {
+        items
+            .into_iter()
+            .map(|(id, name)| Choice { id, name })
+            .collect()
+    };
+    let mut ticket_properties: Vec<String> = settings::BUILT_IN_TICKET_PROPERTIES
+        .iter()
+        .map(|name| name.to_string())
+        .collect();
+    ticket_properties.extend(catalog.custom_properties.iter().cloned());
+    Ok(SettingsOptions {
+        languages: settings::SHIPPED_LANGUAGES
+            .iter()
+            .map(|l| l.to_string())
+            .collect(),
+        lists: choices(
+            catalog
+                .lists
+                .iter()
+                .map(|l| (l.id.clone(), l.name.clone()))
+                .collect(),
+        ),
+        inboxes: choices(
+            catalog
+                .inboxes
+                .iter()
+                .map(|i| (i.id.clone(), i.name.clone()))
+                .collect(),
+        ),
+        forms: choices(
+            catalog
+                .forms
+                .iter()
+                .map(|f| (f.id.clone(), f.name.clone()))
+                .collect(),
+        ),
+        menus: choices(
+            catalog
+                .menus
+                .iter()
+                .map(|m| (m.id.clone(), m.name.clone()))
+                .collect(),
+        ),
+        ticket_properties,
+    })
+}
+
+/// The engine's problems with a draft (empty = it can be saved).
+#[tauri::command]
+pub async fn validate_settings(
+    studio: State<'_, Studio>,
+    draft: Settings,
+) -> Result<Vec<FieldError>, String> {
+    let open = open(&studio).await?;
+    portal::workspaces::validate_settings(&open.workspace, &draft)
+        .await
+        .map_err(message)
+}
+
+/// The setup checklist for `draft`, or for the saved settings.
+#[tauri::command]
+pub async fn checklist(
+    studio: State<'_, Studio>,
+    draft: Option<Settings>,
+) -> Result<Vec<ChecklistItem>, String> {
+    let open = open(&studio).await?;
+    let settings = match draft {
+        Some(draft) => draft,
+        None => open.workspace.settings().await.map_err(message)?,
+    };
+    let catalog = open.workspace.catalog().await.map_err(message)?;
+    Ok(settings::checklist(&settings, &catalog))
+}
+
+#[tauri::command]
+pub async fn save_settings(
+    studio: State<'_, Studio>,
+    draft: Settings,
+) -> Result<SaveOutcome, String> {
+    let open = open(&studio).await?;
+    let result = portal::workspaces::save_settings(
+        &open.workspace,
+        &draft,
+        &portal::workspaces::current_user(),
+    )
+    .await;
+    outcome(&open, result).await
+}
+
+/// The enable switch: refused (with the engine's reasons) while the checklist fails.
+#[tauri::command]
+pub async fn set_enabled(studio: State<'_, Studio>, enabled: bool) -> Result<SaveOutcome, String> {
+    let open = open(&studio).await?;
+    let result = portal::workspaces::set_setting(
+        &open.workspace,
+        "enabled",
+        if enabled { "true" } else { "false" },
+        &portal::workspaces::current_user(),
+    )
+    .await;
+    outcome(&open, result).await
+}
+
+#[tauri::command]
+pub async fn history(studio: State<'_, Studio>) -> Result<Vec<HistoryEntry>, String> {
+    open(&studio)
+        .await?
+        .workspace
+        .history()
+        .await
+        .map_err(message)
+}
+
+/// Reverts one history entry as a new entry.
+#[tauri::command]
+pub async fn undo(studio: State<'_, Studio>, entry: i64) -> Result<SaveOutcome, String> {
+    let open = open(&studio).await?;
+    let result = portal::workspaces::undo(
+        &open.workspace,
+        Some(entry),
+        &portal::workspaces::current_user(),
+    )
+    .await;
+    outcome(&open, result).await
+}

@@ -1,0 +1,225 @@
+//! Read models for the desktop app's Customers, Inbox and workspace views: contacts and companies with
+//! their lists, tickets and sign-in access (from the audit matrix), and the messages customers sent from
+//! the portal, with the inbox they arrived in. Pure reads; the desktop commands only forward them.
+
+use crate::audit;
+use crate::model::{format_timestamp, from_millis};
+use crate::storage::StorageError;
+use crate::{bundle, demo, workspaces, Error, Result, Workspace};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::Path;
+use ts_rs::TS;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct CustomerRow {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub company: Option<String>,
+    pub lists: Vec<String>,
+    pub tickets: usize,
+    pub can_sign_in: bool,
+    pub access_reason: String,
+    pub has_login: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct CompanyRow {
+    pub id: String,
+    pub name: String,
+    pub domain: Option<String>,
+    pub contacts: usize,
+    pub tickets: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Customers {
+    pub contacts: Vec<CustomerRow>,
+    pub companies: Vec<CompanyRow>,
+}
+
+/// Every contact and company, with what the audit matrix says about signing in under the saved settings.
+pub async fn customers(workspace: &Workspace) -> Result<Customers> {
+    let settings = workspace.settings().await?;
+    let data = audit::AuditData::load_for(workspace, &settings).await?;
+    let rows = audit::matrix(&settings, &data);
+    let mut access: HashMap<&str, (bool, &str)> = HashMap::new();
+    for row in &rows {
+        access
+            .entry(row.contact.as_str())
+            .or_insert((row.can_sign_in, row.access_reason.as_str()));
+    }
+    let list_names: HashMap<&str, &str> = data
+        .catalog
+        .lists
+        .iter()
+        .map(|list| (list.id.as_str(), list.name.as_str()))
+        .collect();
+    let mut by_contact: HashMap<&str, usize> = HashMap::new();
+    let mut by_company: HashMap<&str, usize> = HashMap::new();
+    for ticket in &data.tickets {
+        for contact in &ticket.contacts {
+            *by_contact.entry(contact.as_str()).or_default() += 1;
+        }
+        for company in &ticket.companies {
+            *by_company.entry(company.as_str()).or_default() += 1;
+        }
+    }
+    let logins: std::collections::HashSet<String> =
+        workspace.contacts_with_login().await?.into_iter().collect();
+    let mut members: HashMap<&str, usize> = HashMap::new();
+    let contacts = data
+        .contacts
+        .iter()
+        .map(|contact| {
+            if let Some(company) = &contact.company {
+                *members.entry(company.as_str()).or_default() += 1;
+            }
+            let (can_sign_in, reason) = access
+                .get(contact.email.as_str())
+                .copied()
+                .unwrap_or((false, ""));
+            CustomerRow {
+                id: contact.id.clone(),
+                email: contact.email.clone(),
+                name: contact.display_name(),
+                company: contact
+                    .company
+                    .as_ref()
+                    .and_then(|id| data.companies.get(id))
+                    .map(|company| company.name.clone()),
+                lists: contact
+                    .lists
+                    .iter()
+                    .map(|id| {
+                        list_names
+                            .get(id.as_str())
+                            .unwrap_or(&id.as_str())
+                            .to_string()
+                    })
+                    .collect(),
+                tickets: by_contact.get(contact.id.as_str()).copied().unwrap_or(0),
+                can_sign_in,
+                access_reason: reason.to_string(),
+                has_login: logins.contains(&contact.id),
+            }
+        })
+        .collect();
+    let mut companies: Vec<CompanyRow> = data
+        .companies
+        .values()
+        .map(|company| CompanyRow {
+            id: company.id.clone(),
+            name: company.name.clone(),
+            domain: company.domain.clone(),
+            contacts: members.get(company.id.as_str()).copied().unwrap_or(0),
+            tickets: by_company.get(company.id.as_str()).copied().unwrap_or(0),
+        })
+        .collect();
+    companies.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(Customers {
+        contacts,
+        companies,
+    })
+}
+
+/// A message a customer sent from the portal (a reply or a form submission), with where it arrived.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct InboxItem {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub created_at: String,
+    pub kind: String,
+    pub inbox: Option<String>,
+    pub ticket_id: String,
+    pub ticket_subject: String,
+    pub contact_id: String,
+    pub contact_email: String,
+    pub summary: String,
+    pub text: Option<String>,
+}
+
+type InboxRow = (
+    i64,
+    i64,
+    String,
+    Option<String>,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+);
+
+/// Every portal engagement, newest first, with its inbox (the channel's inbox of the message's thread).
+pub async fn inbox(workspace: &Workspace) -> Result<Vec<InboxItem>> {
+    let rows: Vec<InboxRow> = sqlx::query_as(
+        "SELECT e.id, e.created_at, e.kind, i.name, e.ticket_id, COALESCE(t.subject, ''), e.contact_id,
+                COALESCE(c.email, ''), e.summary, m.text
+         FROM engagements e
+         LEFT JOIN tickets t ON t.id = e.ticket_id
+         LEFT JOIN contacts c ON c.id = e.contact_id
+         LEFT JOIN messages m ON m.id = e.message_id
+         LEFT JOIN threads th ON th.id = m.thread_id
+         LEFT JOIN channels ch ON ch.id = th.channel_id
+         LEFT JOIN inboxes i ON i.id = ch.inbox_id
+         ORDER BY e.id DESC",
+    )
+    .fetch_all(workspace.pool())
+    .await
+    .map_err(StorageError::from)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, at, kind, inbox, ticket_id, subject, contact_id, email, summary, text)| {
+                InboxItem {
+                    id,
+                    created_at: format_timestamp(&from_millis(at)),
+                    kind,
+                    inbox,
+                    ticket_id,
+                    ticket_subject: subject,
+                    contact_id,
+                    contact_email: email,
+                    summary,
+                    text,
+                }
+            },
+        )
+        .collect())
+}
+
+/// Opens the workspace at `path`, creating the demo workspace there first when there is no file yet.
+pub async fn open_or_create_demo(path: &Path) -> Result<Workspace> {
+    if path.exists() {
+        return Ok(Workspace::open(path, false).await?);
+    }
+    if let Some(parent) = path
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(parent).map_err(|source| Error::Io {
+            path: parent.into(),
+            source,
+        })?;
+    }
+    let data = demo::generate(demo::DEFAULT_SEED, demo::DemoSize::default());
+    workspaces::import(path, &data, false).await
+}
+
+/// Creates a new workspace at `path` (replacing a file there): the demo data, or an empty workspace
+/// with default settings.
+pub async fn create(path: &Path, with_demo: bool) -> Result<Workspace> {
+    let data = if with_demo {
+        demo::generate(demo::DEFAULT_SEED, demo::DemoSize::default())
+    } else {
+        bundle::WorkspaceData::default()
+    };
+    workspaces::import(path, &data, true).await
+}

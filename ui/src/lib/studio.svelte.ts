@@ -1,0 +1,46 @@
+// App-wide state: the open workspace, a running long job (with cancel), and the last notice.
+import type { WorkspaceInfo } from "../bindings/WorkspaceInfo";
+import { backend, errorMessage } from "./backend";
+import { loadSettings } from "./draft.svelte";
+
+export const studio: {
+  info: WorkspaceInfo | null;
+  error: string | null;
+  busy: { label: string; cancellable: boolean } | null;
+  notice: { kind: "ok" | "error"; text: string } | null;
+  /** Bumped whenever the workspace or its settings change, so views reload. */
+  revision: number;
+} = $state({ info: null, error: null, busy: null, notice: null, revision: 0 });
+
+export function notify(kind: "ok" | "error", text: string): void {
+  studio.notice = { kind, text };
+}
+
+/** Re-reads the open workspace (info and settings) and tells views to reload. */
+export async function refresh(): Promise<void> {
+  try {
+    studio.info = await backend.workspaceInfo();
+    studio.error = null;
+    await loadSettings();
+  } catch (e) {
+    studio.error = errorMessage(e);
+  }
+  studio.revision += 1;
+}
+
+/** Runs a long job with the progress overlay; errors become a notice and leave everything as it was. */
+export async function runLong<T>(
+  label: string,
+  cancellable: boolean,
+  job: () => Promise<T>,
+): Promise<T | null> {
+  studio.busy = { label, cancellable };
+  try {
+    return await job();
+  } catch (e) {
+    notify("error", errorMessage(e));
+    return null;
+  } finally {
+    studio.busy = null;
+  }
+}
