@@ -21,6 +21,8 @@ pub struct HistoryEntry {
     pub undoes: Option<i64>,
 }
 
+type HistoryRow = (i64, i64, String, String, String, String, Option<i64>);
+
 fn parse(document: &str) -> Result<Settings> {
     serde_json::from_str(document)
         .map_err(|error| StorageError::Corrupt(format!("settings document: {error}")))
@@ -83,7 +85,7 @@ impl Workspace {
     }
 
     pub async fn history(&self) -> Result<Vec<HistoryEntry>> {
-        let rows: Vec<(i64, i64, String, String, String, String, Option<i64>)> = sqlx::query_as(
+        let rows: Vec<HistoryRow> = sqlx::query_as(
             "SELECT id, changed_at, changed_by, summary, before_document, after_document, undoes
              FROM settings_history ORDER BY id DESC",
         )

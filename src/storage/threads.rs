@@ -11,6 +11,7 @@ use std::collections::HashMap;
 
 type ThreadRow = (String, Option<String>, String, i64);
 type MessageRow = (String, String, String, String, String, String, i64);
+type AttachmentRow = (String, i64, String, String, i64, Option<Vec<u8>>);
 
 /// An attachment with its bytes, as served for download.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,17 +49,16 @@ async fn load_where(
     let messages: Vec<MessageRow> = bound(&messages_sql, binds)
         .fetch_all(&mut *connection)
         .await?;
-    let attachments: Vec<(String, i64, String, String, i64, Option<Vec<u8>>)> =
-        bound(&attachments_sql, binds)
-            .fetch_all(&mut *connection)
-            .await?;
+    let attachments: Vec<AttachmentRow> = bound(&attachments_sql, binds)
+        .fetch_all(&mut *connection)
+        .await?;
     assemble(threads, messages, attachments)
 }
 
 fn assemble(
     threads: Vec<ThreadRow>,
     messages: Vec<MessageRow>,
-    attachments: Vec<(String, i64, String, String, i64, Option<Vec<u8>>)>,
+    attachments: Vec<AttachmentRow>,
 ) -> Result<Vec<Thread>> {
     let mut by_message: HashMap<String, Vec<Attachment>> = HashMap::new();
     for (message, id, name, content_type, size, data) in attachments {
