@@ -193,14 +193,10 @@ pub async fn load_customer(
     workspace: &Workspace,
     contact_id: &str,
 ) -> Result<Option<Customer>, StorageError> {
-    let Some(contact) = workspace.contact(contact_id).await? else {
-        return Ok(None);
-    };
-    let company = match &contact.company {
-        Some(id) => workspace.company(id).await?,
-        None => None,
-    };
-    Ok(Some(Customer { contact, company }))
+    Ok(workspace
+        .contact_with_company(contact_id)
+        .await?
+        .map(|(contact, company)| Customer { contact, company }))
 }
 
 /// Every ticket associated with the customer or their primary company: what their list is made from.
@@ -210,7 +206,7 @@ pub async fn related_tickets(
 ) -> Result<Vec<Ticket>, StorageError> {
     let company_id = customer.company.as_ref().map(|company| company.id.as_str());
     workspace
-        .tickets_related_to(&customer.contact.id, company_id)
+        .tickets_related_to_packed(&customer.contact.id, company_id)
         .await
 }
 

@@ -121,3 +121,36 @@ async fn internal_comments_never_reach_the_html() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_portals_one_query_reads_equal_the_engines_reads() {
+    let portal = acme().await;
+    for contact in portal.workspace.contacts().await.unwrap() {
+        let (packed_contact, company) = portal
+            .workspace
+            .contact_with_company(&contact.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(packed_contact, contact);
+        let expected_company = match &contact.company {
+            Some(id) => portal.workspace.company(id).await.unwrap(),
+            None => None,
+        };
+        assert_eq!(company, expected_company);
+        let company_id = contact.company.as_deref();
+        let mut plain = portal
+            .workspace
+            .tickets_related_to(&contact.id, company_id)
+            .await
+            .unwrap();
+        let mut packed = portal
+            .workspace
+            .tickets_related_to_packed(&contact.id, company_id)
+            .await
+            .unwrap();
+        plain.sort_by(|a, b| a.id.cmp(&b.id));
+        packed.sort_by(|a, b| a.id.cmp(&b.id));
+        assert_eq!(packed, plain, "{}", contact.email);
+    }
+}

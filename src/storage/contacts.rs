@@ -251,3 +251,54 @@ pub async fn without_login_in_lists_in(
     }
     Ok(found)
 }
+
+impl Workspace {
+    /// A contact with their lists and primary company, in one query (the portal's session check).
+    pub async fn contact_with_company(
+        &self,
+        id: &str,
+    ) -> Result<Option<(Contact, Option<Company>)>> {
+        type Row = (
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+            String,
+            Option<String>,
+            Option<String>,
+        );
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT c.id, c.email, c.first_name, c.last_name, c.company_id,
+                    (SELECT json_group_array(list_id) FROM
+                       (SELECT list_id FROM list_memberships WHERE contact_id = c.id ORDER BY position)),
+                    co.name, co.domain
+             FROM contacts c LEFT JOIN companies co ON co.id = c.company_id WHERE c.id = ?1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some((id, email, first_name, last_name, company_id, lists, name, domain)) = row else {
+            return Ok(None);
+        };
+        let lists: Vec<String> = serde_json::from_str(&lists)
+            .map_err(|error| super::StorageError::Corrupt(format!("lists of {id}: {error}")))?;
+        let company = match (&company_id, name) {
+            (Some(company), Some(name)) => Some(Company {
+                id: company.clone(),
+                name,
+                domain,
+            }),
+            _ => None,
+        };
+        let contact = Contact {
+            id,
+            email,
+            first_name,
+            last_name,
+            company: company_id,
+            lists,
+        };
+        Ok(Some((contact, company)))
+    }
+}
