@@ -7,7 +7,7 @@ use crate::settings::checklist;
 use crate::storage::default_workspace_path;
 use crate::{audit, demo, visibility, workspaces, Error, Workspace};
 use clap::{Parser, Subcommand, ValueEnum};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
@@ -163,19 +163,6 @@ pub async fn open_default() -> Result<Workspace, Error> {
     workspaces::import(&path, &data, false).await
 }
 
-fn write_output(out: Option<&Path>, text: &str) -> Result<(), Error> {
-    match out {
-        None => {
-            println!("{text}");
-            Ok(())
-        }
-        Some(path) => std::fs::write(path, text).map_err(|source| Error::Io {
-            path: path.into(),
-            source,
-        }),
-    }
-}
-
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -198,21 +185,27 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
             workspace,
             replace,
         } => {
-            let data = workspaces::read_bundle(&bundle)?;
-            let opened = workspaces::import(&workspace, &data, replace).await?;
+            let (opened, summary) = workspaces::import_file(&workspace, &bundle, replace).await?;
             opened.close().await;
             println!(
                 "Imported {} contacts, {} companies, {} tickets and {} threads into {}",
-                data.contacts.len(),
-                data.companies.len(),
-                data.tickets.len(),
-                data.threads.len(),
+                summary.contacts,
+                summary.companies,
+                summary.tickets,
+                summary.threads,
                 workspace.display()
             );
         }
         Command::Export { workspace, out } => {
             let workspace = open(workspace).await?;
-            write_output(out.as_deref(), &workspaces::export(&workspace).await?)?;
+            match out {
+                Some(path) => workspaces::export_file(&workspace, &path).await?,
+                None => {
+                    use std::io::Write;
+                    let mut stdout = workspaces::export_to(&workspace, std::io::stdout()).await?;
+                    let _ = writeln!(stdout);
+                }
+            }
         }
         Command::Settings { action } => return settings_command(action).await,
         Command::Check { workspace } => {
@@ -283,7 +276,10 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
             eprintln!("Serving the customer portal; press Ctrl+C to stop.");
             if open_browser {
                 if let Err(error) = webbrowser::open(&server.url()) {
-                    eprintln!("Could not open a browser ({error}); open {} yourself.", server.url());
+                    eprintln!(
+                        "Could not open a browser ({error}); open {} yourself.",
+                        server.url()
+                    );
                 }
             }
             use std::io::Write;

@@ -144,7 +144,139 @@ fn remove_workspace_files(path: &Path) {
 }
 
 pub async fn export(workspace: &Workspace) -> Result<String> {
-    Ok(bundle::write(&workspace.export_data().await?))
+    let bytes = export_to(workspace, Vec::new()).await?;
+    Ok(String::from_utf8(bytes).expect("a bundle is UTF-8"))
+}
+
+/// Writes the workspace as a bundle to `out` and gives `out` back, streaming: tickets and threads are
+/// read a page at a time while the previous page is written, so memory stays bounded whatever the
+/// workspace's size. On an error `out` may hold an incomplete bundle (`export_file` removes it).
+pub async fn export_to<W: std::io::Write + Send + 'static>(
+    workspace: &Workspace,
+    mut out: W,
+) -> Result<W> {
+    let head = workspace.export_head().await?;
+    let (tickets, mut ticket_pages) = tokio::sync::mpsc::channel(2);
+    let (threads, mut thread_pages) = tokio::sync::mpsc::channel(2);
+    // The writer is synchronous (serde): it runs off the async threads, fed through the channels.
+    let writer = tokio::task::spawn_blocking(move || {
+        bundle::write_to(
+            &mut out,
+            &head,
+            std::iter::from_fn(|| ticket_pages.blocking_recv()),
+            std::iter::from_fn(|| thread_pages.blocking_recv()),
+        )
+        .map(|()| out)
+    });
+    let (read, written) = tokio::join!(workspace.export_pages(tickets, threads), writer);
+    read?;
+    written
+        .expect("the bundle writer panicked")
+        .map_err(|source| Error::Io {
+            path: "the exported bundle".into(),
+            source,
+        })
+}
+
+/// Exports the workspace to the file `path`, written under a temporary name and renamed when complete,
+/// so that a failed export never leaves a bundle that looks whole.
+pub async fn export_file(workspace: &Workspace, path: &Path) -> Result<()> {
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = std::path::PathBuf::from(partial);
+    let io_error = |source| Error::Io {
+        path: path.into(),
+        source,
+    };
+    let file = std::fs::File::create(&partial).map_err(io_error)?;
+    let outcome = match export_to(workspace, file).await {
+        Ok(file) => file
+            .sync_all()
+            .and_then(|()| std::fs::rename(&partial, path))
+            .map_err(io_error),
+        Err(error) => Err(error),
+    };
+    if outcome.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    outcome
+}
+
+/// What an import wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportSummary {
+    pub contacts: usize,
+    pub companies: usize,
+    pub tickets: usize,
+    pub threads: usize,
+}
+
+/// Creates (or, with `replace`, overwrites) the workspace at `workspace_path` from the bundle file at
+/// `bundle_path`, streaming: the bundle is read twice (checked, then written in chunks inside one
+/// transaction) and never held in memory whole. Any problem names its JSON path and writes nothing: a
+/// new file is removed, an existing workspace keeps its data (the transaction rolls back).
+pub async fn import_file(
+    workspace_path: &Path,
+    bundle_path: &Path,
+    replace: bool,
+) -> Result<(Workspace, ImportSummary)> {
+    let source = bundle_path.to_path_buf();
+    let checked = blocking(move || bundle::check(bundle::Source::File(&source))).await?;
+    if checked.has_problems() {
+        // Complete the list of problems (pass two adds those of references) and stop.
+        let source = bundle_path.to_path_buf();
+        blocking(move || bundle::stream(bundle::Source::File(&source), &checked, |_| false))
+            .await?;
+        unreachable!("a bundle with problems does not stream");
+    }
+    let summary = ImportSummary {
+        contacts: checked.head.contacts.len(),
+        companies: checked.head.companies.len(),
+        tickets: checked.ticket_count,
+        threads: checked.thread_count,
+    };
+    let hashes = hash_passwords(&checked.head.passwords);
+    let source = bundle_path.to_path_buf();
+    let workspace = replace_with(workspace_path, replace, |workspace| async move {
+        let mut write = workspace.begin_replace().await?;
+        let head = &checked.head;
+        write.settings(&head.settings).await?;
+        write.catalog(&head.catalog()).await?;
+        write.companies(&head.companies).await?;
+        write.contacts(&head.contacts).await?;
+        write.password_hashes(&hashes).await?;
+        let (chunks, mut received) = tokio::sync::mpsc::channel(4);
+        let reader = std::thread::spawn(move || {
+            bundle::stream(bundle::Source::File(&source), &checked, |chunk| {
+                chunks.blocking_send(chunk).is_ok()
+            })
+        });
+        while let Some(chunk) = received.recv().await {
+            match chunk {
+                bundle::Chunk::Tickets(tickets) => write.tickets(&tickets).await?,
+                bundle::Chunk::Threads(threads) => write.threads(&threads).await?,
+            }
+        }
+        match reader.join().expect("the bundle reader panicked") {
+            Ok(()) => write.commit().await?,
+            Err(error) => {
+                write.rollback().await?;
+                return Err(error.into());
+            }
+        }
+        Ok(())
+    })
+    .await?;
+    Ok((workspace, summary))
+}
+
+/// Runs CPU-bound `work` off the async threads.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, bundle::BundleError> + Send + 'static,
+) -> Result<T> {
+    Ok(tokio::task::spawn_blocking(work)
+        .await
+        .expect("bundle reading panicked")?)
 }
 
 /// Problems with `settings` against this workspace's data (empty = can be saved).

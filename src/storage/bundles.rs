@@ -4,7 +4,10 @@
 
 use super::{catalog, Result, StorageError, Workspace};
 use crate::bundle::WorkspaceData;
-use crate::model::{from_millis, timestamp_millis, Catalog, Company, Contact, Thread, Ticket};
+use crate::model::{
+    from_millis, timestamp_millis, Attachment, Catalog, Company, Contact, Direction, Message,
+    MessageType, Thread, Ticket,
+};
 use crate::settings::Settings;
 use sqlx::sqlite::SqliteArguments;
 use sqlx::{Arguments, ConnectOptions, Connection, SqliteConnection};
@@ -163,8 +166,27 @@ impl Workspace {
         write.commit().await
     }
 
-    /// Everything the workspace holds, for export (passwords are not part of it).
+    /// Everything the workspace holds, in memory, for export (passwords are not part of it). For a large
+    /// workspace use `export_head` and `export_pages`, which `workspaces::export_to` streams.
     pub async fn export_data(&self) -> Result<WorkspaceData> {
+        let mut data = self.export_head().await?;
+        let (tickets, mut ticket_pages) = tokio::sync::mpsc::channel(4);
+        let (threads, mut thread_pages) = tokio::sync::mpsc::channel(4);
+        let collect = async {
+            while let Some(page) = ticket_pages.recv().await {
+                data.tickets.extend(page);
+            }
+            while let Some(page) = thread_pages.recv().await {
+                data.threads.extend(page);
+            }
+        };
+        let (read, ()) = tokio::join!(self.export_pages(tickets, threads), collect);
+        read?;
+        Ok(data)
+    }
+
+    /// Everything but tickets and threads, for export.
+    pub async fn export_head(&self) -> Result<WorkspaceData> {
         let catalog = self.catalog().await?;
         Ok(WorkspaceData {
             settings: self.settings().await?,
@@ -175,12 +197,49 @@ impl Workspace {
             pipelines: catalog.pipelines,
             inboxes: catalog.inboxes,
             channels: catalog.channels,
-            tickets: self.tickets().await?,
-            threads: self.threads().await?,
+            tickets: Vec::new(),
+            threads: Vec::new(),
             forms: catalog.forms,
             kb_articles: catalog.kb_articles,
             menus: catalog.menus,
         })
+    }
+
+    /// Every ticket, then every thread (with messages and attachment bytes), in workspace order, a page
+    /// at a time, from one snapshot. Stops early, without error, when a receiver is dropped.
+    pub async fn export_pages(
+        &self,
+        tickets: tokio::sync::mpsc::Sender<Vec<Ticket>>,
+        threads: tokio::sync::mpsc::Sender<Vec<Thread>>,
+    ) -> Result<()> {
+        let mut read = self.paged_read(None).await?;
+        let (mut after, last) = read.rowid_range("tickets").await?;
+        while after < last {
+            let upto = (after + PAGE_ROWS).min(last);
+            if tickets
+                .send(read.ticket_page(after, upto).await?)
+                .await
+                .is_err()
+            {
+                return Ok(());
+            }
+            after = upto;
+        }
+        drop(tickets);
+        let (mut after, last) = read.rowid_range("threads").await?;
+        while after < last {
+            let upto = (after + PAGE_ROWS).min(last);
+            if threads
+                .send(read.thread_page(after, upto).await?)
+                .await
+                .is_err()
+            {
+                return Ok(());
+            }
+            after = upto;
+        }
+        read.connection.close().await?;
+        Ok(())
     }
 }
 
@@ -349,6 +408,103 @@ impl Workspace {
         first.connection.close().await?;
         second.connection.close().await?;
         Ok(tickets)
+    }
+}
+
+/// A message as a page's JSON array holds it: thread, position, id, type, direction, from, text, time.
+type MessageJson = (String, i64, String, String, String, String, String, i64);
+
+/// An attachment row: message, id, name, content type, size, bytes.
+type AttachmentRow = (String, i64, String, String, i64, Vec<u8>);
+
+impl PagedRead {
+    /// Threads whose rowid is in (`after`, `upto`], in rowid order, with messages and attachment bytes.
+    async fn thread_page(&mut self, after: i64, upto: i64) -> Result<Vec<Thread>> {
+        let (rows,): (String,) = sqlx::query_as(
+            "SELECT json_group_array(json_array(id, ticket_id, channel_id, created_at) ORDER BY rowid)
+             FROM threads WHERE rowid > ?1 AND rowid <= ?2",
+        )
+        .bind(after)
+        .bind(upto)
+        .fetch_one(&mut self.connection)
+        .await?;
+        let rows: Vec<(String, Option<String>, String, i64)> =
+            serde_json::from_str(&rows).map_err(corrupt_json("threads"))?;
+        let (messages,): (String,) = sqlx::query_as(
+            "SELECT json_group_array(json_array(thread_id, position, id, type, direction, sender, text,
+                                                created_at))
+             FROM messages WHERE thread_id IN (SELECT id FROM threads WHERE rowid > ?1 AND rowid <= ?2)",
+        )
+        .bind(after)
+        .bind(upto)
+        .fetch_one(&mut self.connection)
+        .await?;
+        let messages: Vec<MessageJson> =
+            serde_json::from_str(&messages).map_err(corrupt_json("messages"))?;
+        let attachments: Vec<AttachmentRow> = sqlx::query_as(
+            "SELECT a.message_id, a.id, a.name, a.content_type, a.size, a.data FROM attachments a
+             JOIN messages m ON m.id = a.message_id
+             WHERE m.thread_id IN (SELECT id FROM threads WHERE rowid > ?1 AND rowid <= ?2)
+             ORDER BY a.id",
+        )
+        .bind(after)
+        .bind(upto)
+        .fetch_all(&mut self.connection)
+        .await?;
+        let mut files: HashMap<String, Vec<Attachment>> = HashMap::new();
+        for (message, id, name, content_type, size, data) in attachments {
+            files.entry(message).or_default().push(Attachment {
+                id,
+                name,
+                content_type,
+                size: usize::try_from(size).unwrap_or_default(),
+                data: Some(data),
+            });
+        }
+        let mut by_thread: Vec<Vec<(i64, Message)>> = vec![Vec::new(); rows.len()];
+        {
+            let index: HashMap<&str, usize> = rows
+                .iter()
+                .enumerate()
+                .map(|(position, row)| (row.0.as_str(), position))
+                .collect();
+            for (thread, position, id, kind, direction, from, text, created_at) in messages {
+                let Some(&row) = index.get(thread.as_str()) else {
+                    continue;
+                };
+                let message_type = MessageType::parse(&kind)
+                    .ok_or_else(|| StorageError::Corrupt(format!("message type \"{kind}\"")))?;
+                let direction = Direction::parse(&direction).ok_or_else(|| {
+                    StorageError::Corrupt(format!("message direction \"{direction}\""))
+                })?;
+                by_thread[row].push((
+                    position,
+                    Message {
+                        attachments: files.remove(&id).unwrap_or_default(),
+                        id,
+                        message_type,
+                        direction,
+                        from,
+                        text,
+                        created_at: from_millis(created_at),
+                    },
+                ));
+            }
+        }
+        Ok(rows
+            .into_iter()
+            .zip(by_thread)
+            .map(|((id, ticket, channel, created_at), mut messages)| {
+                messages.sort_by_key(|(position, _)| *position);
+                Thread {
+                    id,
+                    ticket,
+                    channel,
+                    created_at: from_millis(created_at),
+                    messages: messages.into_iter().map(|(_, message)| message).collect(),
+                }
+            })
+            .collect())
     }
 }
 
