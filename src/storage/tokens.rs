@@ -3,7 +3,7 @@
 //! a link is consumed in the same transaction that sets the password, so it works exactly once.
 
 use super::sessions::{new_token, token_hash};
-use super::{now_millis, Result, Workspace};
+use super::{now_millis, Result};
 use sqlx::SqliteConnection;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,21 +76,28 @@ pub async fn find_in(
     }))
 }
 
-/// Consumes the link: answers it only if it was usable, and marks it used so it never works again.
+/// Consumes the link: answers it only if it was usable, and marks it used so it never works again. One
+/// statement checks and marks, so two requests racing with the same link cannot both succeed.
 pub async fn consume_in(
     connection: &mut SqliteConnection,
     token: &str,
     purpose: TokenPurpose,
 ) -> Result<Option<AccountToken>> {
-    let found = find_in(&mut *connection, token, purpose).await?;
-    if found.is_some() {
-        sqlx::query("UPDATE account_tokens SET used_at = ?2 WHERE token_hash = ?1")
-            .bind(token_hash(token))
-            .bind(now_millis())
-            .execute(connection)
-            .await?;
-    }
-    Ok(found)
+    let now = now_millis();
+    let row: Option<(String, Option<String>)> = sqlx::query_as(
+        "UPDATE account_tokens SET used_at = ?3
+         WHERE token_hash = ?1 AND purpose = ?2 AND used_at IS NULL AND expires_at > ?3
+         RETURNING contact_id, password_hash",
+    )
+    .bind(token_hash(token))
+    .bind(purpose.as_str())
+    .bind(now)
+    .fetch_optional(connection)
+    .await?;
+    Ok(row.map(|(contact_id, password_hash)| AccountToken {
+        contact_id,
+        password_hash,
+    }))
 }
 
 /// Whether the contact has an invitation that can still be used (so a save does not invite twice).
@@ -116,11 +123,4 @@ pub async fn end_sessions_of_in(connection: &mut SqliteConnection, contact_id: &
         .execute(connection)
         .await?;
     Ok(())
-}
-
-impl Workspace {
-    /// Whether `contact_id` has a portal login (a password).
-    pub async fn has_login(&self, contact_id: &str) -> Result<bool> {
-        Ok(self.password_hash(contact_id).await?.is_some())
-    }
 }
