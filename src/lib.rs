@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod branding;
 pub mod bundle;
 pub mod cli;
 pub mod conversations;
@@ -14,6 +15,7 @@ pub mod i18n;
 pub mod model;
 pub mod pages;
 pub mod passwords;
+pub mod preview;
 pub mod rules;
 pub mod settings;
 pub mod storage;

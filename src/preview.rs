@@ -1,0 +1,368 @@
+//! The designer's preview: any portal page rendered with a settings draft, as a chosen contact. List,
+//! ticket and form pages are built by the same `pages` functions and `web::render::Renderer` the live
+//! portal uses (so the preview equals what the portal serves and what `portal view-as` prints); system
+//! pages use example data. A "Previewing as ..." banner is added, and forms are disabled unless the
+//! designer acts as the contact (then the desktop app writes through `conversations`).
+
+use crate::model::Catalog;
+use crate::pages::{self, Customer, ListQuery};
+use crate::rules::{ContactView, View};
+use crate::settings::Settings;
+use crate::web::render::{
+    check_templates, form_view, sample_page, AssetMode, Frame, Page, PageKind, Renderer,
+    TemplateProblem, TicketView, Viewer,
+};
+use crate::{conversations, visibility, Error, Result, Workspace};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use ts_rs::TS;
+
+/// The pages the designer can preview.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum PreviewPage {
+    List,
+    Detail,
+    Form,
+    Login,
+    Register,
+    PasswordReset,
+    AccessDenied,
+    Logout,
+    NotAvailable,
+}
+
+impl PreviewPage {
+    fn kind(self) -> PageKind {
+        match self {
+            PreviewPage::List => PageKind::List,
+            PreviewPage::Detail => PageKind::Detail,
+            PreviewPage::Form => PageKind::Form,
+            PreviewPage::Login => PageKind::Login,
+            PreviewPage::Register => PageKind::Register,
+            PreviewPage::PasswordReset => PageKind::PasswordReset,
+            PreviewPage::AccessDenied => PageKind::AccessDenied,
+            PreviewPage::Logout => PageKind::Logout,
+            PreviewPage::NotAvailable => PageKind::NotAvailable,
+        }
+    }
+
+    /// The template that renders this page (the designer's template editor key).
+    pub fn template(self) -> &'static str {
+        match self {
+            PreviewPage::List => "list",
+            PreviewPage::Detail => "detail",
+            PreviewPage::Form => "form",
+            PreviewPage::Login => "login",
+            PreviewPage::Register => "register",
+            PreviewPage::PasswordReset => "password_reset",
+            PreviewPage::AccessDenied => "access_denied",
+            PreviewPage::Logout => "logout",
+            PreviewPage::NotAvailable => "message",
+        }
+    }
+}
+
+/// What to preview.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct PreviewRequest {
+    pub page: PreviewPage,
+    /// The contact's email; `None` previews with example data.
+    pub contact: Option<String>,
+    /// The ticket of the ticket page; `None` takes the contact's first visible ticket.
+    pub ticket: Option<String>,
+    /// The list view (where the contact has the switch).
+    pub view: Option<View>,
+    /// "Act as this contact": forms stay enabled (the app sends them through the engine).
+    pub act_as: bool,
+}
+
+/// A template that does not parse or render, with where (1-based line and column).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct TemplateError {
+    pub template: String,
+    #[ts(type = "number | null")]
+    pub line: Option<usize>,
+    #[ts(type = "number | null")]
+    pub column: Option<usize>,
+    pub message: String,
+}
+
+impl std::fmt::Display for TemplateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.template)?;
+        if let Some(line) = self.line {
+            write!(f, ", line {line}")?;
+        }
+        if let Some(column) = self.column {
+            write!(f, ", column {column}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// The rendered preview.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct PreviewResult {
+    pub html: String,
+    /// Template overrides that fail; the page shows the shipped template in their place.
+    pub errors: Vec<TemplateError>,
+    /// The ticket the ticket page shows (the first visible one when none was asked for).
+    pub ticket: Option<String>,
+    /// The simulated login's explanation (`None` without a contact).
+    pub explanation: Option<ContactView>,
+}
+
+/// Line and column (1-based) of byte `offset` in `source`.
+pub fn line_and_column(source: &str, offset: usize) -> (usize, usize) {
+    let before = &source[..offset.min(source.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map_or(0, |rest| rest.chars().count())
+        + 1;
+    (line, column)
+}
+
+/// Where a syntax error in `source` is, by compiling it alone.
+fn syntax_position(source: &str) -> Option<(usize, usize)> {
+    let environment = minijinja::Environment::new();
+    let error = environment.template_from_str(source).err()?;
+    match error.range() {
+        Some(range) => Some(line_and_column(source, range.start)),
+        None => error.line().map(|line| (line, 1)),
+    }
+}
+
+fn template_error(settings: &Settings, problem: TemplateProblem) -> TemplateError {
+    let position = settings
+        .templates
+        .get(&problem.template)
+        .and_then(|source| syntax_position(source))
+        .filter(|(line, _)| Some(*line) == problem.line);
+    TemplateError {
+        line: problem.line,
+        column: position.map(|(_, column)| column),
+        template: problem.template,
+        message: problem.message,
+    }
+}
+
+/// Every problem of the draft's template overrides, with line and column where known.
+pub fn template_errors(settings: &Settings, catalog: &Catalog) -> Vec<TemplateError> {
+    check_templates(settings, catalog)
+        .into_iter()
+        .map(|problem| template_error(settings, problem))
+        .collect()
+}
+
+/// The banner on top of a previewed page.
+fn banner(customer: Option<&Customer>, act_as: bool) -> String {
+    let who = match customer {
+        Some(customer) => format!(
+            "Previewing as {} &lt;{}&gt;",
+            crate::web::security::escape_html(&customer.contact.display_name()),
+            crate::web::security::escape_html(&customer.contact.email)
+        ),
+        None => "Previewing with example data".into(),
+    };
+    let mode = if act_as {
+        "acting as this contact: replies and forms really send"
+    } else {
+        "replies and forms are disabled"
+    };
+    format!(
+        "<div data-preview-banner style=\"position:sticky;top:0;z-index:9999;background:#1e293b;color:#fff;\
+font:600 13px/1.4 system-ui,sans-serif;padding:6px 14px;display:flex;gap:10px;align-items:center\">\
+<span>{who}</span><span style=\"font-weight:400;opacity:.75\">· {mode}</span></div>"
+    )
+}
+
+/// Inserts the banner after `<body ...>` and, unless acting, makes every form inert.
+fn decorate(html: String, customer: Option<&Customer>, act_as: bool) -> String {
+    let mut html = if act_as {
+        html
+    } else {
+        html.replace("<form", "<form inert data-preview-disabled")
+    };
+    let banner = banner(customer, act_as);
+    match html.find("<body") {
+        Some(at) => {
+            let end = html[at..].find('>').map_or(html.len(), |end| at + end + 1);
+            html.insert_str(end, &banner);
+            html
+        }
+        None => banner + &html,
+    }
+}
+
+async fn customer_by_email(workspace: &Workspace, email: &str) -> Result<Customer> {
+    let contact = workspace
+        .contact_by_email(email)
+        .await?
+        .ok_or_else(|| Error::UnknownContact(email.to_string()))?;
+    pages::load_customer(workspace, &contact.id)
+        .await?
+        .ok_or_else(|| Error::UnknownContact(email.to_string()))
+}
+
+/// The page of `request` rendered with `settings` (typically the unsaved draft).
+pub async fn render(
+    workspace: &Workspace,
+    settings: &Settings,
+    request: &PreviewRequest,
+) -> Result<PreviewResult> {
+    let catalog = workspace.catalog().await?;
+    let renderer = Renderer::new(settings, &catalog, AssetMode::Inline);
+    let errors = template_errors(settings, &catalog);
+    let Some(email) = &request.contact else {
+        let (page, frame) = sample_page(request.page.kind(), settings, &catalog);
+        return Ok(PreviewResult {
+            html: decorate(renderer.render(&page, &frame), None, request.act_as),
+            errors,
+            ticket: None,
+            explanation: None,
+        });
+    };
+    let customer = customer_by_email(workspace, email).await?;
+    let explanation = visibility::view_as_with(workspace, settings, email, request.view).await?;
+    let frame = Frame {
+        viewer: Some(Viewer {
+            name: customer.contact.display_name(),
+            email: customer.contact.email.clone(),
+        }),
+        csrf: "preview".into(),
+    };
+    let mut shown_ticket = None;
+    let page = match request.page {
+        PreviewPage::List => {
+            let query = ListQuery {
+                view: request.view,
+                page: 1,
+                ..ListQuery::default()
+            };
+            match pages::load_list(workspace, settings, &catalog, &customer, &query).await? {
+                Ok(list) => Page::List(list),
+                Err(_) => Page::AccessDenied,
+            }
+        }
+        PreviewPage::Detail => {
+            let id = request
+                .ticket
+                .clone()
+                .or_else(|| explanation.tickets.first().map(|ticket| ticket.id.clone()));
+            match id {
+                None => Page::Message(crate::web::render::MessageView::not_found()),
+                Some(id) => {
+                    match pages::load_ticket(workspace, settings, &catalog, &customer, &id).await? {
+                        Err(_) => Page::AccessDenied,
+                        Ok(None) => Page::Message(crate::web::render::MessageView::not_found()),
+                        Ok(Some(ticket)) => {
+                            shown_ticket = Some(ticket.id.clone());
+                            Page::Ticket(TicketView {
+                                ticket,
+                                reply_text: String::new(),
+                                error: None,
+                                notice: None,
+                                max_mb: conversations::AttachmentPolicy::default()
+                                    .max_bytes
+                                    .div_ceil(1024 * 1024),
+                            })
+                        }
+                    }
+                }
+            }
+        }
+        PreviewPage::Form => {
+            if pages::access(settings, &catalog, &customer).is_err() {
+                Page::AccessDenied
+            } else if settings.support_form.is_none() {
+                Page::Message(crate::web::render::MessageView::not_available())
+            } else {
+                Page::Form(form_view(settings, &catalog, &BTreeMap::new(), None))
+            }
+        }
+        other => sample_page(other.kind(), settings, &catalog).0,
+    };
+    let frame = match request.page {
+        PreviewPage::List | PreviewPage::Detail | PreviewPage::Form => frame,
+        _ => Frame {
+            viewer: None,
+            csrf: "preview".into(),
+        },
+    };
+    Ok(PreviewResult {
+        html: decorate(
+            renderer.render(&page, &frame),
+            Some(&customer),
+            request.act_as,
+        ),
+        errors,
+        ticket: shown_ticket,
+        explanation: Some(explanation),
+    })
+}
+
+/// "Act as this contact": a reply on `ticket` as `email` would send it from the portal, under the saved
+/// settings (what the live portal enforces). Returns the new message's id.
+pub async fn reply_as(
+    workspace: &Workspace,
+    email: &str,
+    ticket: &str,
+    text: &str,
+) -> std::result::Result<String, String> {
+    let settings = workspace.settings().await.map_err(|e| e.to_string())?;
+    let catalog = workspace.catalog().await.map_err(|e| e.to_string())?;
+    let customer = customer_by_email(workspace, email)
+        .await
+        .map_err(|e| e.to_string())?;
+    conversations::reply(
+        workspace,
+        &settings,
+        &catalog,
+        &conversations::AttachmentPolicy::default(),
+        &customer.contact,
+        ticket,
+        conversations::NewReply {
+            text: text.into(),
+            upload: None,
+        },
+    )
+    .await
+    .map_err(|e| e.to_string())
+}
+
+/// "Act as this contact": a support-form submission as `email`. Returns the new ticket's id.
+pub async fn submit_form_as(
+    workspace: &Workspace,
+    email: &str,
+    values: &BTreeMap<String, String>,
+) -> std::result::Result<String, String> {
+    let settings = workspace.settings().await.map_err(|e| e.to_string())?;
+    let catalog = workspace.catalog().await.map_err(|e| e.to_string())?;
+    let customer = customer_by_email(workspace, email)
+        .await
+        .map_err(|e| e.to_string())?;
+    conversations::submit_form(workspace, &settings, &catalog, &customer.contact, values)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_and_column_of_an_offset() {
+        assert_eq!(line_and_column("ab\ncd{% if %}", 5), (2, 3));
+        assert_eq!(
+            syntax_position("line one\n  {% if %}").map(|p| p.0),
+            Some(2)
+        );
+    }
+}

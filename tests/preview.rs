@@ -1,0 +1,200 @@
+//! The designer's preview as a contact: the acme fixture rendered with draft settings shows exactly what
+//! acme.expected.json and `view_as` say; drafts never reach the live portal (served over real HTTP);
+//! template errors carry line and column; WCAG contrast of known colour pairs.
+
+mod portal_support;
+
+use portal::preview::{self, PreviewPage, PreviewRequest};
+use portal::visibility;
+use portal_support::*;
+
+fn request(page: PreviewPage, contact: &str) -> PreviewRequest {
+    PreviewRequest {
+        page,
+        contact: Some(contact.into()),
+        ticket: None,
+        view: None,
+        act_as: false,
+    }
+}
+
+#[tokio::test]
+async fn preview_as_ana_shows_the_expected_tickets_and_messages_like_view_as_and_the_live_portal() {
+    let portal = acme().await;
+    let settings = portal.workspace.settings().await.unwrap();
+    let expected = acme_expected();
+    let ana = "ana@acme.example";
+    let client = signed_in(&portal, ana).await;
+    let cases: Vec<&serde_json::Value> = expected["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|case| case["contact"] == ana)
+        .collect();
+    assert!(!cases.is_empty());
+    for case in cases {
+        let view: Option<portal::rules::View> =
+            serde_json::from_value(case["view"].clone()).unwrap();
+        let mut list_request = request(PreviewPage::List, ana);
+        list_request.view = view;
+        let result = preview::render(&portal.workspace, &settings, &list_request)
+            .await
+            .unwrap();
+        assert!(result.html.contains("Previewing as"), "banner");
+        let expected_ids: Vec<String> = case["tickets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|ticket| ticket["id"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(ticket_ids(&result.html), expected_ids, "{view:?}");
+        let view_as = visibility::view_as_with(&portal.workspace, &settings, ana, view)
+            .await
+            .unwrap();
+        let view_as_ids: Vec<String> = view_as.tickets.iter().map(|t| t.id.clone()).collect();
+        assert_eq!(view_as_ids, expected_ids);
+        assert_eq!(result.explanation.as_ref(), Some(&view_as));
+        // The live portal serves the same list.
+        let url = match view {
+            Some(view) => portal.url(&format!("?view={}", view.as_str())),
+            None => portal.base.clone(),
+        };
+        let (_, live) = get_text(&client, &url).await;
+        assert_eq!(ticket_ids(&live), expected_ids);
+        for ticket in case["tickets"].as_array().unwrap() {
+            let id = ticket["id"].as_str().unwrap();
+            let expected_messages: Vec<String> = ticket["thread"]["messages"]
+                .as_array()
+                .map(|messages| {
+                    messages
+                        .iter()
+                        .map(|m| m.as_str().unwrap().to_string())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mut detail = request(PreviewPage::Detail, ana);
+            detail.ticket = Some(id.into());
+            let page = preview::render(&portal.workspace, &settings, &detail)
+                .await
+                .unwrap();
+            assert_eq!(page.ticket.as_deref(), Some(id));
+            assert_eq!(message_ids(&page.html), expected_messages, "ticket {id}");
+            let (_, live) = get_text(&client, &portal.url(&format!("/{id}"))).await;
+            assert_eq!(message_ids(&live), expected_messages, "live ticket {id}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn replies_and_forms_are_disabled_unless_acting_as_the_contact() {
+    let portal = acme().await;
+    let settings = portal.workspace.settings().await.unwrap();
+    let mut detail = request(PreviewPage::Detail, "ana@acme.example");
+    detail.ticket = Some("1001".into());
+    let html = preview::render(&portal.workspace, &settings, &detail)
+        .await
+        .unwrap()
+        .html;
+    assert!(html.contains("<form inert data-preview-disabled"));
+    detail.act_as = true;
+    let html = preview::render(&portal.workspace, &settings, &detail)
+        .await
+        .unwrap()
+        .html;
+    assert!(!html.contains("data-preview-disabled"));
+    let before = portal.workspace.threads_of_ticket("1001").await.unwrap();
+    let count = |threads: &[portal::model::Thread]| -> usize {
+        threads.iter().map(|thread| thread.messages.len()).sum()
+    };
+    preview::reply_as(
+        &portal.workspace,
+        "ana@acme.example",
+        "1001",
+        "Acting as Ana",
+    )
+    .await
+    .unwrap();
+    let after = portal.workspace.threads_of_ticket("1001").await.unwrap();
+    assert_eq!(count(&after), count(&before) + 1);
+}
+
+#[tokio::test]
+async fn a_draft_colour_shows_in_the_preview_but_not_in_the_live_portal() {
+    let portal = acme().await;
+    let saved = portal.workspace.settings().await.unwrap();
+    let mut draft = saved.clone();
+    draft.branding.primary_color = "#123abc".into();
+    let html = preview::render(
+        &portal.workspace,
+        &draft,
+        &request(PreviewPage::List, "ana@acme.example"),
+    )
+    .await
+    .unwrap()
+    .html;
+    assert!(html.contains("--primary: #123abc"));
+    let client = signed_in(&portal, "ana@acme.example").await;
+    let (_, live) = get_text(&client, &portal.base).await;
+    let href = attribute_values(&live, "href")
+        .into_iter()
+        .find(|href| href.contains("theme.css"))
+        .expect("the live page links the theme");
+    let (status, css) = get_text(&client, &format!("{}{href}", portal.origin)).await;
+    assert_eq!(status, 200);
+    assert!(css.contains(&format!("--primary: {}", saved.branding.primary_color)));
+    assert!(!css.contains("#123abc"));
+}
+
+#[tokio::test]
+async fn a_template_syntax_error_reports_line_and_column_and_the_live_portal_is_unchanged() {
+    let portal = acme().await;
+    let saved = portal.workspace.settings().await.unwrap();
+    let mut draft = saved.clone();
+    draft
+        .templates
+        .insert("list".into(), "<p>first line</p>\n<p>{% for %}</p>".into());
+    let result = preview::render(
+        &portal.workspace,
+        &draft,
+        &request(PreviewPage::List, "ana@acme.example"),
+    )
+    .await
+    .unwrap();
+    let error = result
+        .errors
+        .iter()
+        .find(|error| error.template == "list")
+        .expect("the list template error");
+    assert_eq!(error.line, Some(2));
+    assert!(error.column.is_some_and(|column| column > 1), "{error:?}");
+    // The preview falls back to the shipped template, so it still shows the tickets.
+    assert!(!ticket_ids(&result.html).is_empty());
+    let client = signed_in(&portal, "ana@acme.example").await;
+    let (status, live) = get_text(&client, &portal.base).await;
+    assert_eq!(status, 200);
+    assert!(!live.contains("first line"));
+    assert_eq!(ticket_ids(&live), ticket_ids(&result.html));
+}
+
+#[test]
+fn contrast_of_known_pairs() {
+    use portal::branding::{contrast_ratio, contrast_warnings, passes_aa};
+    let black_white = contrast_ratio("#000000", "#ffffff").unwrap();
+    assert!((black_white - 21.0).abs() < 1e-9);
+    let grey = contrast_ratio("#777777", "#ffffff").unwrap();
+    assert!((grey - 4.48).abs() < 0.01, "{grey}");
+    assert_eq!(passes_aa("#777777", "#ffffff"), Some(false));
+    let mut branding = portal::settings::Branding::default();
+    branding.primary_color = "#777777".into();
+    let warnings = contrast_warnings(&branding);
+    assert_eq!(warnings.len(), 1);
+    assert!(
+        warnings[0].message.contains("4.48"),
+        "{}",
+        warnings[0].message
+    );
+    branding.primary_color = "#1d4ed8".into();
+    assert!(contrast_warnings(&branding)
+        .iter()
+        .all(|w| w.field != "branding.primary_color"));
+}
