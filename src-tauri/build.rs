@@ -29,6 +29,16 @@ fn main() {
         "inbox",
         "ticket_timeline",
         "contact_timeline",
+        "preview_page",
+        "shipped_template",
+        "contrast_warnings",
+        "check_image",
+        "reply_as",
+        "submit_form_as",
+        "visibility_matrix",
+        "export_audit_csv",
+        "what_if",
+        "explain_contact",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("failed to run tauri-build");

@@ -57,6 +57,16 @@ pub fn run() {
             commands::messages::inbox,
             commands::messages::ticket_timeline,
             commands::messages::contact_timeline,
+            commands::preview::preview_page,
+            commands::preview::shipped_template,
+            commands::preview::contrast_warnings,
+            commands::preview::check_image,
+            commands::preview::reply_as,
+            commands::preview::submit_form_as,
+            commands::visibility::visibility_matrix,
+            commands::visibility::export_audit_csv,
+            commands::visibility::what_if,
+            commands::visibility::explain_contact,
         ])
         .run(tauri::generate_context!())
         .expect("error while running Portal Studio");

@@ -14,7 +14,10 @@
 //! (cargo builds `target/debug/portal-studio` itself before running integration tests).
 //! Set `PORTAL_STUDIO_SKIP_DESKTOP_E2E=1` to skip on machines without a WebKit WebDriver.
 //!
-//! Output: `target/screenshots/desktop-shell.png`, plus the drivers' logs in `target/e2e/`.
+//! The app runs on a temporary workspace (`PORTAL_STUDIO_WORKSPACE`), never the user's data; on that
+//! first run it creates the demo workspace there itself.
+//!
+//! Output: `target/screenshots/desktop-*.png`, plus the drivers' logs in `target/e2e/`.
 
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader};
@@ -30,10 +33,11 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{json, Value};
 
 const APP: &str = env!("CARGO_BIN_EXE_portal-studio");
-const SECTIONS: [&str; 8] = [
+const SECTIONS: [&str; 9] = [
     "Workspace",
     "Setup checklist",
     "Settings",
+    "History",
     "Customers",
     "Outbox",
     "Inbox",
@@ -42,7 +46,7 @@ const SECTIONS: [&str; 8] = [
 ];
 
 #[tokio::test]
-async fn desktop_shell_renders_sidebar_and_reaches_rust() {
+async fn desktop_app_edits_the_live_portal() {
     if std::env::var_os("PORTAL_STUDIO_SKIP_DESKTOP_E2E").is_some() {
         eprintln!("desktop e2e skipped: PORTAL_STUDIO_SKIP_DESKTOP_E2E is set");
         return;
@@ -61,6 +65,8 @@ async fn desktop_shell_renders_sidebar_and_reaches_rust() {
     let shot_dir = target_dir.join("screenshots");
     fs::create_dir_all(&log_dir).unwrap();
     fs::create_dir_all(&shot_dir).unwrap();
+    let workspace_dir = tempfile::tempdir().unwrap();
+    let workspace = workspace_dir.path().join("demo.portal");
 
     let tauri_driver = find_tool("TAURI_DRIVER", "tauri-driver", &[cargo_bin("tauri-driver")])
         .expect(
@@ -95,6 +101,8 @@ async fn desktop_shell_renders_sidebar_and_reaches_rust() {
         .arg("--native-driver")
         .arg(&native_driver)
         .env("DISPLAY", &display)
+        // The app (started by WebKitWebDriver under tauri-driver) inherits this: a temp workspace.
+        .env("PORTAL_STUDIO_WORKSPACE", &workspace)
         // Without this, GTK waits for an accessibility bus that does not exist under Xvfb.
         .env("NO_AT_BRIDGE", "1")
         .env("GDK_BACKEND", "x11")
@@ -122,7 +130,14 @@ async fn desktop_shell_renders_sidebar_and_reaches_rust() {
         });
 
     // Run the checks, then end the session (which closes the app) whatever their outcome.
-    let outcome = check_shell(&client, &shot_dir.join("desktop-shell.png")).await;
+    let ui = Ui {
+        client: &client,
+        shots: &shot_dir,
+    };
+    let outcome = check_app(&ui, &workspace).await;
+    if outcome.is_err() {
+        let _ = ui.shot("desktop-failure").await;
+    }
     let closed = client.close().await;
     if let Err(message) = outcome {
         panic!("{message}\n(driver log: {})", driver_log.display());
@@ -130,36 +145,167 @@ async fn desktop_shell_renders_sidebar_and_reaches_rust() {
     closed.expect("closing the WebDriver session");
 }
 
-async fn check_shell(client: &fantoccini::Client, screenshot: &Path) -> Result<(), String> {
-    let wait = Duration::from_secs(30);
+struct Ui<'a> {
+    client: &'a fantoccini::Client,
+    shots: &'a Path,
+}
+
+impl Ui<'_> {
+    /// Waits until the element's text satisfies `want`, returning it.
+    async fn wait_text(
+        &self,
+        css: &str,
+        timeout: Duration,
+        want: impl Fn(&str) -> bool,
+    ) -> Result<String, String> {
+        let deadline = Instant::now() + timeout;
+        let mut last = String::from("(no such element)");
+        loop {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await {
+                if let Ok(text) = element.text().await {
+                    if want(&text) {
+                        return Ok(text);
+                    }
+                    last = text;
+                }
+            }
+            if Instant::now() > deadline {
+                return Err(format!("{css}: after {timeout:?} the text is {last:?}"));
+            }
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    }
+
+    async fn click(&self, css: &str) -> Result<(), String> {
+        let element = self
+            .client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(css))
+            .await
+            .map_err(|e| format!("{css}: {e}"))?;
+        element
+            .click()
+            .await
+            .map_err(|e| format!("click {css}: {e}"))
+    }
+
+    /// Types `value` into an input as the user would (an `input` event per change).
+    async fn type_into(&self, css: &str, value: &str) -> Result<(), String> {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(css))
+            .await
+            .map_err(|e| format!("{css}: {e}"))?;
+        let script = r#"
+            const [css, value] = arguments;
+            const input = document.querySelector(css);
+            input.focus();
+            input.value = value;
+            input.dispatchEvent(new Event("input", { bubbles: true }));
+            input.dispatchEvent(new Event("change", { bubbles: true }));
+        "#;
+        self.client
+            .execute(script, vec![json!(css), json!(value)])
+            .await
+            .map(|_| ())
+            .map_err(err)
+    }
+
+    async fn attribute(&self, css: &str, name: &str) -> Result<Option<String>, String> {
+        let element = self.client.find(Locator::Css(css)).await.map_err(err)?;
+        element.attr(name).await.map_err(err)
+    }
+
+    async fn wait_enabled(&self, css: &str, enabled: bool) -> Result<(), String> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let disabled = self.attribute(css, "disabled").await?.is_some();
+            if disabled != enabled {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(format!("{css}: expected enabled={enabled}"));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn section(&self, id: &str) -> Result<(), String> {
+        self.click(&format!("button[data-section='{id}']")).await
+    }
+
+    async fn shot(&self, name: &str) -> Result<(), String> {
+        // WebKit's screenshot is the last *painted* frame, which can lag the DOM under Xvfb.
+        self.client
+            .execute_async(
+                "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+                vec![],
+            )
+            .await
+            .map_err(err)?;
+        let png = self.client.screenshot().await.map_err(err)?;
+        if !png.starts_with(b"\x89PNG") {
+            return Err("WebDriver screenshot is not a PNG".into());
+        }
+        let path = self.shots.join(format!("{name}.png"));
+        fs::write(&path, &png).map_err(err)?;
+        eprintln!("screenshot: {} ({} bytes)", path.display(), png.len());
+        Ok(())
+    }
+}
+
+/// The `<title>` the live portal serves at `url` (following redirects to its sign-in page).
+async fn portal_title(url: &str) -> Result<String, String> {
+    let html = reqwest::get(url)
+        .await
+        .map_err(err)?
+        .text()
+        .await
+        .map_err(err)?;
+    let start = html
+        .find("<title>")
+        .ok_or_else(|| format!("{url} has no <title>"))?
+        + "<title>".len();
+    let end = html[start..]
+        .find("</title>")
+        .ok_or_else(|| format!("{url}: unterminated <title>"))?;
+    Ok(html[start..start + end].to_string())
+}
+
+async fn wait_portal_title(url: &str, expected: &str) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let title = portal_title(url).await?;
+        if title == expected {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!(
+                "the live portal's <title>: expected {expected:?}, got {title:?}"
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn check_app(ui: &Ui<'_>, workspace: &Path) -> Result<(), String> {
+    let client = ui.client;
     let h1 = client
         .wait()
-        .at_most(wait)
+        .at_most(Duration::from_secs(30))
         .for_element(Locator::Css("h1"))
         .await
-        .map_err(|e| format!("the UI never rendered an <h1> within {wait:?}: {e}"))?;
+        .map_err(|e| format!("the UI never rendered an <h1>: {e}"))?;
     check_eq("h1", h1.text().await.map_err(err)?, "Portal Studio")?;
     check_eq(
         "document title",
         client.title().await.map_err(err)?,
         "Portal Studio",
     )?;
-
-    // The native window title and size come from tauri.conf.json, read back over Tauri's IPC
-    // (allowed by `core:default` in capabilities/main.json).
     let title = tauri_invoke(client, "plugin:window|title", json!({ "label": "main" })).await?;
     check_eq("native window title", title, json!("Portal Studio"))?;
-    let size = tauri_invoke(
-        client,
-        "plugin:window|inner_size",
-        json!({ "label": "main" }),
-    )
-    .await?;
-    check_eq(
-        "window inner size",
-        size,
-        json!({ "width": 1280, "height": 800 }),
-    )?;
 
     let mut labels = Vec::new();
     for item in client
@@ -174,76 +320,239 @@ async fn check_shell(client: &fantoccini::Client, screenshot: &Path) -> Result<(
         labels,
         SECTIONS.map(String::from).to_vec(),
     )?;
+    let expected_version = format!("Portal Studio v{}", env!("CARGO_PKG_VERSION"));
+    ui.wait_text(
+        "[data-testid='app-version']",
+        Duration::from_secs(10),
+        |t| t == expected_version,
+    )
+    .await?;
 
-    let placeholder = client
-        .find(Locator::Css("[data-testid='pane-placeholder']"))
+    // 1. First run on an empty path: the app creates and opens the demo workspace there.
+    let url = ui
+        .wait_text(
+            "[data-testid='portal-url']",
+            Duration::from_secs(240),
+            |t| t.starts_with("http://127.0.0.1:"),
+        )
+        .await?;
+    ui.wait_text(
+        "[data-testid='workspace-title']",
+        Duration::from_secs(10),
+        |t| t == "Demo Support",
+    )
+    .await?;
+    let path = ui
+        .wait_text(
+            "[data-testid='workspace-path']",
+            Duration::from_secs(5),
+            |t| !t.is_empty(),
+        )
+        .await?;
+    check_eq("workspace path", path, workspace.display().to_string())?;
+    wait_portal_title(&url, "Demo Support").await?;
+    ui.shot("desktop-workspace").await?;
+
+    // 2. Change the page title and save: the live portal serves the new <title>.
+    ui.section("settings").await?;
+    ui.type_into("#page_title", "Acme Help Centre").await?;
+    ui.wait_text("[data-testid='dirty']", Duration::from_secs(5), |t| {
+        t.contains("page_title")
+    })
+    .await?;
+    // Leaving with unsaved changes asks first.
+    ui.section("outbox").await?;
+    ui.wait_text(
+        "[data-testid='unsaved-dialog']",
+        Duration::from_secs(5),
+        |t| t.contains("unsaved changes"),
+    )
+    .await?;
+    ui.shot("desktop-unsaved").await?;
+    ui.click("[data-action='stay']").await?;
+    ui.wait_enabled("[data-action='save-settings']", true)
+        .await?;
+    ui.click("[data-action='save-settings']").await?;
+    ui.wait_text("[data-testid='notice']", Duration::from_secs(10), |t| {
+        t.contains("Settings saved")
+    })
+    .await?;
+    wait_portal_title(&url, "Acme Help Centre").await?;
+
+    // 3. An invalid domain shows the engine's message next to the field and blocks saving.
+    ui.type_into("#domain", "x.hs-sites.com").await?;
+    let expected = portal::settings::domain_problem("x.hs-sites.com")
+        .ok_or("the engine accepts x.hs-sites.com")?;
+    ui.wait_text("[data-error-for='domain']", Duration::from_secs(10), |t| {
+        t == expected
+    })
+    .await?;
+    ui.wait_enabled("[data-action='save-settings']", false)
+        .await?;
+    ui.shot("desktop-settings-invalid-domain").await?;
+    ui.click("[data-action='discard-draft']").await?;
+
+    // 4. The enable switch refuses with the checklist's reasons: switch off, remove the domain, try again.
+    ui.section("setup-checklist").await?;
+    ui.click("[data-testid='enable-switch']").await?;
+    ui.wait_text(
+        "[data-testid='enabled-badge']",
+        Duration::from_secs(10),
+        |t| t == "Portal disabled",
+    )
+    .await?;
+    ui.section("settings").await?;
+    ui.type_into("#domain", "").await?;
+    ui.wait_enabled("[data-action='save-settings']", true)
+        .await?;
+    ui.click("[data-action='save-settings']").await?;
+    ui.wait_text("[data-testid='notice']", Duration::from_secs(10), |t| {
+        t.contains("Settings saved")
+    })
+    .await?;
+    ui.section("setup-checklist").await?;
+    let reason = ui
+        .wait_text(
+            "[data-testid='checklist'] li[data-key='domain'] .reason",
+            Duration::from_secs(10),
+            |t| !t.is_empty(),
+        )
+        .await?;
+    ui.click("[data-testid='enable-switch']").await?;
+    let refused = ui
+        .wait_text(
+            "[data-testid='enable-refused']",
+            Duration::from_secs(10),
+            |t| !t.is_empty(),
+        )
+        .await?;
+    if !refused.contains(&reason) {
+        return Err(format!(
+            "the refusal {refused:?} does not give the checklist's reason {reason:?}"
+        ));
+    }
+    check_eq(
+        "switch after the refusal",
+        ui.attribute("[data-testid='enable-switch']", "aria-checked")
+            .await?,
+        Some("false".to_string()),
+    )?;
+    ui.shot("desktop-checklist-refused").await?;
+
+    // 5. Undo the title change from the history: the old value is back, in the app and the portal.
+    ui.section("history").await?;
+    ui.wait_text("[data-testid='history']", Duration::from_secs(10), |t| {
+        t.contains("Acme Help Centre")
+    })
+    .await?;
+    ui.shot("desktop-history").await?;
+    let entries = client
+        .find_all(Locator::Css("[data-testid='history'] li"))
         .await
         .map_err(err)?;
-    check_eq(
-        "main pane",
-        placeholder.text().await.map_err(err)?,
-        "Loading workspace…",
-    )?;
-
-    // The status bar shows the crate version fetched with the `app_version` command.
-    let expected_version = format!("Portal Studio v{}", env!("CARGO_PKG_VERSION"));
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let status = client
-            .find(Locator::Css("[data-testid='app-version']"))
-            .await
-            .map_err(err)?
-            .text()
-            .await
-            .map_err(err)?;
-        if status == expected_version {
+    let mut undone = false;
+    for entry in entries {
+        let text = entry.text().await.map_err(err)?;
+        if text.contains("page_title") && text.contains("Acme Help Centre") {
+            entry
+                .find(Locator::Css("[data-action='undo']"))
+                .await
+                .map_err(err)?
+                .click()
+                .await
+                .map_err(err)?;
+            undone = true;
             break;
         }
-        if Instant::now() > deadline {
-            return Err(format!(
-                "status bar: expected {expected_version:?} via the app_version command, got {status:?}"
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    if !undone {
+        return Err("no history entry for the page title change".into());
+    }
+    ui.wait_text("[data-testid='notice']", Duration::from_secs(10), |t| {
+        t.starts_with("Undid")
+    })
+    .await?;
+    ui.section("workspace").await?;
+    ui.wait_text(
+        "[data-testid='workspace-title']",
+        Duration::from_secs(10),
+        |t| t == "Demo Support",
+    )
+    .await?;
 
-    // Navigation is live: picking a section retitles the main pane.
-    client
-        .find(Locator::Css("button[data-section='customers']"))
-        .await
-        .map_err(err)?
-        .click()
-        .await
-        .map_err(err)?;
-    let heading = client.find(Locator::Css("main h2")).await.map_err(err)?;
+    // The other views render from the open workspace.
+    ui.section("customers").await?;
+    ui.wait_text("[data-testid='contacts']", Duration::from_secs(60), |t| {
+        t.contains("Can sign in")
+    })
+    .await?;
+    ui.shot("desktop-customers").await?;
+    ui.section("outbox").await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    ui.shot("desktop-outbox").await?;
+    ui.section("inbox").await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    ui.shot("desktop-inbox").await?;
+    ui.section("settings").await?;
+    ui.click("button[data-group='access']").await?;
+    ui.shot("desktop-settings-access").await?;
+
+    check_files(ui, workspace).await
+}
+
+/// File actions through the same commands the toolbar's dialogs feed: bad files get a clear message and
+/// change nothing; export then import makes a new workspace the app switches to; open switches back.
+async fn check_files(ui: &Ui<'_>, workspace: &Path) -> Result<(), String> {
+    let client = ui.client;
+    let dir = workspace.parent().unwrap();
+    let path_of = |value: Value| value["path"].as_str().unwrap_or_default().to_string();
+    let original = path_of(tauri_invoke(client, "workspace_info", json!({})).await?);
+
+    let bad = dir.join("not-a-bundle.json");
+    fs::write(&bad, "{ this is not a bundle").map_err(err)?;
+    let imported = dir.join("imported.portal");
+    let refused = tauri_invoke(
+        client,
+        "import_bundle",
+        json!({ "bundle": bad, "destination": imported }),
+    )
+    .await;
+    match refused {
+        Err(message) if message.contains("is not a valid bundle") => {}
+        other => return Err(format!("importing a bad bundle: {other:?}")),
+    }
+    if imported.exists() {
+        return Err("a failed import left a workspace file behind".into());
+    }
+    match tauri_invoke(client, "open_workspace", json!({ "path": bad })).await {
+        Err(message) if message.contains("not a") => {}
+        other => return Err(format!("opening a non-workspace file: {other:?}")),
+    }
     check_eq(
-        "pane heading after click",
-        heading.text().await.map_err(err)?,
-        "Customers",
+        "open workspace after bad files",
+        path_of(tauri_invoke(client, "workspace_info", json!({})).await?),
+        original.clone(),
     )?;
-    client
-        .find(Locator::Css("button[data-section='workspace']"))
-        .await
-        .map_err(err)?
-        .click()
-        .await
-        .map_err(err)?;
 
-    // WebKit's screenshot is the last *painted* frame, which can lag the DOM under Xvfb; let two
-    // animation frames pass so the picture shows the state asserted above.
-    client
-        .execute_async(
-            "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
-            vec![],
-        )
-        .await
-        .map_err(err)?;
-    let png = client.screenshot().await.map_err(err)?;
-    if !png.starts_with(b"\x89PNG") {
-        return Err("WebDriver screenshot is not a PNG".into());
+    let bundle = dir.join("export.json");
+    tauri_invoke(client, "export_bundle", json!({ "path": bundle })).await?;
+    let text = fs::read_to_string(&bundle).map_err(err)?;
+    if !text.contains("Demo Support") {
+        return Err("the exported bundle lacks the workspace's settings".into());
     }
-    fs::write(screenshot, &png).map_err(err)?;
-    eprintln!("screenshot: {} ({} bytes)", screenshot.display(), png.len());
+    let info = tauri_invoke(
+        client,
+        "import_bundle",
+        json!({ "bundle": bundle, "destination": imported }),
+    )
+    .await?;
+    check_eq(
+        "imported workspace",
+        path_of(info),
+        imported.display().to_string(),
+    )?;
+    let info = tauri_invoke(client, "open_workspace", json!({ "path": original })).await?;
+    check_eq("reopened workspace", path_of(info), original)?;
     Ok(())
 }
 

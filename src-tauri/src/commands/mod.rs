@@ -7,7 +7,9 @@
 pub mod customers;
 pub mod messages;
 pub mod portal;
+pub mod preview;
 pub mod settings;
+pub mod visibility;
 pub mod workspace;
 
 use crate::state::{Open, Studio};

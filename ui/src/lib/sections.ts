@@ -16,8 +16,8 @@ const definitions: ReadonlyArray<Omit<Section, "id">> = [
   { label: "Customers", summary: "Contacts and companies, their lists, tickets and whether they can sign in." },
   { label: "Outbox", summary: "Every email the portal sent: invitations, password resets, reply notifications." },
   { label: "Inbox", summary: "Messages customers sent from the portal, per inbox, with ticket and contact timelines." },
-  { label: "Preview", summary: "The customer-facing portal, as a customer sees it." },
-  { label: "Visibility", summary: "Who can see which requests and articles." },
+  { label: "Preview", summary: "Any portal page as a chosen contact, with the unsaved branding and template edits." },
+  { label: "Visibility", summary: "Who can sign in and see which tickets; what the unsaved draft would change." },
 ];
 
 export const SECTIONS: ReadonlyArray<Section> = definitions.map((d) => ({ ...d, id: slugify(d.label) }));

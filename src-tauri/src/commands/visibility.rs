@@ -1,0 +1,58 @@
+//! Visibility matrix, audit CSV, what-if and the simulated login's explanation. Thin adapters over
+//! `portal::audit`, `portal::what_if` and `portal::visibility`.
+
+use super::{message, open};
+use crate::state::Studio;
+use portal::audit::{self, AuditData, AuditRow};
+use portal::rules::{ContactView, View};
+use portal::settings::Settings;
+use portal::what_if::{self, Impact};
+use tauri::State;
+
+/// The matrix of every contact under `draft` (or the saved settings).
+#[tauri::command]
+pub async fn visibility_matrix(
+    studio: State<'_, Studio>,
+    draft: Option<Settings>,
+) -> Result<Vec<AuditRow>, String> {
+    let open = open(&studio).await?;
+    let settings = match draft {
+        Some(draft) => draft,
+        None => open.workspace.settings().await.map_err(message)?,
+    };
+    let data = AuditData::load_for(&open.workspace, &settings)
+        .await
+        .map_err(message)?;
+    Ok(audit::matrix(&settings, &data))
+}
+
+/// The saved settings' matrix as CSV, exactly what `portal audit --format csv` prints; written to `path`.
+#[tauri::command]
+pub async fn export_audit_csv(studio: State<'_, Studio>, path: String) -> Result<(), String> {
+    let open = open(&studio).await?;
+    let rows = audit::audit(&open.workspace).await.map_err(message)?;
+    std::fs::write(&path, audit::to_csv(&rows)).map_err(|error| format!("{path}: {error}"))
+}
+
+/// What saving `draft` would change against the saved settings.
+#[tauri::command]
+pub async fn what_if(studio: State<'_, Studio>, draft: Settings) -> Result<Impact, String> {
+    let open = open(&studio).await?;
+    what_if::impact(&open.workspace, &draft)
+        .await
+        .map_err(message)
+}
+
+/// Everything `contact` (email) would be served under `draft`, with reasons.
+#[tauri::command]
+pub async fn explain_contact(
+    studio: State<'_, Studio>,
+    draft: Settings,
+    contact: String,
+    view: Option<View>,
+) -> Result<ContactView, String> {
+    let open = open(&studio).await?;
+    portal::visibility::view_as_with(&open.workspace, &draft, &contact, view)
+        .await
+        .map_err(message)
+}

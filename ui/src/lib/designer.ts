@@ -1,0 +1,62 @@
+// Typed wrappers for the designer, simulated-login and visibility commands (issue 5). Argument and result
+// types are generated from Rust into ../bindings.
+import { invoke } from "@tauri-apps/api/core";
+import type { AuditRow } from "../bindings/AuditRow";
+import type { Branding } from "../bindings/Branding";
+import type { ContactView } from "../bindings/ContactView";
+import type { ContrastWarning } from "../bindings/ContrastWarning";
+import type { Image } from "../bindings/Image";
+import type { Impact } from "../bindings/Impact";
+import type { PreviewRequest } from "../bindings/PreviewRequest";
+import type { PreviewResult } from "../bindings/PreviewResult";
+import type { Settings } from "../bindings/Settings";
+import type { View } from "../bindings/View";
+
+export const designer = {
+  previewPage: (draft: Settings, request: PreviewRequest) =>
+    invoke<PreviewResult>("preview_page", { draft, request }),
+  shippedTemplate: (name: string) => invoke<string>("shipped_template", { name }),
+  contrastWarnings: (branding: Branding) => invoke<ContrastWarning[]>("contrast_warnings", { branding }),
+  checkImage: (field: string, image: Image) => invoke<string[]>("check_image", { field, image }),
+  replyAs: (contact: string, ticket: string, text: string) => invoke<string>("reply_as", { contact, ticket, text }),
+  submitFormAs: (contact: string, values: Record<string, string>) =>
+    invoke<string>("submit_form_as", { contact, values }),
+  visibilityMatrix: (draft: Settings | null) => invoke<AuditRow[]>("visibility_matrix", { draft }),
+  exportAuditCsv: (path: string) => invoke<null>("export_audit_csv", { path }),
+  whatIf: (draft: Settings) => invoke<Impact>("what_if", { draft }),
+  explainContact: (draft: Settings, contact: string, view: View | null) =>
+    invoke<ContactView>("explain_contact", { draft, contact, view }),
+};
+
+/** Pages the previewer offers, with the template each one is rendered by. */
+export const PREVIEW_PAGES = [
+  { id: "list", label: "Ticket list", template: "list" },
+  { id: "detail", label: "Ticket page", template: "detail" },
+  { id: "form", label: "Support form", template: "form" },
+  { id: "login", label: "Login", template: "login" },
+  { id: "register", label: "Register", template: "register" },
+  { id: "password_reset", label: "Password reset", template: "password_reset" },
+  { id: "access_denied", label: "Access denied", template: "access_denied" },
+  { id: "logout", label: "Signed out", template: "logout" },
+] as const;
+
+export const TEMPLATE_NAMES = [
+  "theme",
+  "list",
+  "detail",
+  "form",
+  "login",
+  "register",
+  "password_reset",
+  "access_denied",
+  "logout",
+] as const;
+
+/** Calls `run` at most once per `ms` after the last call (the preview's ~100 ms debounce). */
+export function debounce(run: () => void, ms: number): () => void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return () => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = setTimeout(run, ms);
+  };
+}
