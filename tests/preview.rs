@@ -184,8 +184,10 @@ fn contrast_of_known_pairs() {
     let grey = contrast_ratio("#777777", "#ffffff").unwrap();
     assert!((grey - 4.48).abs() < 0.01, "{grey}");
     assert_eq!(passes_aa("#777777", "#ffffff"), Some(false));
-    let mut branding = portal::settings::Branding::default();
-    branding.primary_color = "#777777".into();
+    let mut branding = portal::settings::Branding {
+        primary_color: "#777777".into(),
+        ..Default::default()
+    };
     let warnings = contrast_warnings(&branding);
     assert_eq!(warnings.len(), 1);
     assert!(
