@@ -121,6 +121,12 @@ async fn drive(
         .await?
         .click()
         .await?;
+    // The click starts the navigation; wait for the list to arrive.
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("tr[data-ticket-id]"))
+        .await?;
     assert_eq!(client.current_url().await?.as_str(), portal.base);
     let rows = client.find_all(Locator::Css("tr[data-ticket-id]")).await?;
     assert_eq!(rows.len(), 4);
@@ -134,6 +140,11 @@ async fn drive(
         .find(Locator::Css("tr[data-ticket-id=\"1001\"] a"))
         .await?
         .click()
+        .await?;
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#reply-text"))
         .await?;
     assert!(client
         .current_url()
@@ -162,6 +173,11 @@ async fn drive(
         .find(Locator::Css(".reply button[type=submit]"))
         .await?
         .click()
+        .await?;
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("[role=status]"))
         .await?;
 
     assert!(client
