@@ -480,24 +480,101 @@ async fn check_app(ui: &Ui<'_>, workspace: &Path) -> Result<(), String> {
     )
     .await?;
 
+    // A customer acts on the portal (a reply and a password reset, through the engine on the same file):
+    // the Inbox, timelines and Outbox show it.
+    let subject = customer_activity(workspace).await?;
+
     // The other views render from the open workspace.
     ui.section("customers").await?;
     ui.wait_text("[data-testid='contacts']", Duration::from_secs(60), |t| {
         t.contains("Can sign in")
     })
     .await?;
+    ui.click("[data-testid='contacts'] tbody tr td strong")
+        .await?;
+    ui.wait_text("[data-testid='timeline']", Duration::from_secs(10), |t| {
+        t.contains("E2E reply")
+    })
+    .await?;
     ui.shot("desktop-customers").await?;
     ui.section("outbox").await?;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    ui.wait_text("[data-testid='email']", Duration::from_secs(10), |t| {
+        t.contains("ana.ito0@acme.example")
+    })
+    .await?;
     ui.shot("desktop-outbox").await?;
     ui.section("inbox").await?;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    ui.wait_text("[data-testid='inbox']", Duration::from_secs(10), |t| {
+        t.contains(&subject)
+    })
+    .await?;
+    ui.click("[data-testid='inbox'] tbody tr td strong").await?;
+    ui.wait_text("[data-testid='timeline']", Duration::from_secs(10), |t| {
+        t.contains("ana.ito0@acme.example") || t.contains("reply")
+    })
+    .await?;
     ui.shot("desktop-inbox").await?;
     ui.section("settings").await?;
     ui.click("button[data-group='access']").await?;
     ui.shot("desktop-settings-access").await?;
 
     check_files(ui, workspace).await
+}
+
+/// Ana replies on her first open visible ticket and asks for a password reset. Returns the ticket's subject.
+async fn customer_activity(path: &Path) -> Result<String, String> {
+    let workspace = portal::Workspace::open(path, false).await.map_err(err)?;
+    let settings = workspace.settings().await.map_err(err)?;
+    let catalog = workspace.catalog().await.map_err(err)?;
+    let email = "ana.ito0@acme.example";
+    let ana = workspace
+        .contact_by_email(email)
+        .await
+        .map_err(err)?
+        .ok_or("the demo has no Ana")?;
+    portal::accounts::request_password_reset(
+        &workspace,
+        &settings,
+        &catalog,
+        "http://127.0.0.1",
+        email,
+    )
+    .await
+    .map_err(err)?;
+    let rows = portal::audit::audit(&workspace).await.map_err(err)?;
+    let tickets: Vec<String> = rows
+        .into_iter()
+        .filter(|row| row.contact == email)
+        .flat_map(|row| row.visible_tickets)
+        .collect();
+    for ticket in tickets {
+        let reply = portal::conversations::NewReply {
+            text: "E2E reply: the printer is still offline.".into(),
+            upload: None,
+        };
+        let sent = portal::conversations::reply(
+            &workspace,
+            &settings,
+            &catalog,
+            &portal::conversations::AttachmentPolicy::default(),
+            &ana,
+            &ticket,
+            reply,
+        )
+        .await;
+        if sent.is_ok() {
+            let subject = workspace
+                .ticket(&ticket)
+                .await
+                .map_err(err)?
+                .map(|ticket| ticket.subject)
+                .unwrap_or_default();
+            workspace.close().await;
+            return Ok(subject);
+        }
+    }
+    workspace.close().await;
+    Err("Ana could not reply on any of her tickets".into())
 }
 
 /// File actions through the same commands the toolbar's dialogs feed: bad files get a clear message and

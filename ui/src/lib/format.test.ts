@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatVersion, pluralize, slugify } from "./format";
+import { formatVersion, formatWhen, pluralize, slugify } from "./format";
 import { SECTIONS } from "./sections";
 
 describe("formatVersion", () => {
@@ -49,5 +49,12 @@ describe("SECTIONS", () => {
       "visibility",
     ]);
     expect(new Set(ids).size).toBe(ids.length);
+  });
+});
+
+describe("formatWhen", () => {
+  it("shortens engine timestamps to minutes", () => {
+    expect(formatWhen("2026-11-27T22:55:29.037Z")).toBe("2026-11-27 22:55 UTC");
+    expect(formatWhen("yesterday")).toBe("yesterday");
   });
 });

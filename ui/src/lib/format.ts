@@ -21,3 +21,9 @@ export function slugify(label: string): string {
 export function pluralize(count: number, singular: string, plural: string = `${singular}s`): string {
   return `${count} ${count === 1 ? singular : plural}`;
 }
+
+/** "2026-11-27T22:55:29.037Z" -> "2026-11-27 22:55 UTC"; anything else is returned as is. */
+export function formatWhen(timestamp: string): string {
+  const match = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})/.exec(timestamp);
+  return match ? `${match[1]} ${match[2]} UTC` : timestamp;
+}
