@@ -119,6 +119,38 @@ fn filesize(bytes: u64) -> String {
     }
 }
 
+/// Escapes `text` and turns the http(s) addresses in it into links (consent notices "may contain links",
+/// and messages often do). Everything else stays text.
+fn linkify(text: String) -> Value {
+    let mut html = String::with_capacity(text.len() + 32);
+    let mut rest = text.as_str();
+    while let Some(start) = ["https://", "http://"]
+        .iter()
+        .filter_map(|scheme| rest.find(scheme))
+        .min()
+    {
+        let (before, from_url) = rest.split_at(start);
+        html.push_str(&security::escape_html(before));
+        let end = from_url
+            .find(|c: char| c.is_whitespace() || "<>\"'".contains(c))
+            .unwrap_or(from_url.len());
+        // Sentence punctuation after an address is not part of it.
+        let url = from_url[..end].trim_end_matches(['.', ',', ';', ':', '!', '?', ')']);
+        let url = if url.len() <= "https://".len() {
+            &from_url[..end]
+        } else {
+            url
+        };
+        let escaped = security::escape_html(url);
+        html.push_str(&format!(
+            "<a href=\"{escaped}\" rel=\"noopener noreferrer nofollow\">{escaped}</a>"
+        ));
+        rest = &from_url[url.len()..];
+    }
+    html.push_str(&security::escape_html(rest));
+    Value::from_safe_string(html)
+}
+
 fn urlencode(value: String) -> String {
     security::percent_encode(&value)
 }
@@ -132,6 +164,7 @@ fn base_environment(escape: AutoEscape) -> Environment<'static> {
     environment.add_filter("filesize", filesize);
     environment.add_filter("status", status);
     environment.add_filter("urlencode", urlencode);
+    environment.add_filter("linkify", linkify);
     environment
 }
 
@@ -1013,6 +1046,24 @@ mod tests {
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].template, "detail");
         assert_eq!(problems[0].line, Some(2));
+    }
+
+    #[test]
+    fn addresses_in_text_become_links_and_nothing_else_does() {
+        let html = linkify(
+            "See https://acme.example/privacy. <b>x</b> \"http://a.example/?q=1&r=2\"".into(),
+        );
+        assert_eq!(
+            html.to_string(),
+            "See <a href=\"https:&#x2f;&#x2f;acme.example&#x2f;privacy\" rel=\"noopener noreferrer nofollow\">\
+             https:&#x2f;&#x2f;acme.example&#x2f;privacy</a>. &lt;b&gt;x&lt;&#x2f;b&gt; &quot;\
+             <a href=\"http:&#x2f;&#x2f;a.example&#x2f;?q=1&amp;r=2\" rel=\"noopener noreferrer nofollow\">\
+             http:&#x2f;&#x2f;a.example&#x2f;?q=1&amp;r=2</a>&quot;"
+        );
+        assert_eq!(
+            linkify("javascript:alert(1)".into()).to_string(),
+            "javascript:alert(1)"
+        );
     }
 
     #[test]

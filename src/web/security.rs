@@ -86,12 +86,14 @@ pub fn percent_encode(text: &str) -> String {
     encoded
 }
 
+/// The same escaping minijinja applies to template values.
 pub fn escape_html(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
         .replace('\'', "&#x27;")
+        .replace('/', "&#x2f;")
 }
 
 /// Eight hex digits of SHA-256, for cache-busting asset URLs.
