@@ -284,7 +284,7 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
             }
             use std::io::Write;
             let _ = std::io::stdout().flush();
-            let _ = tokio::signal::ctrl_c().await;
+            stop_requested().await;
             server.shutdown().await;
         }
         Command::Demo {
@@ -367,6 +367,22 @@ async fn settings_command(action: SettingsAction) -> Result<ExitCode, Error> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Waits for Ctrl+C, or (on Unix) the SIGTERM that service managers and scripts send.
+async fn stop_requested() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut terminate) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminate.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// Aligns rows of cells into columns separated by two spaces.
