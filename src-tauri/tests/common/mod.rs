@@ -1,0 +1,373 @@
+//! The WebDriver harness shared by the desktop end-to-end tests: Xvfb, tauri-driver + WebKitWebDriver,
+//! a process guard, and a small `Ui` helper over fantoccini. (A copy of the harness in desktop.rs, so that
+//! designer.rs can reuse it without editing a file another engineer is working on.)
+#![allow(dead_code)]
+
+use std::fs::{self, File};
+use std::io::{BufRead, BufReader};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use fantoccini::{ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::{json, Value};
+
+pub const APP: &str = env!("CARGO_BIN_EXE_portal-studio");
+
+/// A running app under WebDriver; dropping it tears everything down.
+pub struct Session {
+    pub client: fantoccini::Client,
+    pub shots: PathBuf,
+    pub driver_log: PathBuf,
+    _guard: ProcessGuard,
+}
+
+/// Starts Xvfb (without DISPLAY), tauri-driver and the app on `workspace`.
+pub async fn start(workspace: &Path) -> Session {
+    let app = Path::new(APP);
+    assert!(app.is_file(), "{APP} is missing: build the app first");
+    let target_dir = app
+        .parent()
+        .and_then(Path::parent)
+        .expect("the app binary lives in <target>/<profile>/");
+    let log_dir = target_dir.join("e2e");
+    let shots = target_dir.join("screenshots");
+    fs::create_dir_all(&log_dir).unwrap();
+    fs::create_dir_all(&shots).unwrap();
+    let tauri_driver = find_tool("TAURI_DRIVER", "tauri-driver", &[cargo_bin("tauri-driver")])
+        .expect("tauri-driver not found");
+    let native_driver = find_tool(
+        "WEBKIT_WEBDRIVER",
+        "WebKitWebDriver",
+        &[PathBuf::from("/usr/bin/WebKitWebDriver")],
+    )
+    .expect("WebKitWebDriver not found");
+    let mut guard = ProcessGuard::default();
+    let display = match std::env::var("DISPLAY") {
+        Ok(display) if !display.is_empty() => display,
+        _ => guard.start_xvfb(&log_dir),
+    };
+    let port = free_port();
+    let native_port = free_port();
+    let driver_log = log_dir.join("tauri-driver-designer.log");
+    let mut driver = Command::new(&tauri_driver);
+    driver
+        .arg("--port")
+        .arg(port.to_string())
+        .arg("--native-port")
+        .arg(native_port.to_string())
+        .arg("--native-driver")
+        .arg(&native_driver)
+        .env("DISPLAY", &display)
+        .env("PORTAL_STUDIO_WORKSPACE", workspace)
+        .env("NO_AT_BRIDGE", "1")
+        .env("GDK_BACKEND", "x11")
+        .stdin(Stdio::null())
+        .stdout(log_file(&driver_log))
+        .stderr(log_file(&driver_log));
+    guard.spawn("tauri-driver", &mut driver);
+    guard.wait_for_port("tauri-driver", port, Duration::from_secs(20), &driver_log);
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert("browserName".into(), json!("wry"));
+    capabilities.insert(
+        "tauri:options".into(),
+        json!({ "application": app.canonicalize().unwrap() }),
+    );
+    let client = ClientBuilder::new(HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .unwrap_or_else(|e| panic!("no WebDriver session: {e} (see {})", driver_log.display()));
+    Session {
+        client,
+        shots,
+        driver_log,
+        _guard: guard,
+    }
+}
+
+pub struct Ui<'a> {
+    pub client: &'a fantoccini::Client,
+    pub shots: &'a Path,
+}
+
+impl Ui<'_> {
+    /// Waits until the element's text satisfies `want`, returning it.
+    pub async fn wait_text(
+        &self,
+        css: &str,
+        timeout: Duration,
+        want: impl Fn(&str) -> bool,
+    ) -> Result<String, String> {
+        let deadline = Instant::now() + timeout;
+        let mut last = String::from("(no such element)");
+        loop {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await {
+                if let Ok(text) = element.text().await {
+                    if want(&text) {
+                        return Ok(text);
+                    }
+                    last = text;
+                }
+            }
+            if Instant::now() > deadline {
+                return Err(format!("{css}: after {timeout:?} the text is {last:?}"));
+            }
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    }
+
+    pub async fn click(&self, css: &str) -> Result<(), String> {
+        let element = self
+            .client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(css))
+            .await
+            .map_err(|e| format!("{css}: {e}"))?;
+        element
+            .click()
+            .await
+            .map_err(|e| format!("click {css}: {e}"))
+    }
+
+    /// Types `value` into an input as the user would (an `input` event per change).
+    pub async fn type_into(&self, css: &str, value: &str) -> Result<(), String> {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(css))
+            .await
+            .map_err(|e| format!("{css}: {e}"))?;
+        let script = r#"
+            const [css, value] = arguments;
+            const input = document.querySelector(css);
+            input.focus();
+            input.value = value;
+            input.dispatchEvent(new Event("input", { bubbles: true }));
+            input.dispatchEvent(new Event("change", { bubbles: true }));
+        "#;
+        self.client
+            .execute(script, vec![json!(css), json!(value)])
+            .await
+            .map(|_| ())
+            .map_err(err)
+    }
+
+    pub async fn attribute(&self, css: &str, name: &str) -> Result<Option<String>, String> {
+        let element = self.client.find(Locator::Css(css)).await.map_err(err)?;
+        element.attr(name).await.map_err(err)
+    }
+
+    pub async fn wait_enabled(&self, css: &str, enabled: bool) -> Result<(), String> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let disabled = self.attribute(css, "disabled").await?.is_some();
+            if disabled != enabled {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(format!("{css}: expected enabled={enabled}"));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn section(&self, id: &str) -> Result<(), String> {
+        self.click(&format!("button[data-section='{id}']")).await
+    }
+
+    pub async fn shot(&self, name: &str) -> Result<(), String> {
+        // WebKit's screenshot is the last *painted* frame, which can lag the DOM under Xvfb.
+        self.client
+            .execute_async(
+                "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+                vec![],
+            )
+            .await
+            .map_err(err)?;
+        let png = self.client.screenshot().await.map_err(err)?;
+        if !png.starts_with(b"\x89PNG") {
+            return Err("WebDriver screenshot is not a PNG".into());
+        }
+        let path = self.shots.join(format!("{name}.png"));
+        fs::write(&path, &png).map_err(err)?;
+        eprintln!("screenshot: {} ({} bytes)", path.display(), png.len());
+        Ok(())
+    }
+}
+
+pub async fn tauri_invoke(
+    client: &fantoccini::Client,
+    command: &str,
+    args: Value,
+) -> Result<Value, String> {
+    let script = r#"
+        const [command, args, done] = arguments;
+        window.__TAURI_INTERNALS__.invoke(command, args)
+            .then((value) => done({ ok: value }), (error) => done({ err: String(error) }));
+    "#;
+    let reply = client
+        .execute_async(script, vec![json!(command), args])
+        .await
+        .map_err(err)?;
+    match reply {
+        Value::Object(mut reply) if reply.contains_key("ok") => Ok(reply.remove("ok").unwrap()),
+        other => Err(format!("invoke({command}) failed: {other}")),
+    }
+}
+
+pub fn check_eq<A, E>(what: &str, actual: A, expected: E) -> Result<(), String>
+where
+    A: PartialEq<E> + std::fmt::Debug,
+    E: std::fmt::Debug,
+{
+    if actual == expected {
+        Ok(())
+    } else {
+        Err(format!("{what}: expected {expected:?}, got {actual:?}"))
+    }
+}
+
+pub fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+/// Child processes to tear down, each leading its own process group so that grandchildren
+/// (WebKitWebDriver and the app it launches) go down with it.
+#[derive(Default)]
+pub struct ProcessGuard {
+    children: Vec<(&'static str, Child)>,
+}
+
+impl ProcessGuard {
+    fn spawn(&mut self, name: &'static str, command: &mut Command) -> &mut Child {
+        command.process_group(0);
+        let child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("could not start {name}: {e}"));
+        self.children.push((name, child));
+        &mut self.children.last_mut().unwrap().1
+    }
+
+    /// Starts `Xvfb` on the first free display and returns it (e.g. `":1"`).
+    fn start_xvfb(&mut self, log_dir: &Path) -> String {
+        let xvfb = find_tool("XVFB", "Xvfb", &[])
+            .expect("no DISPLAY and no Xvfb to make one (`apt-get install xvfb`)");
+        let mut command = Command::new(xvfb);
+        command
+            // Xvfb picks a free display itself and prints its number on fd 1 once it is ready.
+            .args([
+                "-displayfd",
+                "1",
+                "-screen",
+                "0",
+                "1440x900x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log_file(&log_dir.join("xvfb.log")));
+        let child = self.spawn("Xvfb", &mut command);
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = rx
+            .recv_timeout(Duration::from_secs(15))
+            .expect("Xvfb did not report a display within 15s (see target/e2e/xvfb.log)");
+        let number = line.trim();
+        assert!(
+            !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()),
+            "Xvfb exited without a display (see target/e2e/xvfb.log)"
+        );
+        format!(":{number}")
+    }
+
+    fn wait_for_port(&mut self, name: &str, port: u16, timeout: Duration, log: &Path) {
+        let deadline = Instant::now() + timeout;
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            for (child_name, child) in &mut self.children {
+                if let Ok(Some(status)) = child.try_wait() {
+                    panic!(
+                        "{child_name} exited early ({status}); see {}",
+                        log.display()
+                    );
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{name} did not listen on port {port} within {timeout:?}; see {}",
+                log.display()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for ProcessGuard {
+    fn drop(&mut self) {
+        // Newest first: the driver (and the app under it) before the X server it draws on.
+        for (name, mut child) in self.children.drain(..).rev() {
+            let group = format!("-{}", child.id());
+            let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while matches!(child.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            // Whatever is left of the group (children that ignored SIGTERM) is killed outright.
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &group])
+                .stderr(Stdio::null())
+                .status();
+            if let Err(e) = child.wait() {
+                eprintln!("could not reap {name}: {e}");
+            }
+        }
+    }
+}
+
+/// `$ENV_VAR`, else `name` on PATH, else the first existing fallback.
+pub fn find_tool(env_var: &str, name: &str, fallbacks: &[PathBuf]) -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os(env_var) {
+        return Some(PathBuf::from(path));
+    }
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
+        .map(|dir| dir.join(name))
+        .chain(fallbacks.iter().cloned())
+        .find(|path| path.is_file())
+}
+
+pub fn cargo_bin(name: &str) -> PathBuf {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")))
+        .unwrap_or_default()
+        .join("bin")
+        .join(name)
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("no free local port")
+        .port()
+}
+
+pub fn log_file(path: &Path) -> File {
+    File::options()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()))
+}
