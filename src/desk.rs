@@ -223,3 +223,39 @@ pub async fn create(path: &Path, with_demo: bool) -> Result<Workspace> {
     };
     workspaces::import(path, &data, true).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn first_run_makes_the_demo_and_the_read_models_describe_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested").join("demo.portal");
+        let workspace = open_or_create_demo(&path).await.unwrap();
+        assert!(path.is_file());
+        let found = customers(&workspace).await.unwrap();
+        assert_eq!(
+            found.contacts.len(),
+            workspace.contacts().await.unwrap().len()
+        );
+        assert!(found.contacts.iter().any(|contact| contact.can_sign_in));
+        assert!(found.contacts.iter().any(|contact| !contact.can_sign_in));
+        assert!(found.contacts.iter().all(|c| !c.access_reason.is_empty()));
+        let tickets: usize = found.contacts.iter().map(|c| c.tickets).sum();
+        assert!(tickets > 0);
+        assert!(!found.companies.is_empty());
+        assert!(inbox(&workspace).await.unwrap().is_empty());
+        workspace.close().await;
+        // The second start opens the same file instead of writing the demo again.
+        let again = open_or_create_demo(&path).await.unwrap();
+        assert_eq!(again.settings().await.unwrap().page_title, "Demo Support");
+        again.close().await;
+
+        let empty = create(&dir.path().join("empty.portal"), false)
+            .await
+            .unwrap();
+        assert!(customers(&empty).await.unwrap().contacts.is_empty());
+        empty.close().await;
+    }
+}

@@ -12,8 +12,18 @@ export const studio: {
   revision: number;
 } = $state({ info: null, error: null, busy: null, notice: null, revision: 0 });
 
+let dismiss: ReturnType<typeof setTimeout> | undefined;
+
+/** Shows a notice; confirmations fade after a while, errors stay until dismissed. */
 export function notify(kind: "ok" | "error", text: string): void {
-  studio.notice = { kind, text };
+  const notice = { kind, text };
+  studio.notice = notice;
+  clearTimeout(dismiss);
+  if (kind === "ok") {
+    dismiss = setTimeout(() => {
+      if (studio.notice?.text === text) studio.notice = null;
+    }, 8000);
+  }
 }
 
 /** Re-reads the open workspace (info and settings) and tells views to reload. */
