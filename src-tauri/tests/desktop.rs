@@ -629,7 +629,56 @@ async fn check_files(ui: &Ui<'_>, workspace: &Path) -> Result<(), String> {
         imported.display().to_string(),
     )?;
     let info = tauri_invoke(client, "open_workspace", json!({ "path": original })).await?;
-    check_eq("reopened workspace", path_of(info), original)?;
+    check_eq("reopened workspace", path_of(info), original.clone())?;
+
+    // Cancelling a long import (a large bundle) leaves no file and the open workspace as it was.
+    let large = dir.join("large.json");
+    let data = portal::demo::generate(
+        7,
+        portal::demo::DemoSize {
+            contacts: 2_000,
+            tickets: 60_000,
+        },
+    );
+    fs::write(&large, portal::bundle::write(&data)).map_err(err)?;
+    let cancelled = dir.join("cancelled.portal");
+    client
+        .execute(
+            r#"
+            const [bundle, destination] = arguments;
+            window.__import = window.__TAURI_INTERNALS__
+                .invoke("import_bundle", { bundle, destination })
+                .then((value) => ({ ok: value }), (error) => ({ err: String(error) }));
+            "#,
+            vec![json!(large), json!(cancelled)],
+        )
+        .await
+        .map_err(err)?;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    check_eq(
+        "cancel_work while importing",
+        tauri_invoke(client, "cancel_work", json!({})).await?,
+        json!(true),
+    )?;
+    let outcome = client
+        .execute_async(
+            "const done = arguments[0]; window.__import.then(done);",
+            vec![],
+        )
+        .await
+        .map_err(err)?;
+    let message = outcome["err"].as_str().unwrap_or_default().to_string();
+    if !message.contains("import cancelled") {
+        return Err(format!("cancelled import answered {outcome}"));
+    }
+    if cancelled.exists() {
+        return Err("a cancelled import left a workspace file behind".into());
+    }
+    check_eq(
+        "open workspace after the cancelled import",
+        path_of(tauri_invoke(client, "workspace_info", json!({})).await?),
+        original,
+    )?;
     Ok(())
 }
 
