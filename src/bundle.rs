@@ -608,18 +608,60 @@ enum ParseFailure {
     Io(String),
 }
 
-/// Runs `pass` over the document at `source`.
+/// Runs `pass` over the document at `source`. Paths are not tracked while all goes well (tracking every
+/// value of a gigabyte bundle costs); a value of the wrong shape is located by reading again with
+/// tracking, up to the error.
 fn parse<P: Pass>(source: Source, pass: &mut P) -> Result<(), ParseFailure> {
+    match parse_with(source, pass, false) {
+        Err(ParseFailure::Shape(_, _)) => match parse_with(source, &mut Locate::default(), true) {
+            Err(failure @ (ParseFailure::Shape(_, _) | ParseFailure::NotAnObject)) => Err(failure),
+            // Only possible if the file changed in between.
+            _ => Err(ParseFailure::Io(
+                "the bundle changed while it was being read".into(),
+            )),
+        },
+        outcome => outcome,
+    }
+}
+
+/// A pass that only reads, to locate a shape error.
+#[derive(Default)]
+struct Locate(HeadRecords);
+
+impl Pass for Locate {
+    fn keeps_head(&self) -> bool {
+        true
+    }
+
+    fn head(&mut self) -> &mut HeadRecords {
+        &mut self.0
+    }
+
+    fn ticket(&mut self, _: usize, _: TicketRecord) -> bool {
+        true
+    }
+
+    fn thread(&mut self, _: usize, _: ThreadRecord) -> bool {
+        true
+    }
+}
+
+fn parse_with<P: Pass>(source: Source, pass: &mut P, track: bool) -> Result<(), ParseFailure> {
     fn run<'de, R: serde_json::de::Read<'de>, P: Pass>(
         read: R,
         pass: &mut P,
+        tracked: bool,
     ) -> Result<(), ParseFailure> {
         let mut deserializer = serde_json::Deserializer::new(read);
         let mut track = serde_path_to_error::Track::new();
-        let outcome = serde::de::DeserializeSeed::deserialize(
-            DocumentVisitor(pass),
-            serde_path_to_error::Deserializer::new(&mut deserializer, &mut track),
-        )
+        let outcome = if tracked {
+            serde::de::DeserializeSeed::deserialize(
+                DocumentVisitor(pass),
+                serde_path_to_error::Deserializer::new(&mut deserializer, &mut track),
+            )
+        } else {
+            serde::de::DeserializeSeed::deserialize(DocumentVisitor(pass), &mut deserializer)
+        }
         .and_then(|()| deserializer.end());
         let Err(error) = outcome else {
             return Ok(());
@@ -634,17 +676,21 @@ fn parse<P: Pass>(source: Source, pass: &mut P) -> Result<(), ParseFailure> {
             serde_json::error::Category::Data if error.to_string().starts_with(CANCELLED) => {
                 ParseFailure::Cancelled
             }
-            serde_json::error::Category::Data if path.is_empty() => ParseFailure::NotAnObject,
+            serde_json::error::Category::Data
+                if tracked && path.is_empty() && error.to_string().starts_with("invalid type") =>
+            {
+                ParseFailure::NotAnObject
+            }
             serde_json::error::Category::Data => ParseFailure::Shape(path, error.to_string()),
         })
     }
     match source {
-        Source::Text(text) => run(serde_json::de::StrRead::new(text), pass),
+        Source::Text(text) => run(serde_json::de::StrRead::new(text), pass, track),
         Source::File(path) => {
             let file = std::fs::File::open(path)
                 .map_err(|error| ParseFailure::Io(format!("{}: {error}", path.display())))?;
             let reader = std::io::BufReader::with_capacity(1 << 20, file);
-            run(serde_json::de::IoRead::new(reader), pass)
+            run(serde_json::de::IoRead::new(reader), pass, track)
         }
     }
 }

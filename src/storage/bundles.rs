@@ -125,7 +125,18 @@ fn bind_association<'r>(
 pub struct BulkWrite {
     connection: SqliteConnection,
     property_names: BTreeSet<String>,
+    /// (name, CREATE statement) of the indexes dropped until commit.
+    deferred_indexes: Vec<(String, String)>,
 }
+
+/// The tables with millions of rows, whose secondary indexes `BulkWrite` builds at the end.
+const BULK_TABLES: [&str; 5] = [
+    "ticket_contacts",
+    "ticket_companies",
+    "threads",
+    "messages",
+    "attachments",
+];
 
 impl Workspace {
     /// Starts replacing everything in the workspace (see `BulkWrite`).
@@ -140,12 +151,31 @@ impl Workspace {
         sqlx::query("BEGIN IMMEDIATE")
             .execute(&mut connection)
             .await?;
-        let mut write = BulkWrite {
+        clear_in(&mut connection).await?;
+        // Secondary indexes of the big tables are built once at the end, from sorted data, rather than
+        // row by row in random order: it makes the writing about a third faster. They are recreated
+        // from their own definitions, whatever the migrations made them.
+        let deferred_indexes: Vec<(String, String)> = sqlx::query_as(&format!(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
+             AND tbl_name IN ({}) ORDER BY name",
+            BULK_TABLES
+                .iter()
+                .map(|table| format!("'{table}'"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .fetch_all(&mut connection)
+        .await?;
+        for (name, _) in &deferred_indexes {
+            sqlx::query(&format!("DROP INDEX \"{name}\""))
+                .execute(&mut connection)
+                .await?;
+        }
+        Ok(BulkWrite {
             connection,
             property_names: BTreeSet::new(),
-        };
-        clear_in(&mut write.connection).await?;
-        Ok(write)
+            deferred_indexes,
+        })
     }
 
     /// Replaces everything in the workspace with `data`, in one transaction. `password_hashes` are the
@@ -745,6 +775,9 @@ impl BulkWrite {
             |arguments, name| arguments.add(name.as_str()),
         )
         .await?;
+        for (_, create) in &self.deferred_indexes {
+            sqlx::query(create).execute(&mut self.connection).await?;
+        }
         sqlx::query("COMMIT").execute(&mut self.connection).await?;
         self.connection.close().await?;
         Ok(())
