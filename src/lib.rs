@@ -12,6 +12,7 @@ pub mod conversations;
 pub mod demo;
 pub mod desk;
 pub mod i18n;
+pub mod impact_cache;
 pub mod model;
 pub mod pages;
 pub mod passwords;

@@ -200,3 +200,50 @@ fn contrast_of_known_pairs() {
         .iter()
         .all(|w| w.field != "branding.primary_color"));
 }
+
+#[tokio::test]
+async fn the_what_if_cache_equals_what_if_and_reloads_when_the_data_changes() {
+    use portal::settings::TicketPermissions;
+    let portal = acme().await;
+    let mut draft = portal.workspace.settings().await.unwrap();
+    draft.ticket_permissions = TicketPermissions::Contact;
+    let cache = portal::impact_cache::ImpactCache::new();
+    let expected = portal::what_if::impact(&portal.workspace, &draft)
+        .await
+        .unwrap();
+    let cached = cache
+        .impact(&portal.workspace, "acme", &draft)
+        .await
+        .unwrap();
+    assert_eq!(cached, expected);
+    let lost = |impact: &portal::what_if::Impact, email: &str| -> Vec<String> {
+        impact
+            .ticket_lists
+            .iter()
+            .find(|change| change.contact == email)
+            .map(|change| change.disappeared.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(lost(&cached, "ana@acme.example"), ["1007", "1008", "1003"]);
+    assert_eq!(lost(&cached, "ben@acme.example"), ["1007", "1001", "1008"]);
+    // A new ticket from the support form changes the data: the cache must not answer from the old data.
+    let values = std::collections::BTreeMap::from([
+        ("subject".to_string(), "New".to_string()),
+        ("content".to_string(), "Text".to_string()),
+    ]);
+    preview::submit_form_as(&portal.workspace, "ben@acme.example", &values)
+        .await
+        .unwrap();
+    let again = cache
+        .impact(&portal.workspace, "acme", &draft)
+        .await
+        .unwrap();
+    let fresh = portal::what_if::impact(&portal.workspace, &draft)
+        .await
+        .unwrap();
+    assert_eq!(again, fresh);
+    assert_ne!(
+        again, cached,
+        "the new ticket is Ben's company's: Ana loses it too"
+    );
+}

@@ -4,10 +4,16 @@
 use super::{message, open};
 use crate::state::Studio;
 use portal::audit::{self, AuditData, AuditRow};
+use portal::impact_cache::ImpactCache;
 use portal::rules::{ContactView, View};
 use portal::settings::Settings;
-use portal::what_if::{self, Impact};
+use portal::what_if::Impact;
+use std::sync::LazyLock;
 use tauri::State;
+
+/// The what-if data of the open workspace, kept between edits of the draft (reloaded when the
+/// workspace's data changes or another workspace is opened).
+static IMPACT_CACHE: LazyLock<ImpactCache> = LazyLock::new(ImpactCache::new);
 
 /// The matrix of every contact under `draft` (or the saved settings).
 #[tauri::command]
@@ -38,7 +44,9 @@ pub async fn export_audit_csv(studio: State<'_, Studio>, path: String) -> Result
 #[tauri::command]
 pub async fn what_if(studio: State<'_, Studio>, draft: Settings) -> Result<Impact, String> {
     let open = open(&studio).await?;
-    what_if::impact(&open.workspace, &draft)
+    let key = open.path.display().to_string();
+    IMPACT_CACHE
+        .impact(&open.workspace, &key, &draft)
         .await
         .map_err(message)
 }
