@@ -114,21 +114,29 @@ print(f"{total / 1024:.0f}")
 PY
 }
 
-stop() { local pid; pid=$(cat "$OUT/pid"); kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }
+# Ends the app and waits until its window is gone (else the next run would find the stale window).
+stop() {
+  local pid title=$1
+  pid=$(cat "$OUT/pid")
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  while xwininfo -root -tree 2>/dev/null | grep -q "\"$title\""; do sleep 0.01; done
+  sleep 0.5
+}
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 measure() {
   local binary=$1 title=$2 times=() pss
-  start_ms "$binary" "$title" >/dev/null; stop   # warm the page cache once
+  start_ms "$binary" "$title" >/dev/null; stop "$title"   # warm the page cache once
   for _ in $(seq "$RUNS"); do
     times+=("$(start_ms "$binary" "$title")")
-    stop
+    stop "$title"
   done
   start_ms "$binary" "$title" >/dev/null
   sleep "$IDLE"
   pss=$(pss_mb "$(cat "$OUT/pid")")
-  stop
+  stop "$title"
   echo "$(printf '%s\n' "${times[@]}" | median) $pss ${times[*]}"
 }
 
