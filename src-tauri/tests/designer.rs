@@ -85,6 +85,21 @@ async fn wait_preview(ui: &Ui<'_>, want: impl Fn(&str) -> bool) -> Result<String
     }
 }
 
+/// Scrolls the element into view and clicks it (WebKit refuses clicks on elements under the sticky toolbar).
+async fn js_click(ui: &Ui<'_>, css: &str) -> Result<(), String> {
+    ui.client
+        .execute(
+            "const e = document.querySelector(arguments[0]); if (!e) return false; e.scrollIntoView({block: 'center'}); e.click(); return true;",
+            vec![json!(css)],
+        )
+        .await
+        .map_err(err)?
+        .as_bool()
+        .filter(|clicked| *clicked)
+        .map(|_| ())
+        .ok_or_else(|| format!("no {css} to click"))
+}
+
 async fn select(ui: &Ui<'_>, css: &str, value: &str) -> Result<(), String> {
     ui.type_into(css, value).await
 }
@@ -285,5 +300,30 @@ async fn check(ui: &Ui<'_>) -> Result<(), String> {
     )
     .await?;
     ui.shot("designer-what-if").await?;
+
+    // 5. Discard the draft; the three widths side by side, on a system page (login) as example data.
+    js_click(ui, "[data-testid=what-if] button.btn.small").await?;
+    ui.wait_text(
+        "[data-testid=what-if-empty]",
+        Duration::from_secs(10),
+        |_| true,
+    )
+    .await?;
+    ui.section("preview").await?;
+    js_click(ui, "[data-layout=side]").await?;
+    select(ui, "[data-testid=page-picker]", "login").await?;
+    wait_preview(ui, |html| {
+        html.contains("type=\"password\"") || html.contains("login")
+    })
+    .await?;
+    let frames = client
+        .execute(
+            "return [...document.querySelectorAll('iframe[data-testid=preview-frame]')].map(f => f.dataset.width).join(',');",
+            vec![],
+        )
+        .await
+        .map_err(err)?;
+    check_eq("preview widths", frames.as_str(), Some("1280,768,390"))?;
+    ui.shot("designer-side-by-side-login").await?;
     Ok(())
 }
