@@ -79,8 +79,11 @@ impl SessionCache {
 /// The tickets related to a customer, as read within the TTL. The list page is still computed from them
 /// by the rules on every request; only the read is shared. Writes through this server (replies, form
 /// submissions) clear it at once; changes by other processes show within the TTL.
+/// When a customer's tickets were read, and what was read.
+type CachedTickets = (Instant, Arc<Vec<Ticket>>);
+
 pub struct TicketCache {
-    entries: Mutex<HashMap<String, (Instant, Arc<Vec<Ticket>>)>>,
+    entries: Mutex<HashMap<String, CachedTickets>>,
     ttl: Duration,
 }
 
