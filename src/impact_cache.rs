@@ -3,9 +3,10 @@
 //! (and the thread activities, once needed) between calls, and reloads when the workspace's data changed:
 //! a fingerprint of row counts and the latest ticket activity, checked on every call in a few
 //! milliseconds to a few hundred (1,000,000 tickets). Settings are not part of the data: they are the
-//! parameters of each comparison.
+//! parameters of each comparison; the saved settings' matrix is kept too, so each edit of the draft
+//! computes only the draft's half.
 
-use crate::audit::AuditData;
+use crate::audit::{self, AuditData, AuditRow};
 use crate::rules::ThreadActivity;
 use crate::settings::Settings;
 use crate::what_if::{self, Impact};
@@ -33,6 +34,8 @@ struct Entry {
     fingerprint: Fingerprint,
     data: Arc<AuditData>,
     threads: Option<Arc<HashMap<String, Vec<ThreadActivity>>>>,
+    /// The matrix of the saved settings it was computed for: every draft is compared with it.
+    saved_matrix: Option<(Settings, Arc<Vec<AuditRow>>)>,
 }
 
 /// Loaded what-if data, reused while the workspace's data is unchanged.
@@ -78,6 +81,7 @@ impl ImpactCache {
                 fingerprint: current,
                 data: Arc::new(AuditData::load(workspace).await?),
                 threads: None,
+                saved_matrix: None,
             });
         }
         let cached = entry.as_mut().expect("filled above");
@@ -90,12 +94,25 @@ impl ImpactCache {
             Arc::new(HashMap::new())
         };
         let data = cached.data.clone();
+        let before = match &cached.saved_matrix {
+            Some((settings, matrix)) if *settings == saved => matrix.clone(),
+            _ => {
+                let (settings, loaded) = (saved.clone(), data.clone());
+                let matrix = Arc::new(
+                    tokio::task::spawn_blocking(move || audit::matrix(&settings, &loaded))
+                        .await
+                        .expect("the matrix does not panic"),
+                );
+                cached.saved_matrix = Some((saved.clone(), matrix.clone()));
+                matrix
+            }
+        };
         drop(entry);
         let draft = draft.clone();
-        Ok(
-            tokio::task::spawn_blocking(move || what_if::compare(&saved, &draft, &data, &threads))
-                .await
-                .expect("the comparison does not panic"),
-        )
+        Ok(tokio::task::spawn_blocking(move || {
+            what_if::compare_with_saved_matrix(&saved, &before, &draft, &data, &threads)
+        })
+        .await
+        .expect("the comparison does not panic"))
     }
 }

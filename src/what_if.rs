@@ -7,7 +7,7 @@ use crate::rules::{self, View};
 use crate::settings::{diff, SettingChange, Settings};
 use crate::{Result, Workspace};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{HashMap, HashSet};
 use ts_rs::TS;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -58,7 +58,8 @@ fn default_rows(rows: &[AuditRow]) -> HashMap<&str, &AuditRow> {
     first
 }
 
-/// Compares the matrices of `saved` and `draft` (pure; `threads` are every ticket's thread activities).
+/// Compares the matrices of `saved` and `draft` (pure; `threads` are every ticket's thread activities,
+/// needed only when the draft changes `thread_shown`).
 pub fn compare(
     saved: &Settings,
     draft: &Settings,
@@ -66,8 +67,20 @@ pub fn compare(
     threads: &HashMap<String, Vec<rules::ThreadActivity>>,
 ) -> Impact {
     let before = audit::matrix(saved, data);
+    compare_with_saved_matrix(saved, &before, draft, data, threads)
+}
+
+/// `compare` with the saved settings' matrix already computed: an editor asks about many drafts against
+/// the same saved settings, so the caller can keep that half of the work.
+pub fn compare_with_saved_matrix(
+    saved: &Settings,
+    before: &[AuditRow],
+    draft: &Settings,
+    data: &AuditData,
+    threads: &HashMap<String, Vec<rules::ThreadActivity>>,
+) -> Impact {
     let after = audit::matrix(draft, data);
-    let (before_rows, after_rows) = (default_rows(&before), default_rows(&after));
+    let (before_rows, after_rows) = (default_rows(before), default_rows(&after));
     let mut impact = Impact {
         settings_changed: diff(saved, draft),
         access_gained: Vec::new(),
@@ -75,7 +88,6 @@ pub fn compare(
         ticket_lists: Vec::new(),
         threads: Vec::new(),
     };
-    let mut visible_in_both = BTreeSet::new();
     for contact in &data.contacts {
         let (Some(old), Some(new)) = (
             before_rows.get(contact.email.as_str()),
@@ -94,50 +106,61 @@ pub fn compare(
             (true, false) => impact.access_lost.push(access),
             _ => {}
         }
-        let old_set: BTreeSet<&String> = old.visible_tickets.iter().collect();
-        let new_set: BTreeSet<&String> = new.visible_tickets.iter().collect();
-        visible_in_both.extend(new.visible_tickets.iter().filter(|id| old_set.contains(id)));
-        if old_set != new_set {
-            impact.ticket_lists.push(TicketListChange {
-                contact: contact.email.clone(),
-                name: contact.display_name(),
-                view_before: old.view,
-                view_after: new.view,
-                appeared: new
-                    .visible_tickets
-                    .iter()
-                    .filter(|id| !old_set.contains(id))
-                    .cloned()
-                    .collect(),
-                disappeared: old
-                    .visible_tickets
-                    .iter()
-                    .filter(|id| !new_set.contains(id))
-                    .cloned()
-                    .collect(),
-            });
-        }
-    }
-    // Thread choice depends only on `thread_shown` and the catalog, so only that setting can change it.
-    if saved.thread_shown != draft.thread_shown {
-        for ticket in visible_in_both {
-            let Some(activities) = threads.get(ticket.as_str()) else {
-                continue;
-            };
-            let shown = |settings: &Settings| {
-                rules::choose_among(settings, &data.catalog, activities)
-                    .shown
-                    .map(|(id, _)| id)
-            };
-            let (before, after) = (shown(saved), shown(draft));
-            if before != after {
-                impact.threads.push(ThreadChange {
-                    ticket: ticket.clone(),
-                    before,
-                    after,
+        if old.visible_tickets != new.visible_tickets {
+            let old_set: HashSet<&String> = old.visible_tickets.iter().collect();
+            let new_set: HashSet<&String> = new.visible_tickets.iter().collect();
+            if old_set != new_set {
+                impact.ticket_lists.push(TicketListChange {
+                    contact: contact.email.clone(),
+                    name: contact.display_name(),
+                    view_before: old.view,
+                    view_after: new.view,
+                    appeared: new
+                        .visible_tickets
+                        .iter()
+                        .filter(|id| !old_set.contains(id))
+                        .cloned()
+                        .collect(),
+                    disappeared: old
+                        .visible_tickets
+                        .iter()
+                        .filter(|id| !new_set.contains(id))
+                        .cloned()
+                        .collect(),
                 });
             }
         }
+    }
+    // Thread choice depends only on `thread_shown` and the catalog, so only that setting can change it,
+    // and only on tickets with more than one thread.
+    if saved.thread_shown != draft.thread_shown {
+        let seen_before: HashSet<&str> = before
+            .iter()
+            .flat_map(|row| row.visible_tickets.iter().map(String::as_str))
+            .collect();
+        let seen_after: HashSet<&str> = after
+            .iter()
+            .flat_map(|row| row.visible_tickets.iter().map(String::as_str))
+            .collect();
+        let mut changed: Vec<ThreadChange> = threads
+            .iter()
+            .filter(|(ticket, activities)| {
+                activities.len() > 1
+                    && seen_before.contains(ticket.as_str())
+                    && seen_after.contains(ticket.as_str())
+            })
+            .filter_map(|(ticket, activities)| {
+                let before = rules::shown_thread_id(saved, &data.catalog, activities);
+                let after = rules::shown_thread_id(draft, &data.catalog, activities);
+                (before != after).then(|| ThreadChange {
+                    ticket: ticket.clone(),
+                    before: before.map(str::to_string),
+                    after: after.map(str::to_string),
+                })
+            })
+            .collect();
+        changed.sort_by(|a, b| a.ticket.cmp(&b.ticket));
+        impact.threads = changed;
     }
     impact
 }

@@ -12,7 +12,9 @@ pub mod visibility;
 
 pub use access::{may_sign_in, AccessDecision};
 pub use status::{is_open, status_label};
-pub use threads::{choose_among, choose_thread, shown_messages, ThreadActivity, ThreadChoice};
+pub use threads::{
+    choose_among, choose_thread, shown_messages, shown_thread_id, ThreadActivity, ThreadChoice,
+};
 pub use view::{view_as, ContactView, HiddenItem, ShownMessage, ShownThread, VisibleTicket};
 pub use visibility::{
     available_views, effective_view, in_view, passes_filters, ticket_decision, ticket_visible,

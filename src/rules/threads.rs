@@ -45,17 +45,43 @@ fn ineligibility(catalog: &Catalog, channel_id: &str) -> Option<String> {
     let Some(channel) = catalog.channel(channel_id) else {
         return Some(format!("channel {channel_id} no longer exists"));
     };
-    let label = match &channel.address {
+    // Composed only for a thread that is not eligible: most are, and what-if asks about millions.
+    let label = || match &channel.address {
         Some(address) => format!("{} ({address})", channel.id),
         None => channel.id.clone(),
     };
     match &channel.inbox {
-        None => Some(format!("channel {label} is not connected to an inbox")),
+        None => Some(format!("channel {} is not connected to an inbox", label())),
         Some(inbox) if catalog.inbox(inbox).is_none() => Some(format!(
-            "channel {label} delivers to inbox {inbox}, which does not exist"
+            "channel {} delivers to inbox {inbox}, which does not exist",
+            label()
         )),
         Some(_) => None,
     }
+}
+
+/// The order that puts the shown thread first: newest activity or earliest creation, ties to the smaller
+/// id (compared as strings).
+fn shown_first(rule: ThreadShown, a: &ThreadActivity, b: &ThreadActivity) -> std::cmp::Ordering {
+    match rule {
+        ThreadShown::MostRecent => b.latest_activity.cmp(&a.latest_activity),
+        ThreadShown::Original => a.created_at.cmp(&b.created_at),
+    }
+    .then_with(|| a.id.cmp(&b.id))
+}
+
+/// Only the id of the shown thread: the same choice as `choose_among` without composing any reason, for
+/// comparisons over a whole workspace.
+pub fn shown_thread_id<'a>(
+    settings: &Settings,
+    catalog: &Catalog,
+    threads: &'a [ThreadActivity],
+) -> Option<&'a str> {
+    threads
+        .iter()
+        .filter(|thread| ineligibility(catalog, &thread.channel).is_none())
+        .min_by(|a, b| shown_first(settings.thread_shown, a, b))
+        .map(|thread| thread.id.as_str())
 }
 
 /// Chooses among `threads`, all associated with one ticket.
@@ -78,19 +104,7 @@ pub fn choose_among(
             None => eligible.push(thread),
         }
     }
-    // Sort so that the shown thread comes first; ties go to the smaller id (as strings).
-    match settings.thread_shown {
-        ThreadShown::MostRecent => eligible.sort_by(|a, b| {
-            b.latest_activity
-                .cmp(&a.latest_activity)
-                .then_with(|| a.id.cmp(&b.id))
-        }),
-        ThreadShown::Original => eligible.sort_by(|a, b| {
-            a.created_at
-                .cmp(&b.created_at)
-                .then_with(|| a.id.cmp(&b.id))
-        }),
-    }
+    eligible.sort_by(|a, b| shown_first(settings.thread_shown, a, b));
     let shown = eligible.first().map(|thread| {
         let reason = match settings.thread_shown {
             ThreadShown::MostRecent => "most recent eligible thread",
