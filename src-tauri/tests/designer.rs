@@ -30,7 +30,7 @@ async fn designer_preview_what_if_through_the_window() {
             .await
             .unwrap(),
     );
-    let session = common::start(&workspace).await;
+    let session = common::start(&workspace, "designer").await;
     let ui = Ui {
         client: &session.client,
         shots: &session.shots,

@@ -19,20 +19,15 @@
 //!
 //! Output: `target/screenshots/desktop-*.png`, plus the drivers' logs in `target/e2e/`.
 
-use std::fs::{self, File};
-use std::io::{BufRead, BufReader};
-use std::net::{TcpListener, TcpStream};
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+mod common;
+
+use common::{check_eq, err, tauri_invoke, Ui};
+use fantoccini::Locator;
+use serde_json::{json, Value};
+use std::fs;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use fantoccini::{ClientBuilder, Locator};
-use hyper_util::client::legacy::connect::HttpConnector;
-use serde_json::{json, Value};
-
-const APP: &str = env!("CARGO_BIN_EXE_portal-studio");
 const SECTIONS: [&str; 9] = [
     "Workspace",
     "Setup checklist",
@@ -52,211 +47,27 @@ async fn desktop_app_edits_the_live_portal() {
         return;
     }
 
-    let app = Path::new(APP);
-    assert!(
-        app.is_file(),
-        "{APP} is missing: build the app first with `npm --prefix ui run build && cargo build -p portal-studio`"
-    );
-    let target_dir = app
-        .parent()
-        .and_then(Path::parent)
-        .expect("the app binary lives in <target>/<profile>/");
-    let log_dir = target_dir.join("e2e");
-    let shot_dir = target_dir.join("screenshots");
-    fs::create_dir_all(&log_dir).unwrap();
-    fs::create_dir_all(&shot_dir).unwrap();
     let workspace_dir = tempfile::tempdir().unwrap();
     let workspace = workspace_dir.path().join("demo.portal");
-
-    let tauri_driver = find_tool("TAURI_DRIVER", "tauri-driver", &[cargo_bin("tauri-driver")])
-        .expect(
-            "tauri-driver not found (set TAURI_DRIVER, or `cargo install --locked tauri-driver`)",
-        );
-    let native_driver = find_tool(
-        "WEBKIT_WEBDRIVER",
-        "WebKitWebDriver",
-        &[PathBuf::from("/usr/bin/WebKitWebDriver")],
-    )
-    .expect(
-        "WebKitWebDriver not found (set WEBKIT_WEBDRIVER, or `apt-get install webkit2gtk-driver`)",
-    );
-
-    // Everything spawned below is killed by this guard when the test ends, passes or panics.
-    let mut guard = ProcessGuard::default();
-
-    let display = match std::env::var("DISPLAY") {
-        Ok(display) if !display.is_empty() => display,
-        _ => guard.start_xvfb(&log_dir),
-    };
-
-    let port = free_port();
-    let native_port = free_port();
-    let driver_log = log_dir.join("tauri-driver.log");
-    let mut driver = Command::new(&tauri_driver);
-    driver
-        .arg("--port")
-        .arg(port.to_string())
-        .arg("--native-port")
-        .arg(native_port.to_string())
-        .arg("--native-driver")
-        .arg(&native_driver)
-        .env("DISPLAY", &display)
-        // The app (started by WebKitWebDriver under tauri-driver) inherits this: a temp workspace.
-        .env("PORTAL_STUDIO_WORKSPACE", &workspace)
-        // Without this, GTK waits for an accessibility bus that does not exist under Xvfb.
-        .env("NO_AT_BRIDGE", "1")
-        .env("GDK_BACKEND", "x11")
-        .stdin(Stdio::null())
-        .stdout(log_file(&driver_log))
-        .stderr(log_file(&driver_log));
-    guard.spawn("tauri-driver", &mut driver);
-    guard.wait_for_port("tauri-driver", port, Duration::from_secs(20), &driver_log);
-
-    let mut capabilities = serde_json::Map::new();
-    capabilities.insert("browserName".into(), json!("wry"));
-    capabilities.insert(
-        "tauri:options".into(),
-        json!({ "application": app.canonicalize().unwrap() }),
-    );
-    let client = ClientBuilder::new(HttpConnector::new())
-        .capabilities(capabilities)
-        .connect(&format!("http://127.0.0.1:{port}"))
-        .await
-        .unwrap_or_else(|e| {
-            panic!(
-                "could not start a WebDriver session with {APP}: {e}\n(see {})",
-                driver_log.display()
-            )
-        });
+    let session = common::start(&workspace, "desktop").await;
+    let (client, shot_dir, driver_log) = (&session.client, &session.shots, &session.driver_log);
 
     // Run the checks, then end the session (which closes the app) whatever their outcome.
     let ui = Ui {
-        client: &client,
-        shots: &shot_dir,
+        client,
+        shots: shot_dir,
     };
     let outcome = check_app(&ui, &workspace).await;
     if outcome.is_err() {
         let _ = ui.shot("desktop-failure").await;
     }
-    let closed = client.close().await;
+    let closed = client.clone().close().await;
     if let Err(message) = outcome {
         panic!("{message}\n(driver log: {})", driver_log.display());
     }
     closed.expect("closing the WebDriver session");
 }
 
-struct Ui<'a> {
-    client: &'a fantoccini::Client,
-    shots: &'a Path,
-}
-
-impl Ui<'_> {
-    /// Waits until the element's text satisfies `want`, returning it.
-    async fn wait_text(
-        &self,
-        css: &str,
-        timeout: Duration,
-        want: impl Fn(&str) -> bool,
-    ) -> Result<String, String> {
-        let deadline = Instant::now() + timeout;
-        let mut last = String::from("(no such element)");
-        loop {
-            if let Ok(element) = self.client.find(Locator::Css(css)).await {
-                if let Ok(text) = element.text().await {
-                    if want(&text) {
-                        return Ok(text);
-                    }
-                    last = text;
-                }
-            }
-            if Instant::now() > deadline {
-                return Err(format!("{css}: after {timeout:?} the text is {last:?}"));
-            }
-            tokio::time::sleep(Duration::from_millis(150)).await;
-        }
-    }
-
-    async fn click(&self, css: &str) -> Result<(), String> {
-        let element = self
-            .client
-            .wait()
-            .at_most(Duration::from_secs(10))
-            .for_element(Locator::Css(css))
-            .await
-            .map_err(|e| format!("{css}: {e}"))?;
-        element
-            .click()
-            .await
-            .map_err(|e| format!("click {css}: {e}"))
-    }
-
-    /// Types `value` into an input as the user would (an `input` event per change).
-    async fn type_into(&self, css: &str, value: &str) -> Result<(), String> {
-        self.client
-            .wait()
-            .at_most(Duration::from_secs(10))
-            .for_element(Locator::Css(css))
-            .await
-            .map_err(|e| format!("{css}: {e}"))?;
-        let script = r#"
-            const [css, value] = arguments;
-            const input = document.querySelector(css);
-            input.focus();
-            input.value = value;
-            input.dispatchEvent(new Event("input", { bubbles: true }));
-            input.dispatchEvent(new Event("change", { bubbles: true }));
-        "#;
-        self.client
-            .execute(script, vec![json!(css), json!(value)])
-            .await
-            .map(|_| ())
-            .map_err(err)
-    }
-
-    async fn attribute(&self, css: &str, name: &str) -> Result<Option<String>, String> {
-        let element = self.client.find(Locator::Css(css)).await.map_err(err)?;
-        element.attr(name).await.map_err(err)
-    }
-
-    async fn wait_enabled(&self, css: &str, enabled: bool) -> Result<(), String> {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let disabled = self.attribute(css, "disabled").await?.is_some();
-            if disabled != enabled {
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                return Err(format!("{css}: expected enabled={enabled}"));
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    async fn section(&self, id: &str) -> Result<(), String> {
-        self.click(&format!("button[data-section='{id}']")).await
-    }
-
-    async fn shot(&self, name: &str) -> Result<(), String> {
-        // WebKit's screenshot is the last *painted* frame, which can lag the DOM under Xvfb.
-        self.client
-            .execute_async(
-                "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
-                vec![],
-            )
-            .await
-            .map_err(err)?;
-        let png = self.client.screenshot().await.map_err(err)?;
-        if !png.starts_with(b"\x89PNG") {
-            return Err("WebDriver screenshot is not a PNG".into());
-        }
-        let path = self.shots.join(format!("{name}.png"));
-        fs::write(&path, &png).map_err(err)?;
-        eprintln!("screenshot: {} ({} bytes)", path.display(), png.len());
-        Ok(())
-    }
-}
-
-/// The `<title>` the live portal serves at `url` (following redirects to its sign-in page).
 async fn portal_title(url: &str) -> Result<String, String> {
     let html = reqwest::get(url)
         .await
@@ -680,176 +491,4 @@ async fn check_files(ui: &Ui<'_>, workspace: &Path) -> Result<(), String> {
         original,
     )?;
     Ok(())
-}
-
-/// Calls a Tauri command from inside the webview, as the UI's `invoke()` would.
-async fn tauri_invoke(
-    client: &fantoccini::Client,
-    command: &str,
-    args: Value,
-) -> Result<Value, String> {
-    let script = r#"
-        const [command, args, done] = arguments;
-        window.__TAURI_INTERNALS__.invoke(command, args)
-            .then((value) => done({ ok: value }), (error) => done({ err: String(error) }));
-    "#;
-    let reply = client
-        .execute_async(script, vec![json!(command), args])
-        .await
-        .map_err(err)?;
-    match reply {
-        Value::Object(mut reply) if reply.contains_key("ok") => Ok(reply.remove("ok").unwrap()),
-        other => Err(format!("invoke({command}) failed: {other}")),
-    }
-}
-
-fn check_eq<A, E>(what: &str, actual: A, expected: E) -> Result<(), String>
-where
-    A: PartialEq<E> + std::fmt::Debug,
-    E: std::fmt::Debug,
-{
-    if actual == expected {
-        Ok(())
-    } else {
-        Err(format!("{what}: expected {expected:?}, got {actual:?}"))
-    }
-}
-
-fn err(e: impl std::fmt::Display) -> String {
-    e.to_string()
-}
-
-/// Child processes to tear down, each leading its own process group so that grandchildren
-/// (WebKitWebDriver and the app it launches) go down with it.
-#[derive(Default)]
-struct ProcessGuard {
-    children: Vec<(&'static str, Child)>,
-}
-
-impl ProcessGuard {
-    fn spawn(&mut self, name: &'static str, command: &mut Command) -> &mut Child {
-        command.process_group(0);
-        let child = command
-            .spawn()
-            .unwrap_or_else(|e| panic!("could not start {name}: {e}"));
-        self.children.push((name, child));
-        &mut self.children.last_mut().unwrap().1
-    }
-
-    /// Starts `Xvfb` on the first free display and returns it (e.g. `":1"`).
-    fn start_xvfb(&mut self, log_dir: &Path) -> String {
-        let xvfb = find_tool("XVFB", "Xvfb", &[])
-            .expect("no DISPLAY and no Xvfb to make one (`apt-get install xvfb`)");
-        let mut command = Command::new(xvfb);
-        command
-            // Xvfb picks a free display itself and prints its number on fd 1 once it is ready.
-            .args([
-                "-displayfd",
-                "1",
-                "-screen",
-                "0",
-                "1440x900x24",
-                "-nolisten",
-                "tcp",
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(log_file(&log_dir.join("xvfb.log")));
-        let child = self.spawn("Xvfb", &mut command);
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = rx
-            .recv_timeout(Duration::from_secs(15))
-            .expect("Xvfb did not report a display within 15s (see target/e2e/xvfb.log)");
-        let number = line.trim();
-        assert!(
-            !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()),
-            "Xvfb exited without a display (see target/e2e/xvfb.log)"
-        );
-        format!(":{number}")
-    }
-
-    fn wait_for_port(&mut self, name: &str, port: u16, timeout: Duration, log: &Path) {
-        let deadline = Instant::now() + timeout;
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            for (child_name, child) in &mut self.children {
-                if let Ok(Some(status)) = child.try_wait() {
-                    panic!(
-                        "{child_name} exited early ({status}); see {}",
-                        log.display()
-                    );
-                }
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{name} did not listen on port {port} within {timeout:?}; see {}",
-                log.display()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for ProcessGuard {
-    fn drop(&mut self) {
-        // Newest first: the driver (and the app under it) before the X server it draws on.
-        for (name, mut child) in self.children.drain(..).rev() {
-            let group = format!("-{}", child.id());
-            let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while matches!(child.try_wait(), Ok(None)) && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            // Whatever is left of the group (children that ignored SIGTERM) is killed outright.
-            let _ = Command::new("kill")
-                .args(["-KILL", "--", &group])
-                .stderr(Stdio::null())
-                .status();
-            if let Err(e) = child.wait() {
-                eprintln!("could not reap {name}: {e}");
-            }
-        }
-    }
-}
-
-/// `$ENV_VAR`, else `name` on PATH, else the first existing fallback.
-fn find_tool(env_var: &str, name: &str, fallbacks: &[PathBuf]) -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os(env_var) {
-        return Some(PathBuf::from(path));
-    }
-    std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
-        .map(|dir| dir.join(name))
-        .chain(fallbacks.iter().cloned())
-        .find(|path| path.is_file())
-}
-
-fn cargo_bin(name: &str) -> PathBuf {
-    std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")))
-        .unwrap_or_default()
-        .join("bin")
-        .join(name)
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("no free local port")
-        .port()
-}
-
-fn log_file(path: &Path) -> File {
-    File::options()
-        .create(true)
-        .append(true)
-        .open(path)
-        .unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()))
 }

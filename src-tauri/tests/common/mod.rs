@@ -27,7 +27,8 @@ pub struct Session {
 }
 
 /// Starts Xvfb (without DISPLAY), tauri-driver and the app on `workspace`.
-pub async fn start(workspace: &Path) -> Session {
+/// `name` tells the driver logs of different test files apart.
+pub async fn start(workspace: &Path, name: &str) -> Session {
     let app = Path::new(APP);
     assert!(app.is_file(), "{APP} is missing: build the app first");
     let target_dir = app
@@ -53,7 +54,7 @@ pub async fn start(workspace: &Path) -> Session {
     };
     let port = free_port();
     let native_port = free_port();
-    let driver_log = log_dir.join("tauri-driver-designer.log");
+    let driver_log = log_dir.join(format!("tauri-driver-{name}.log"));
     let mut driver = Command::new(&tauri_driver);
     driver
         .arg("--port")
