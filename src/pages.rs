@@ -206,7 +206,7 @@ pub async fn related_tickets(
 ) -> Result<Vec<Ticket>, StorageError> {
     let company_id = customer.company.as_ref().map(|company| company.id.as_str());
     workspace
-        .tickets_related_to_packed(&customer.contact.id, company_id)
+        .tickets_related_to(&customer.contact.id, company_id)
         .await
 }
 

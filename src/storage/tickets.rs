@@ -201,22 +201,6 @@ pub(crate) const RELATED_TO_CONTACT: &str =
      UNION SELECT ticket_id FROM ticket_companies WHERE company_id = ?2";
 
 impl Workspace {
-    /// Every ticket associated with the contact or with `company` (their primary company).
-    pub async fn tickets_related_to(
-        &self,
-        contact_id: &str,
-        company: Option<&str>,
-    ) -> Result<Vec<Ticket>> {
-        let mut connection = self.pool.acquire().await?;
-        // A contact without a company binds an id no company can have.
-        load_related(
-            &mut connection,
-            RELATED_TO_CONTACT,
-            &[contact_id, company.unwrap_or("\u{0}")],
-        )
-        .await
-    }
-
     pub async fn ticket(&self, id: &str) -> Result<Option<Ticket>> {
         let mut connection = self.pool.acquire().await?;
         let mut tickets = load_related(&mut connection, "SELECT ?1", &[id]).await?;
@@ -277,9 +261,9 @@ const PACKED_RELATED: &str = "WITH related(id) AS (
   FROM tickets t JOIN related r ON t.id = r.id";
 
 impl Workspace {
-    /// The same tickets as `tickets_related_to` (in no particular order), read in one round trip: the
-    /// portal's list page asks this on every cache miss.
-    pub async fn tickets_related_to_packed(
+    /// Every ticket associated with the contact or with `company` (their primary company), in no
+    /// particular order, read in one round trip: the portal's list page asks this on every cache miss.
+    pub async fn tickets_related_to(
         &self,
         contact_id: &str,
         company: Option<&str>,
