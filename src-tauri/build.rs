@@ -35,6 +35,7 @@ fn main() {
         "check_image",
         "reply_as",
         "submit_form_as",
+        "support_form_fields",
         "visibility_matrix",
         "export_audit_csv",
         "what_if",

@@ -38,6 +38,10 @@ pub enum Error {
     Bundle(#[from] bundle::BundleError),
     #[error("invalid settings:\n{}", .0.iter().map(|problem| format!("  {problem}")).collect::<Vec<_>>().join("\n"))]
     InvalidSettings(Vec<FieldError>),
+    /// Settings whose template overrides do not compile or render are never saved: the live portal only
+    /// ever serves templates that render.
+    #[error("not saved: {}", .0.iter().map(preview::TemplateError::refusal).collect::<Vec<_>>().join("; "))]
+    TemplatesDoNotCompile(Vec<preview::TemplateError>),
     #[error(transparent)]
     Edit(#[from] EditError),
     #[error("no contact with the email {0}")]

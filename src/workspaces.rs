@@ -4,7 +4,7 @@
 use crate::bundle::{self, WorkspaceData};
 use crate::settings::{self, Settings};
 use crate::storage::{self, StorageError};
-use crate::{demo, passwords, Error, Result, Workspace};
+use crate::{demo, passwords, preview, Error, Result, Workspace};
 use std::path::Path;
 
 /// Who made a change, for the settings history.
@@ -279,15 +279,25 @@ async fn blocking<T: Send + 'static>(
         .expect("bundle reading panicked")?)
 }
 
-/// Problems with `settings` against this workspace's data (empty = can be saved).
+/// Problems with `settings` against this workspace's data (empty = can be saved), template overrides
+/// that do not compile included (as errors of `templates.<name>`).
 pub async fn validate_settings(
     workspace: &Workspace,
     settings: &Settings,
 ) -> Result<Vec<settings::FieldError>> {
-    Ok(settings::validate(settings, &workspace.catalog().await?))
+    let catalog = workspace.catalog().await?;
+    let mut problems = settings::validate(settings, &catalog);
+    problems.extend(
+        preview::template_errors(settings, &catalog)
+            .iter()
+            .map(preview::TemplateError::field_error),
+    );
+    Ok(problems)
 }
 
 /// Saves `settings` if they are valid, as one history entry. Returns the entry id (None: nothing changed).
+/// Template overrides that do not compile are refused with `Error::TemplatesDoNotCompile` and nothing is
+/// written, so the live portal keeps serving its templates.
 pub async fn save_settings(
     workspace: &Workspace,
     settings: &Settings,
@@ -302,9 +312,14 @@ async fn save(
     changed_by: &str,
     undoes: Option<i64>,
 ) -> Result<Option<i64>> {
-    let problems = validate_settings(workspace, settings).await?;
+    let catalog = workspace.catalog().await?;
+    let problems = settings::validate(settings, &catalog);
     if !problems.is_empty() {
         return Err(Error::InvalidSettings(problems));
+    }
+    let broken = preview::template_errors(settings, &catalog);
+    if !broken.is_empty() {
+        return Err(Error::TemplatesDoNotCompile(broken));
     }
     let mut transaction = workspace.pool().begin().await.map_err(StorageError::from)?;
     let entry = storage::settings::save_in(&mut transaction, settings, changed_by, undoes).await?;

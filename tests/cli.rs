@@ -238,6 +238,39 @@ fn settings_set_is_validated_recorded_and_undoable() {
 }
 
 #[test]
+fn settings_set_refuses_a_template_that_does_not_compile() {
+    let scratch = Scratch::new();
+    let workspace = scratch.acme();
+    let history = text(&portal(&["settings", "history", "--workspace", &workspace]));
+    let output = portal(&[
+        "settings",
+        "set",
+        "templates.list",
+        "<p>first</p>\n<p>{% for %}</p>",
+        "--workspace",
+        &workspace,
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = errors(&output);
+    assert!(
+        message.contains("template \"list\" does not compile (line 2, column"),
+        "{message}"
+    );
+    let shown: Value = serde_json::from_str(&text(&portal(&[
+        "settings",
+        "show",
+        "--workspace",
+        &workspace,
+    ])))
+    .unwrap();
+    assert!(shown["templates"].get("list").is_none(), "{shown}");
+    assert_eq!(
+        text(&portal(&["settings", "history", "--workspace", &workspace])),
+        history
+    );
+}
+
+#[test]
 fn settings_changes_alter_what_view_as_answers() {
     let scratch = Scratch::new();
     let workspace = scratch.acme();

@@ -853,17 +853,41 @@ async fn the_portal_speaks_its_configured_language() {
     assert!(list.contains("로그아웃"));
 }
 
+/// Writes `key` = `value` straight to storage, past the engine's checks: a workspace saved before
+/// templates were checked on save, or edited by hand.
+async fn store_unchecked(portal: &Portal, key: &str, value: &str) {
+    let current = portal.workspace.settings().await.unwrap();
+    let changed = portal::settings::with_value(&current, key, value).unwrap();
+    let mut connection = portal.workspace.pool().acquire().await.unwrap();
+    portal::storage::settings::save_in(&mut connection, &changed, "by hand", None)
+        .await
+        .unwrap();
+    portal.server.invalidate();
+}
+
 #[tokio::test]
 async fn a_broken_template_never_blanks_the_portal() {
     let portal = acme().await;
     let ana = signed_in(&portal, "ana@acme.example").await;
+    // Saving a template that does not compile is refused (the engine's rule); one that got into the
+    // workspace anyway is replaced by the shipped template.
+    for broken in [
+        "{% for %}",
+        "{% extends \"base\" %}{% block content %}{{ page.nothing.deeper.still }}{% endblock %}",
+    ] {
+        assert!(matches!(
+            portal::workspaces::set_setting(&portal.workspace, "templates.list", broken, "test")
+                .await,
+            Err(portal::Error::TemplatesDoNotCompile(_))
+        ));
+    }
     // Does not parse.
-    set_setting(&portal, "templates.list", "{% for %}").await;
+    store_unchecked(&portal, "templates.list", "{% for %}").await;
     let (status, list) = get_text(&ana, &portal.base).await;
     assert_eq!(status, 200);
     assert_eq!(ticket_ids(&list), ["1007", "1001", "1008", "1003"]);
     // Parses but fails while rendering.
-    set_setting(
+    store_unchecked(
         &portal,
         "templates.list",
         "{% extends \"base\" %}{% block content %}{{ page.nothing.deeper.still }}{% endblock %}",

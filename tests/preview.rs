@@ -247,3 +247,95 @@ async fn the_what_if_cache_equals_what_if_and_reloads_when_the_data_changes() {
         "the new ticket is Ben's company's: Ana loses it too"
     );
 }
+
+#[tokio::test]
+async fn saving_a_template_that_does_not_compile_is_refused_and_changes_nothing() {
+    let portal = acme().await;
+    let saved = portal.workspace.settings().await.unwrap();
+    let history = portal.workspace.history().await.unwrap();
+    let mut draft = saved.clone();
+    draft.page_title = "Also changed".into();
+    draft.templates.insert(
+        "detail".into(),
+        "<p>first line</p>\n<p>{% for %}</p>".into(),
+    );
+    let error = portal::workspaces::save_settings(&portal.workspace, &draft, "test")
+        .await
+        .expect_err("a template that does not compile is not saved");
+    let portal::Error::TemplatesDoNotCompile(broken) = &error else {
+        panic!("not the template error: {error:?}");
+    };
+    assert_eq!(broken.len(), 1, "{broken:?}");
+    assert_eq!(broken[0].template, "detail");
+    assert_eq!(broken[0].line, Some(2));
+    let column = broken[0].column.expect("a column");
+    let text = error.to_string();
+    assert!(
+        text.contains("template \"detail\"")
+            && text.contains("line 2")
+            && text.contains(&format!("column {column}")),
+        "{text}"
+    );
+    // The same through the one-key path the CLI takes, and a template that parses but cannot render.
+    for source in [
+        "{% for %}",
+        "{% extends \"base\" %}{% block content %}{{ page.nothing.deeper.still }}{% endblock %}",
+    ] {
+        let error =
+            portal::workspaces::set_setting(&portal.workspace, "templates.list", source, "cli")
+                .await
+                .expect_err("refused");
+        assert!(
+            matches!(&error, portal::Error::TemplatesDoNotCompile(broken) if broken[0].template == "list"),
+            "{error:?}"
+        );
+    }
+    // Nothing was written: the settings and their history are as they were.
+    assert_eq!(portal.workspace.settings().await.unwrap(), saved);
+    assert_eq!(portal.workspace.history().await.unwrap(), history);
+    // The editor's validation names the template too, and a template that compiles is saved.
+    let problems = portal::workspaces::validate_settings(&portal.workspace, &draft)
+        .await
+        .unwrap();
+    assert!(problems
+        .iter()
+        .any(|problem| problem.field == "templates.detail"));
+    draft.templates.insert(
+        "detail".into(),
+        "{% extends \"base\" %}{% block content %}ok{% endblock %}".into(),
+    );
+    assert!(
+        portal::workspaces::save_settings(&portal.workspace, &draft, "test")
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn acting_as_a_contact_submits_the_support_form_with_its_fields() {
+    let portal = acme().await;
+    let fields = preview::support_form_fields(&portal.workspace)
+        .await
+        .unwrap();
+    let names: Vec<&str> = fields.iter().map(|field| field.name.as_str()).collect();
+    assert!(
+        names.contains(&"subject") && names.contains(&"content"),
+        "{fields:?}"
+    );
+    assert!(fields
+        .iter()
+        .any(|field| field.name == "content" && field.multiline));
+    let values: std::collections::BTreeMap<String, String> = fields
+        .iter()
+        .map(|field| (field.name.clone(), format!("Acting: {}", field.label)))
+        .collect();
+    let id = preview::submit_form_as(&portal.workspace, "ana@acme.example", &values)
+        .await
+        .unwrap();
+    let settings = portal.workspace.settings().await.unwrap();
+    let view = visibility::view_as_with(&portal.workspace, &settings, "ana@acme.example", None)
+        .await
+        .unwrap();
+    assert!(view.tickets.iter().any(|ticket| ticket.id == id), "{id}");
+}

@@ -63,6 +63,7 @@ pub fn run() {
             commands::preview::check_image,
             commands::preview::reply_as,
             commands::preview::submit_form_as,
+            commands::preview::support_form_fields,
             commands::visibility::visibility_matrix,
             commands::visibility::export_audit_csv,
             commands::visibility::what_if,

@@ -5,7 +5,7 @@
 use super::{message, open};
 use crate::state::Studio;
 use portal::branding::{self, ContrastWarning};
-use portal::preview::{self, PreviewRequest, PreviewResult};
+use portal::preview::{self, PreviewRequest, PreviewResult, SupportFormField};
 use portal::settings::{Branding, Image, Settings};
 use std::collections::BTreeMap;
 use tauri::State;
@@ -68,4 +68,15 @@ pub async fn submit_form_as(
     let id = preview::submit_form_as(&open.workspace, &contact, &values).await?;
     open.server.invalidate();
     Ok(id)
+}
+
+/// The fields of the saved support form, for "act as this contact" (empty: the portal has no form).
+#[tauri::command]
+pub async fn support_form_fields(
+    studio: State<'_, Studio>,
+) -> Result<Vec<SupportFormField>, String> {
+    let open = open(&studio).await?;
+    preview::support_form_fields(&open.workspace)
+        .await
+        .map_err(message)
 }

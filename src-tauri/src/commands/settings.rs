@@ -47,6 +47,15 @@ async fn outcome(open: &Open, result: portal::Result<Option<i64>>) -> Result<Sav
             (true, entry, Vec::new())
         }
         Err(portal::Error::InvalidSettings(errors)) => (false, None, errors),
+        // Shown like field errors, on `templates.<name>`, with the template's line and column.
+        Err(portal::Error::TemplatesDoNotCompile(broken)) => (
+            false,
+            None,
+            broken
+                .iter()
+                .map(portal::preview::TemplateError::field_error)
+                .collect(),
+        ),
         Err(error) => return Err(message(error)),
     };
     Ok(SaveOutcome {

@@ -10,6 +10,7 @@ import type { Impact } from "../bindings/Impact";
 import type { PreviewRequest } from "../bindings/PreviewRequest";
 import type { PreviewResult } from "../bindings/PreviewResult";
 import type { Settings } from "../bindings/Settings";
+import type { SupportFormField } from "../bindings/SupportFormField";
 import type { View } from "../bindings/View";
 
 export const designer = {
@@ -21,6 +22,8 @@ export const designer = {
   replyAs: (contact: string, ticket: string, text: string) => invoke<string>("reply_as", { contact, ticket, text }),
   submitFormAs: (contact: string, values: Record<string, string>) =>
     invoke<string>("submit_form_as", { contact, values }),
+  /** The saved support form's fields (what `submitFormAs` fills in); empty when there is no form. */
+  supportFormFields: () => invoke<SupportFormField[]>("support_form_fields"),
   visibilityMatrix: (draft: Settings | null) => invoke<AuditRow[]>("visibility_matrix", { draft }),
   exportAuditCsv: (path: string) => invoke<null>("export_audit_csv", { path }),
   whatIf: (draft: Settings) => invoke<Impact>("what_if", { draft }),
