@@ -158,10 +158,38 @@ async fn values_are_html_escaped() {
 }
 
 #[tokio::test]
-async fn an_idle_session_expires_on_the_server_and_redirects_to_sign_in() {
-    // The server re-checks a session against the workspace at most once per refresh interval.
+async fn a_session_ended_elsewhere_is_refused_once_the_server_has_re_read_it() {
+    // Pages keep being served from a verified session for a moment past the refresh interval while the
+    // server re-reads it in the background; the re-read then ends it.
     let options = portal::web::ServerOptions {
         refresh_interval: std::time::Duration::from_millis(100),
+        ..Default::default()
+    };
+    let portal = start_with(acme_data(), options).await;
+    let ana = signed_in(&portal, "ana@acme.example").await;
+    sqlx::query("DELETE FROM sessions")
+        .execute(portal.workspace.pool())
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    // This page may still be served: it starts the re-read.
+    let _ = ana.get(portal.url("/1001")).send().await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let response = ana.get(portal.url("/1001")).send().await.unwrap();
+    assert!(
+        response.url().path().ends_with("/login"),
+        "{}",
+        response.url()
+    );
+}
+
+#[tokio::test]
+async fn an_idle_session_expires_on_the_server_and_redirects_to_sign_in() {
+    // The server re-checks a session against the workspace at most once per refresh interval, and
+    // serves a verified one at most `stale_grace` longer while it re-checks.
+    let options = portal::web::ServerOptions {
+        refresh_interval: std::time::Duration::from_millis(100),
+        stale_grace: std::time::Duration::from_millis(100),
         ..Default::default()
     };
     let portal = start_with(acme_data(), options).await;
@@ -171,7 +199,7 @@ async fn an_idle_session_expires_on_the_server_and_redirects_to_sign_in() {
         .execute(portal.workspace.pool())
         .await
         .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     let response = ana.get(portal.url("/1001")).send().await.unwrap();
     assert!(
         response.url().path().ends_with("/login"),

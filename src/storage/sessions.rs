@@ -70,17 +70,20 @@ impl Workspace {
             return Ok(None);
         }
         // Writing on every request would serialise readers on the WAL: refresh at most once a minute.
-        if now - last_seen_at > 60_000 {
+        let last_seen_at = if now - last_seen_at > 60_000 {
             sqlx::query("UPDATE sessions SET last_seen_at = ?2 WHERE token_hash = ?1")
                 .bind(&hash)
                 .bind(now)
                 .execute(&self.pool)
                 .await?;
-        }
+            now
+        } else {
+            last_seen_at
+        };
         Ok(Some(Session {
             contact_id,
             csrf_token,
-            last_seen_at: now,
+            last_seen_at,
         }))
     }
 

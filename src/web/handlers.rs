@@ -4,6 +4,7 @@
 
 use super::render::{self, Frame, Page, ResetView, TicketView, Viewer};
 use super::security::{self, cookie, FORM_COOKIE, SESSION_COOKIE};
+use super::sessions::{KnownSession, Lookup};
 use super::site::Site;
 use super::{error_pages, App, WebError};
 use crate::accounts::{self, AccountError, Registration, WelcomeLink};
@@ -137,19 +138,27 @@ struct SignedIn {
 async fn signed_in(app: &App, site: &Site, headers: &HeaderMap) -> Result<SignedIn, WebError> {
     let token =
         cookie(headers, SESSION_COOKIE).ok_or(WebError::SignInRequired { expired: false })?;
-    let known = match app.sessions.get(&token) {
-        Some(known) => known,
-        None => {
-            let session = app
-                .workspace
-                .touch_session(&token, site.settings.idle_timeout_minutes)
+    let idle_minutes = site.settings.idle_timeout_minutes;
+    let known = match app.sessions.get(&token, idle_minutes) {
+        Lookup::Hit(known) => known,
+        Lookup::Refresh(known) => {
+            let app = app.clone();
+            tokio::spawn(async move {
+                // A failed re-read forgets the session: the next page verifies it in full and shows
+                // whatever went wrong.
+                match verify_session(&app, &token, idle_minutes).await {
+                    Ok(Some(known)) => app.sessions.remember(&token, known),
+                    Ok(None) | Err(_) => app.sessions.forget(&token),
+                }
+            });
+            known
+        }
+        Lookup::Miss => {
+            let known = verify_session(app, &token, idle_minutes)
                 .await?
                 .ok_or(WebError::SignInRequired { expired: true })?;
-            let customer = pages::load_customer(&app.workspace, &session.contact_id)
-                .await?
-                .ok_or(WebError::SignInRequired { expired: false })?;
-            app.sessions
-                .remember(&token, session.csrf_token, Arc::new(customer))
+            app.sessions.remember(&token, known.clone());
+            known
         }
     };
     let frame = Frame {
@@ -163,6 +172,26 @@ async fn signed_in(app: &App, site: &Site, headers: &HeaderMap) -> Result<Signed
         customer: known.customer,
         frame,
     })
+}
+
+/// The session for `token` as the workspace has it (marking it seen), with its customer; None when it
+/// is unknown, ended or idle too long, or its contact is gone.
+async fn verify_session(
+    app: &App,
+    token: &str,
+    idle_minutes: u32,
+) -> Result<Option<KnownSession>, WebError> {
+    let Some(session) = app.workspace.touch_session(token, idle_minutes).await? else {
+        return Ok(None);
+    };
+    let Some(customer) = pages::load_customer(&app.workspace, &session.contact_id).await? else {
+        return Ok(None);
+    };
+    Ok(Some(KnownSession {
+        csrf: session.csrf_token,
+        customer: Arc::new(customer),
+        last_seen_at: session.last_seen_at,
+    }))
 }
 
 fn check_session_form(signed_in: &SignedIn, token: &str) -> Result<(), WebError> {
@@ -690,8 +719,24 @@ async fn list(
     let current = signed_in(&app, &site, &headers).await?;
     let query = ListQuery::parse(&params);
     let tickets = match app.tickets.get(&current.customer) {
-        Some(tickets) => tickets,
-        None => {
+        Lookup::Hit(tickets) => tickets,
+        Lookup::Refresh(tickets) => {
+            let (app, customer) = (app.clone(), current.customer.clone());
+            tokio::spawn(async move {
+                match pages::related_tickets(&app.workspace, &customer).await {
+                    Ok(fresh) => app.tickets.remember(&customer, Arc::new(fresh)),
+                    Err(error) => {
+                        tracing::warn!(
+                            "re-reading the tickets of {}: {error}",
+                            customer.contact.id
+                        );
+                        app.tickets.clear();
+                    }
+                }
+            });
+            tickets
+        }
+        Lookup::Miss => {
             let tickets =
                 Arc::new(pages::related_tickets(&app.workspace, &current.customer).await?);
             app.tickets.remember(&current.customer, tickets.clone());

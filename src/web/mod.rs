@@ -34,8 +34,12 @@ use tokio::sync::oneshot;
 #[derive(Debug, Clone)]
 pub struct ServerOptions {
     pub attachments: AttachmentPolicy,
-    /// How often the server looks for settings saved by another process.
+    /// How often the server looks for settings saved by another process, and how long a verified
+    /// session or a customer's ticket read is used before it is read again.
     pub refresh_interval: Duration,
+    /// How long past `refresh_interval` a session or ticket read may still be served while it is read
+    /// again in the background (never past the session's idle timeout).
+    pub stale_grace: Duration,
     /// Failed sign-ins per address before it is locked, and for how long failures count.
     pub max_failed_logins: usize,
     pub failed_login_window: Duration,
@@ -46,6 +50,7 @@ impl Default for ServerOptions {
         ServerOptions {
             attachments: AttachmentPolicy::default(),
             refresh_interval: Duration::from_secs(1),
+            stale_grace: Duration::from_secs(10),
             max_failed_logins: 5,
             failed_login_window: Duration::from_secs(15 * 60),
         }
@@ -116,8 +121,8 @@ impl PortalServer {
         let app = Arc::new(AppState {
             workspace,
             sites,
-            sessions: sessions::SessionCache::new(options.refresh_interval),
-            tickets: sessions::TicketCache::new(options.refresh_interval),
+            sessions: sessions::SessionCache::new(options.refresh_interval, options.stale_grace),
+            tickets: sessions::TicketCache::new(options.refresh_interval, options.stale_grace),
             throttle: LoginThrottle::new(options.max_failed_logins, options.failed_login_window),
             forms: FormSigner::default(),
             policy: options.attachments,
