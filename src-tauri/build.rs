@@ -39,6 +39,7 @@ fn main() {
         "visibility_matrix",
         "export_audit_csv",
         "what_if",
+        "prepare_what_if",
         "explain_contact",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))

@@ -32,24 +32,21 @@ pub struct AuditData {
 }
 
 impl AuditData {
-    /// Everything any settings draft may need (every filterable ticket property).
-    pub async fn load(workspace: &Workspace) -> Result<AuditData> {
-        Self::load_with(workspace, None).await
-    }
-
     /// What the matrix under `settings` needs: ticket properties that none of its filters read are left
-    /// out, which on a large workspace makes loading several times faster and smaller. Use `load` when
-    /// the data will also be used with other settings.
+    /// out, which on a large workspace makes loading several times faster and smaller. Use
+    /// `load_properties` when the data will also be used with other settings.
     pub async fn load_for(workspace: &Workspace, settings: &Settings) -> Result<AuditData> {
         let properties: Vec<&str> = settings
             .ticket_filters
             .iter()
             .map(|filter| filter.property.as_str())
             .collect();
-        Self::load_with(workspace, Some(&properties)).await
+        Self::load_properties(workspace, &properties).await
     }
 
-    async fn load_with(workspace: &Workspace, properties: Option<&[&str]>) -> Result<AuditData> {
+    /// Like `load_for`, with the ticket properties named (built-in or custom) instead of read from
+    /// settings: for callers that evaluate several settings on the same data.
+    pub async fn load_properties(workspace: &Workspace, properties: &[&str]) -> Result<AuditData> {
         Ok(AuditData {
             catalog: workspace.catalog().await?,
             contacts: workspace.contacts().await?,
@@ -59,7 +56,7 @@ impl AuditData {
                 .into_iter()
                 .map(|company| (company.id.clone(), company))
                 .collect(),
-            tickets: workspace.tickets_for_rules(properties).await?,
+            tickets: workspace.tickets_for_rules(Some(properties)).await?,
         })
     }
 }

@@ -1,6 +1,7 @@
 //! The what-if panel asks for the impact of every edit of the draft; on a large workspace loading every
 //! contact and ticket dominates (seconds), while comparing is much cheaper. This keeps the loaded data
-//! (and the thread activities, once needed) between calls, and reloads when the workspace's data changed:
+//! (only the ticket properties the filters read; the thread activities once needed) between calls, and
+//! reloads when the workspace's data changed:
 //! a fingerprint of row counts and the latest ticket activity, checked on every call in a few
 //! milliseconds to a few hundred (1,000,000 tickets). Settings are not part of the data: they are the
 //! parameters of each comparison; the saved settings' matrix is kept too, so each edit of the draft
@@ -11,7 +12,7 @@ use crate::rules::ThreadActivity;
 use crate::settings::Settings;
 use crate::what_if::{self, Impact};
 use crate::{Result, Workspace};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use tokio::sync::Mutex;
 
@@ -32,6 +33,8 @@ struct Entry {
     /// Which workspace (its file) and which state of its data.
     workspace: String,
     fingerprint: Fingerprint,
+    /// The ticket properties loaded: those the filters of the settings asked about so far read.
+    properties: BTreeSet<String>,
     data: Arc<AuditData>,
     threads: Option<Arc<HashMap<String, Vec<ThreadActivity>>>>,
     /// The matrix of the saved settings it was computed for: every draft is compared with it.
@@ -51,6 +54,14 @@ async fn fingerprint(workspace: &Workspace) -> Result<Fingerprint> {
         .map_err(|error| crate::storage::StorageError::from(error).into())
 }
 
+/// The ticket properties the filters of `settings` read.
+fn filter_properties(settings: &Settings) -> impl Iterator<Item = String> + '_ {
+    settings
+        .ticket_filters
+        .iter()
+        .map(|filter| filter.property.clone())
+}
+
 impl ImpactCache {
     pub fn new() -> ImpactCache {
         ImpactCache::default()
@@ -59,6 +70,77 @@ impl ImpactCache {
     /// Forgets the loaded data (e.g. when another workspace is opened).
     pub async fn clear(&self) {
         *self.entry.lock().await = None;
+    }
+
+    /// The cached entry for `key` with at least the ticket properties `settings` need, (re)loaded when
+    /// missing, made for another workspace, stale, or short of a property. Loading only what filters
+    /// read (not every ticket's text) is what keeps the first what-if of a large workspace fast.
+    async fn entry_for<'a>(
+        slot: &'a mut Option<Entry>,
+        workspace: &Workspace,
+        key: &str,
+        settings: &[&Settings],
+    ) -> Result<&'a mut Entry> {
+        let current = fingerprint(workspace).await?;
+        let mut needed: BTreeSet<String> = settings
+            .iter()
+            .flat_map(|settings| filter_properties(settings))
+            .collect();
+        let reusable = slot
+            .as_ref()
+            .filter(|entry| entry.workspace == key && entry.fingerprint == current);
+        let complete = reusable.is_some_and(|entry| needed.is_subset(&entry.properties));
+        if !complete {
+            // Same data but a new property: keep what was loaded before in the set, and the saved matrix.
+            let (saved_matrix, threads) = match reusable {
+                Some(entry) => {
+                    needed.extend(entry.properties.iter().cloned());
+                    (entry.saved_matrix.clone(), entry.threads.clone())
+                }
+                None => (None, None),
+            };
+            let names: Vec<&str> = needed.iter().map(String::as_str).collect();
+            let data = AuditData::load_properties(workspace, &names).await?;
+            *slot = Some(Entry {
+                workspace: key.to_string(),
+                fingerprint: current,
+                properties: needed,
+                data: Arc::new(data),
+                threads,
+                saved_matrix,
+            });
+        }
+        Ok(slot.as_mut().expect("filled above"))
+    }
+
+    /// The saved settings' matrix (every contact and view), computed once per saved settings and state
+    /// of the data. The visibility view shows it, and every what-if compares a draft with it, so showing
+    /// the view also prepares the what-if.
+    pub async fn saved_matrix(
+        &self,
+        workspace: &Workspace,
+        key: &str,
+    ) -> Result<Arc<Vec<AuditRow>>> {
+        let saved = workspace.settings().await?;
+        let mut slot = self.entry.lock().await;
+        let cached = Self::entry_for(&mut slot, workspace, key, &[&saved]).await?;
+        Ok(Self::saved_matrix_of(cached, &saved).await)
+    }
+
+    async fn saved_matrix_of(cached: &mut Entry, saved: &Settings) -> Arc<Vec<AuditRow>> {
+        match &cached.saved_matrix {
+            Some((settings, matrix)) if settings == saved => matrix.clone(),
+            _ => {
+                let (settings, data) = (saved.clone(), cached.data.clone());
+                let matrix = Arc::new(
+                    tokio::task::spawn_blocking(move || audit::matrix(&settings, &data))
+                        .await
+                        .expect("the matrix does not panic"),
+                );
+                cached.saved_matrix = Some((saved.clone(), matrix.clone()));
+                matrix
+            }
+        }
     }
 
     /// `what_if::impact` of `draft` against the saved settings of `workspace` (named by `key`, e.g. its
@@ -70,21 +152,8 @@ impl ImpactCache {
         draft: &Settings,
     ) -> Result<Impact> {
         let saved = workspace.settings().await?;
-        let current = fingerprint(workspace).await?;
-        let mut entry = self.entry.lock().await;
-        let fresh = entry
-            .as_ref()
-            .is_some_and(|entry| entry.workspace == key && entry.fingerprint == current);
-        if !fresh {
-            *entry = Some(Entry {
-                workspace: key.to_string(),
-                fingerprint: current,
-                data: Arc::new(AuditData::load(workspace).await?),
-                threads: None,
-                saved_matrix: None,
-            });
-        }
-        let cached = entry.as_mut().expect("filled above");
+        let mut slot = self.entry.lock().await;
+        let cached = Self::entry_for(&mut slot, workspace, key, &[&saved, draft]).await?;
         let threads = if saved.thread_shown != draft.thread_shown {
             if cached.threads.is_none() {
                 cached.threads = Some(Arc::new(workspace.thread_activities().await?));
@@ -93,21 +162,9 @@ impl ImpactCache {
         } else {
             Arc::new(HashMap::new())
         };
+        let before = Self::saved_matrix_of(cached, &saved).await;
         let data = cached.data.clone();
-        let before = match &cached.saved_matrix {
-            Some((settings, matrix)) if *settings == saved => matrix.clone(),
-            _ => {
-                let (settings, loaded) = (saved.clone(), data.clone());
-                let matrix = Arc::new(
-                    tokio::task::spawn_blocking(move || audit::matrix(&settings, &loaded))
-                        .await
-                        .expect("the matrix does not panic"),
-                );
-                cached.saved_matrix = Some((saved.clone(), matrix.clone()));
-                matrix
-            }
-        };
-        drop(entry);
+        drop(slot);
         let draft = draft.clone();
         Ok(tokio::task::spawn_blocking(move || {
             what_if::compare_with_saved_matrix(&saved, &before, &draft, &data, &threads)

@@ -168,7 +168,16 @@ pub fn compare_with_saved_matrix(
 /// The impact of saving `draft` instead of the workspace's saved settings.
 pub async fn impact(workspace: &Workspace, draft: &Settings) -> Result<Impact> {
     let saved = workspace.settings().await?;
-    let data = AuditData::load(workspace).await?;
+    // Only what the filters of either side read: the tickets' texts are never needed.
+    let mut properties: Vec<&str> = saved
+        .ticket_filters
+        .iter()
+        .chain(&draft.ticket_filters)
+        .map(|filter| filter.property.as_str())
+        .collect();
+    properties.sort_unstable();
+    properties.dedup();
+    let data = AuditData::load_properties(workspace, &properties).await?;
     let threads = if saved.thread_shown != draft.thread_shown {
         workspace.thread_activities().await?
     } else {

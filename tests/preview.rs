@@ -339,3 +339,48 @@ async fn acting_as_a_contact_submits_the_support_form_with_its_fields() {
         .unwrap();
     assert!(view.tickets.iter().any(|ticket| ticket.id == id), "{id}");
 }
+
+#[tokio::test]
+async fn a_draft_filtering_on_a_property_no_saved_filter_reads_gets_the_same_impact_from_the_cache()
+{
+    use portal::settings::{FilterOperator, TicketFilter, TicketPermissions};
+    let portal = acme().await;
+    let cache = portal::impact_cache::ImpactCache::new();
+    // The visibility view's matrix fills the cache with what the saved filters read (the pipeline).
+    let matrix = cache.saved_matrix(&portal.workspace, "acme").await.unwrap();
+    assert_eq!(
+        *matrix,
+        portal::audit::audit(&portal.workspace).await.unwrap()
+    );
+    let mut draft = portal.workspace.settings().await.unwrap();
+    draft.ticket_permissions = TicketPermissions::Contact;
+    cache
+        .impact(&portal.workspace, "acme", &draft)
+        .await
+        .unwrap();
+    // Now a filter on the priority, which nothing loaded so far: the cache must load it.
+    draft.ticket_filters.push(TicketFilter {
+        property: "priority".into(),
+        operator: FilterOperator::IsAnyOf,
+        values: vec!["HIGH".into()],
+    });
+    let cached = cache
+        .impact(&portal.workspace, "acme", &draft)
+        .await
+        .unwrap();
+    let fresh = portal::what_if::impact(&portal.workspace, &draft)
+        .await
+        .unwrap();
+    assert_eq!(cached, fresh);
+    let lost = |email: &str| -> Vec<String> {
+        cached
+            .ticket_lists
+            .iter()
+            .find(|change| change.contact == email)
+            .map(|change| change.disappeared.clone())
+            .unwrap_or_default()
+    };
+    // Ana keeps her own HIGH ticket; Ben loses his own MEDIUM one.
+    assert_eq!(lost("ana@acme.example"), ["1007", "1008", "1003"]);
+    assert!(lost("ben@acme.example").contains(&"1004".to_string()));
+}

@@ -67,6 +67,7 @@ pub fn run() {
             commands::visibility::visibility_matrix,
             commands::visibility::export_audit_csv,
             commands::visibility::what_if,
+            commands::visibility::prepare_what_if,
             commands::visibility::explain_contact,
         ])
         .run(tauri::generate_context!())

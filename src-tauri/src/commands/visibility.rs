@@ -15,21 +15,43 @@ use tauri::State;
 /// workspace's data changes or another workspace is opened).
 static IMPACT_CACHE: LazyLock<ImpactCache> = LazyLock::new(ImpactCache::new);
 
-/// The matrix of every contact under `draft` (or the saved settings).
+/// The matrix of every contact under `draft`, or under the saved settings (then kept, with its data,
+/// for the what-if).
 #[tauri::command]
 pub async fn visibility_matrix(
     studio: State<'_, Studio>,
     draft: Option<Settings>,
 ) -> Result<Vec<AuditRow>, String> {
     let open = open(&studio).await?;
-    let settings = match draft {
-        Some(draft) => draft,
-        None => open.workspace.settings().await.map_err(message)?,
-    };
-    let data = AuditData::load_for(&open.workspace, &settings)
+    match draft {
+        Some(draft) => {
+            let data = AuditData::load_for(&open.workspace, &draft)
+                .await
+                .map_err(message)?;
+            Ok(audit::matrix(&draft, &data))
+        }
+        None => {
+            let key = open.path.display().to_string();
+            let matrix = IMPACT_CACHE
+                .saved_matrix(&open.workspace, &key)
+                .await
+                .map_err(message)?;
+            Ok(matrix.as_ref().clone())
+        }
+    }
+}
+
+/// Loads what the what-if needs (the data and the saved settings' matrix) ahead of the first edit, so
+/// that the first impact shown costs only the draft's half.
+#[tauri::command]
+pub async fn prepare_what_if(studio: State<'_, Studio>) -> Result<(), String> {
+    let open = open(&studio).await?;
+    let key = open.path.display().to_string();
+    IMPACT_CACHE
+        .saved_matrix(&open.workspace, &key)
         .await
-        .map_err(message)?;
-    Ok(audit::matrix(&settings, &data))
+        .map(drop)
+        .map_err(message)
 }
 
 /// The saved settings' matrix as CSV, exactly what `portal audit --format csv` prints; written to `path`.

@@ -27,6 +27,7 @@ export const designer = {
   visibilityMatrix: (draft: Settings | null) => invoke<AuditRow[]>("visibility_matrix", { draft }),
   exportAuditCsv: (path: string) => invoke<null>("export_audit_csv", { path }),
   whatIf: (draft: Settings) => invoke<Impact>("what_if", { draft }),
+  prepareWhatIf: () => invoke<null>("prepare_what_if"),
   explainContact: (draft: Settings, contact: string, view: View | null) =>
     invoke<ContactView>("explain_contact", { draft, contact, view }),
 };
