@@ -123,11 +123,15 @@ pub async fn import_bundle(
     let existed = destination.exists();
     let target = destination.clone();
     let task = tokio::spawn(async move {
-        let data = portal::workspaces::read_bundle(&bundle)
-            .map_err(|error| format!("{} is not a valid bundle: {error}", bundle.display()))?;
-        let workspace = portal::workspaces::import(&target, &data, true)
+        // Streaming, as `portal import` does: a bundle of any size is read twice, never held whole.
+        let (workspace, _) = portal::workspaces::import_file(&target, &bundle, true)
             .await
-            .map_err(message)?;
+            .map_err(|error| match error {
+                portal::Error::Bundle(_) => {
+                    format!("{} is not a valid bundle: {error}", bundle.display())
+                }
+                other => message(other),
+            })?;
         Open::start(workspace, target).await
     });
     *studio.work.lock().expect("work lock") = Some(task.abort_handle());
