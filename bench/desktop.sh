@@ -5,7 +5,9 @@
 #   - cold start: process spawn until its top-level window is mapped (polled with xwininfo every 10 ms),
 #     median of RUNS runs. NOTE: "mapped", not "UI rendered" — WebKit paints a moment later in both.
 #   - idle PSS after IDLE seconds: the app process plus every descendant (the WebKit web and network
-#     processes), summed from /proc/<pid>/smaps_rollup.
+#     processes), summed from /proc/<pid>/smaps_rollup. Portal Studio ships with WebKit's accelerated
+#     compositing off; the empty window is measured both as it ships and in that mode, and Portal
+#     Studio once with compositing forced on, so all three comparisons are in the table.
 #   - release binary size, and the .deb size (only with --deb: builds it with the Tauri CLI).
 # Not run in CI (two release builds: many minutes on a small machine). Prints a table; no thresholds.
 #
@@ -79,7 +81,7 @@ start_ms() {
   local binary=$1 title=$2
   local t0 t1
   t0=$(date +%s%N)
-  PORTAL_STUDIO_WORKSPACE=$WORKSPACE "$binary" >/dev/null 2>&1 &
+  env $EXTRA_ENV PORTAL_STUDIO_WORKSPACE=$WORKSPACE "$binary" >/dev/null 2>&1 &
   echo $! > "$OUT/pid"
   until xwininfo -root -tree 2>/dev/null | grep -q "\"$title\""; do sleep 0.01; done
   t1=$(date +%s%N)
@@ -99,17 +101,22 @@ for pid in filter(str.isdigit, os.listdir("/proc")):
         children.setdefault(ppid, []).append(int(pid))
     except OSError:
         pass
-todo, total = [root], 0
+todo, total, parts = [root], 0, []
 while todo:
     pid = todo.pop()
     todo += children.get(pid, [])
     try:
+        with open(f"/proc/{pid}/comm") as f:
+            name = f.read().strip()
         with open(f"/proc/{pid}/smaps_rollup") as f:
             for line in f:
                 if line.startswith("Pss:"):
                     total += int(line.split()[1])
+                    parts.append(f"{name} {int(line.split()[1]) / 1024:.0f}")
     except OSError:
         pass
+# Which process holds what, for finding where memory goes (stderr: not part of the table).
+print(f"PSS by process: {', '.join(parts)} MB", file=sys.stderr)
 print(f"{total / 1024:.0f}")
 PY
 }
@@ -141,8 +148,15 @@ measure() {
 }
 
 echo "== measuring ($RUNS runs each, idle PSS after ${IDLE}s)"
+EXTRA_ENV=""
 read -r app_ms app_pss app_all < <(measure "$APP" "Portal Studio")
 read -r empty_ms empty_pss empty_all < <(measure "$EMPTY_APP" "Empty Tauri")
+# Portal Studio turns WebKit's accelerated compositing off (src-tauri/src/main.rs); the empty window
+# in that same mode too, so that the difference is the app's own and not the rendering mode's.
+EXTRA_ENV="WEBKIT_DISABLE_COMPOSITING_MODE=1"
+read -r _ empty_plain_pss _ < <(RUNS=1 measure "$EMPTY_APP" "Empty Tauri")
+EXTRA_ENV="WEBKIT_DISABLE_COMPOSITING_MODE=0"
+read -r _ app_composited_pss _ < <(RUNS=1 measure "$APP" "Portal Studio")
 app_size=$(( $(stat -c %s "$APP") / 1024 / 1024 ))
 empty_size=$(( $(stat -c %s "$EMPTY_APP") / 1024 / 1024 ))
 
@@ -156,7 +170,9 @@ fi
 printf '\n| measure | Portal Studio | empty Tauri v2 window | ratio / difference |\n|---|---|---|---|\n'
 printf '| start to mapped window, median ms | %s | %s | %sx |\n' "$app_ms" "$empty_ms" \
   "$(python3 -c "print(round($app_ms / max($empty_ms, 1), 2))")"
-printf '| idle PSS, MB (app + WebKit processes) | %s | %s | +%s MB |\n' "$app_pss" "$empty_pss" $(( app_pss - empty_pss ))
+printf '| idle PSS, MB (app + WebKit processes), each as it ships | %s | %s | %+d MB |\n' "$app_pss" "$empty_pss" $(( app_pss - empty_pss ))
+printf '| idle PSS, MB, both without accelerated compositing | %s | %s | %+d MB |\n' "$app_pss" "$empty_plain_pss" $(( app_pss - empty_plain_pss ))
+printf '| idle PSS, MB, both with accelerated compositing | %s | %s | %+d MB |\n' "$app_composited_pss" "$empty_pss" $(( app_composited_pss - empty_pss ))
 printf '| release binary, MB | %s | %s | |\n' "$app_size" "$empty_size"
 printf '| .deb | %s | | |\n' "$deb"
 echo "runs (ms): Portal Studio: $app_all; empty: $empty_all"
