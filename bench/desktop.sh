@@ -81,9 +81,16 @@ start_ms() {
   local binary=$1 title=$2
   local t0 t1
   t0=$(date +%s%N)
-  env $EXTRA_ENV PORTAL_STUDIO_WORKSPACE=$WORKSPACE "$binary" >/dev/null 2>&1 &
-  echo $! > "$OUT/pid"
-  until xwininfo -root -tree 2>/dev/null | grep -q "\"$title\""; do sleep 0.01; done
+  env $EXTRA_ENV PORTAL_STUDIO_WORKSPACE=$WORKSPACE "$binary" >>"$OUT/app.log" 2>&1 &
+  local pid=$!
+  echo $pid > "$OUT/pid"
+  until xwininfo -root -tree 2>/dev/null | grep -q "\"$title\""; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "$binary exited before its window appeared (see $OUT/app.log)" >&2
+      exit 1
+    fi
+    sleep 0.01
+  done
   t1=$(date +%s%N)
   echo $(( (t1 - t0) / 1000000 ))
 }
@@ -127,7 +134,12 @@ stop() {
   pid=$(cat "$OUT/pid")
   kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
-  while xwininfo -root -tree 2>/dev/null | grep -q "\"$title\""; do sleep 0.01; done
+  local waited=0
+  while xwininfo -root -tree 2>/dev/null | grep -q "\"$title\""; do
+    sleep 0.01
+    waited=$((waited + 1))
+    [ $waited -lt 1000 ] || { echo "the window \"$title\" stayed after its process ended" >&2; exit 1; }
+  done
   sleep 0.5
 }
 

@@ -11,6 +11,7 @@ use crate::settings::{self, Settings};
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 pub const FORMAT: &str = "portal-bundle";
 pub const VERSION: u32 = 1;
@@ -331,6 +332,22 @@ struct MenuItemRecord {
 pub enum Source<'a> {
     Text(&'a str),
     File(&'a std::path::Path),
+    /// A file whose bytes read so far are counted in the atomic (for a progress bar).
+    CountedFile(&'a std::path::Path, &'a AtomicU64),
+}
+
+/// A reader that adds the bytes it reads to a counter another thread may watch.
+struct Counting<'a, R> {
+    inner: R,
+    read: &'a AtomicU64,
+}
+
+impl<R: std::io::Read> std::io::Read for Counting<'_, R> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let count = self.inner.read(buffer)?;
+        self.read.fetch_add(count as u64, Ordering::Relaxed);
+        Ok(count)
+    }
 }
 
 /// Tickets or threads handed out by `stream`, in document order.
@@ -692,6 +709,12 @@ fn parse_with<P: Pass>(source: Source, pass: &mut P, track: bool) -> Result<(), 
             let reader = std::io::BufReader::with_capacity(1 << 20, file);
             run(serde_json::de::IoRead::new(reader), pass, track)
         }
+        Source::CountedFile(path, read) => {
+            let file = std::fs::File::open(path)
+                .map_err(|error| ParseFailure::Io(format!("{}: {error}", path.display())))?;
+            let reader = std::io::BufReader::with_capacity(1 << 20, Counting { inner: file, read });
+            run(serde_json::de::IoRead::new(reader), pass, track)
+        }
     }
 }
 
@@ -758,7 +781,7 @@ fn failure(source: Source, failure: ParseFailure) -> BundleError {
 fn read_header(source: Source) -> Result<Header, serde_json::Error> {
     match source {
         Source::Text(text) => serde_json::from_str(text),
-        Source::File(path) => {
+        Source::File(path) | Source::CountedFile(path, _) => {
             let file = std::fs::File::open(path).map_err(serde_json::Error::io)?;
             serde_json::from_reader(std::io::BufReader::with_capacity(1 << 20, file))
         }

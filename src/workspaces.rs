@@ -5,7 +5,11 @@ use crate::bundle::{self, WorkspaceData};
 use crate::settings::{self, Settings};
 use crate::storage::{self, StorageError};
 use crate::{demo, passwords, preview, Error, Result, Workspace};
+use serde::{Deserialize, Serialize};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::Arc;
+use ts_rs::TS;
 
 /// Who made a change, for the settings history.
 pub fn current_user() -> String {
@@ -220,8 +224,72 @@ pub async fn import_file(
     bundle_path: &Path,
     replace: bool,
 ) -> Result<(Workspace, ImportSummary)> {
+    import_file_with_progress(
+        workspace_path,
+        bundle_path,
+        replace,
+        Arc::new(ImportProgress::default()),
+    )
+    .await
+}
+
+/// How far a running import is, for a progress bar: updated by the import, read by anyone holding it.
+#[derive(Debug, Default)]
+pub struct ImportProgress {
+    /// 0 checking (pass one), 1 writing (pass two), 2 finishing (indexes, commit).
+    step: AtomicU8,
+    /// Bytes of the bundle read in the current pass, and the bundle's size.
+    read: AtomicU64,
+    size: AtomicU64,
+}
+
+/// A moment of an import as the user reads it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ImportStatus {
+    /// "Checking the bundle", "Writing the workspace" or "Building indexes".
+    pub step: String,
+    /// 0.0 to 1.0 over the whole import.
+    pub fraction: f64,
+}
+
+impl ImportProgress {
+    pub fn status(&self) -> ImportStatus {
+        let size = self.size.load(Ordering::Relaxed).max(1) as f64;
+        let within = (self.read.load(Ordering::Relaxed) as f64 / size).min(1.0);
+        // Each pass reads the whole bundle; the second also writes, so it takes longer.
+        let (step, fraction) = match self.step.load(Ordering::Relaxed) {
+            0 => ("Checking the bundle", 0.4 * within),
+            1 => ("Writing the workspace", 0.4 + 0.5 * within),
+            _ => ("Building indexes", 0.9),
+        };
+        ImportStatus {
+            step: step.into(),
+            fraction,
+        }
+    }
+
+    fn start(&self, step: u8) {
+        self.read.store(0, Ordering::Relaxed);
+        self.step.store(step, Ordering::Relaxed);
+    }
+}
+
+/// `import_file`, reporting how far it is in `progress`.
+pub async fn import_file_with_progress(
+    workspace_path: &Path,
+    bundle_path: &Path,
+    replace: bool,
+    progress: Arc<ImportProgress>,
+) -> Result<(Workspace, ImportSummary)> {
+    let size = std::fs::metadata(bundle_path).map_or(0, |metadata| metadata.len());
+    progress.size.store(size, Ordering::Relaxed);
+    progress.start(0);
     let source = bundle_path.to_path_buf();
-    let checked = blocking(move || bundle::check(bundle::Source::File(&source))).await?;
+    let counter = progress.clone();
+    let checked =
+        blocking(move || bundle::check(bundle::Source::CountedFile(&source, &counter.read)))
+            .await?;
     if checked.has_problems() {
         // Complete the list of problems (pass two adds those of references) and stop.
         let source = bundle_path.to_path_buf();
@@ -246,8 +314,11 @@ pub async fn import_file(
         write.contacts(&head.contacts).await?;
         write.password_hashes(&hashes).await?;
         let (chunks, mut received) = tokio::sync::mpsc::channel(4);
+        progress.start(1);
+        let counter = progress.clone();
         let reader = std::thread::spawn(move || {
-            bundle::stream(bundle::Source::File(&source), &checked, |chunk| {
+            let source = bundle::Source::CountedFile(&source, &counter.read);
+            bundle::stream(source, &checked, |chunk| {
                 chunks.blocking_send(chunk).is_ok()
             })
         });
@@ -258,7 +329,10 @@ pub async fn import_file(
             }
         }
         match reader.join().expect("the bundle reader panicked") {
-            Ok(()) => write.commit().await?,
+            Ok(()) => {
+                progress.start(2);
+                write.commit().await?
+            }
             Err(error) => {
                 write.rollback().await?;
                 return Err(error.into());
@@ -359,4 +433,26 @@ pub async fn undo(
     };
     let reverted = workspace.settings_without_entry(entry).await?;
     save(workspace, &reverted, changed_by, Some(entry)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn import_progress_moves_through_checking_writing_and_finishing() {
+        let progress = ImportProgress::default();
+        progress.size.store(1000, Ordering::Relaxed);
+        progress.start(0);
+        progress.read.store(500, Ordering::Relaxed);
+        assert_eq!(progress.status().step, "Checking the bundle");
+        assert!((progress.status().fraction - 0.2).abs() < 1e-9);
+        progress.start(1);
+        assert!((progress.status().fraction - 0.4).abs() < 1e-9);
+        progress.read.store(1000, Ordering::Relaxed);
+        assert_eq!(progress.status().step, "Writing the workspace");
+        assert!((progress.status().fraction - 0.9).abs() < 1e-9);
+        progress.start(2);
+        assert_eq!(progress.status().step, "Building indexes");
+    }
 }

@@ -184,3 +184,16 @@ fn a_refused_import_creates_no_file_and_leaves_an_existing_workspace_unchanged()
     let after = portal_command(&["export", "--workspace", existing.to_str().unwrap()]).stdout;
     assert_eq!(before, after);
 }
+
+#[test]
+fn checking_a_bundle_file_counts_every_byte_it_reads_for_the_progress_bar() {
+    let bundle = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/acme.bundle.json");
+    let read = std::sync::atomic::AtomicU64::new(0);
+    let checked =
+        portal::bundle::check(portal::bundle::Source::CountedFile(&bundle, &read)).unwrap();
+    assert!(!checked.has_problems());
+    assert_eq!(
+        read.load(std::sync::atomic::Ordering::Relaxed),
+        std::fs::metadata(&bundle).unwrap().len()
+    );
+}

@@ -45,6 +45,8 @@ pub struct Studio {
     pub slot: Arc<Mutex<Slot>>,
     /// The running long job (import), which `cancel_work` aborts.
     pub work: std::sync::Mutex<Option<tokio::task::AbortHandle>>,
+    /// How far the running import is (`work_progress`).
+    pub import_progress: std::sync::Mutex<Option<Arc<portal::workspaces::ImportProgress>>>,
     /// File holding the last workspace path; None when the env override is in use.
     pub last_file: Option<PathBuf>,
 }
@@ -59,6 +61,7 @@ impl Studio {
             Studio {
                 slot,
                 work: std::sync::Mutex::new(None),
+                import_progress: std::sync::Mutex::new(None),
                 last_file,
             },
             guard,

@@ -2,8 +2,10 @@
 
 use super::{message, open};
 use crate::state::{Open, Studio};
+use portal::workspaces::{import_file_with_progress, ImportProgress, ImportStatus};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
+use std::sync::Arc;
 use tauri::State;
 use ts_rs::TS;
 
@@ -122,9 +124,11 @@ pub async fn import_bundle(
     }
     let existed = destination.exists();
     let target = destination.clone();
+    let progress = Arc::new(ImportProgress::default());
+    *studio.import_progress.lock().expect("progress lock") = Some(progress.clone());
     let task = tokio::spawn(async move {
         // Streaming, as `portal import` does: a bundle of any size is read twice, never held whole.
-        let (workspace, _) = portal::workspaces::import_file(&target, &bundle, true)
+        let (workspace, _) = import_file_with_progress(&target, &bundle, true, progress)
             .await
             .map_err(|error| match error {
                 portal::Error::Bundle(_) => {
@@ -137,6 +141,7 @@ pub async fn import_bundle(
     *studio.work.lock().expect("work lock") = Some(task.abort_handle());
     let outcome = task.await;
     studio.work.lock().expect("work lock").take();
+    studio.import_progress.lock().expect("progress lock").take();
     match outcome {
         Ok(Ok(next)) => switch(&studio, next).await,
         Ok(Err(error)) => Err(error),
@@ -152,6 +157,17 @@ pub async fn import_bundle(
         }
         Err(join) => Err(format!("the import failed: {join}")),
     }
+}
+
+/// How far the running import is; None when no import runs.
+#[tauri::command]
+pub fn work_progress(studio: State<'_, Studio>) -> Option<ImportStatus> {
+    studio
+        .import_progress
+        .lock()
+        .expect("progress lock")
+        .as_ref()
+        .map(|progress| progress.status())
 }
 
 /// Cancels the running import, if any.

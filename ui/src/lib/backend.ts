@@ -7,6 +7,7 @@ import type { Customers } from "../bindings/Customers";
 import type { Engagement } from "../bindings/Engagement";
 import type { FieldError } from "../bindings/FieldError";
 import type { HistoryEntry } from "../bindings/HistoryEntry";
+import type { ImportStatus } from "../bindings/ImportStatus";
 import type { InboxItem } from "../bindings/InboxItem";
 import type { OutboxEmail } from "../bindings/OutboxEmail";
 import type { SaveOutcome } from "../bindings/SaveOutcome";
@@ -37,6 +38,8 @@ export const backend = {
     invoke<WorkspaceInfo>("import_bundle", { bundle, destination }),
   exportBundle: (path: string) => invoke<null>("export_bundle", { path }),
   cancelWork: () => invoke<boolean>("cancel_work"),
+  /** How far the running import is (null when none runs). */
+  workProgress: () => invoke<ImportStatus | null>("work_progress"),
   portalUrl: () => invoke<string>("portal_url"),
   openPortal: () => invoke<string>("open_portal"),
   getSettings: () => invoke<Settings>("get_settings"),
