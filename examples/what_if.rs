@@ -46,7 +46,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         started.elapsed().as_secs_f64()
     );
     let started = Instant::now();
-    let threads = workspace.thread_activities().await?;
+    let threads = workspace
+        .thread_activities_of_multi_thread_tickets()
+        .await?;
     println!(
         "load thread activities:                       {:>6.2} s",
         started.elapsed().as_secs_f64()

@@ -14,6 +14,7 @@ fn main() {
         "import_bundle",
         "export_bundle",
         "cancel_work",
+        "cancel_reads",
         "work_progress",
         "portal_url",
         "open_portal",

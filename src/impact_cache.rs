@@ -115,7 +115,8 @@ impl ImpactCache {
 
     /// The saved settings' matrix (every contact and view), computed once per saved settings and state
     /// of the data. The visibility view shows it, and every what-if compares a draft with it, so showing
-    /// the view also prepares the what-if.
+    /// the view (or opening the settings) prepares the what-if: the thread activities a change of the
+    /// shown thread needs are read meanwhile too.
     pub async fn saved_matrix(
         &self,
         workspace: &Workspace,
@@ -124,7 +125,15 @@ impl ImpactCache {
         let saved = workspace.settings().await?;
         let mut slot = self.entry.lock().await;
         let cached = Self::entry_for(&mut slot, workspace, key, &[&saved]).await?;
-        Ok(Self::saved_matrix_of(cached, &saved).await)
+        if cached.threads.is_some() {
+            return Ok(Self::saved_matrix_of(cached, &saved).await);
+        }
+        let (matrix, threads) = tokio::join!(
+            Self::saved_matrix_of(cached, &saved),
+            workspace.thread_activities_of_multi_thread_tickets()
+        );
+        cached.threads = Some(Arc::new(threads?));
+        Ok(matrix)
     }
 
     async fn saved_matrix_of(cached: &mut Entry, saved: &Settings) -> Arc<Vec<AuditRow>> {
@@ -156,7 +165,12 @@ impl ImpactCache {
         let cached = Self::entry_for(&mut slot, workspace, key, &[&saved, draft]).await?;
         let threads = if saved.thread_shown != draft.thread_shown {
             if cached.threads.is_none() {
-                cached.threads = Some(Arc::new(workspace.thread_activities().await?));
+                // Read the threads while the saved matrix is computed.
+                let (_, threads) = tokio::join!(
+                    Self::saved_matrix_of(cached, &saved),
+                    workspace.thread_activities_of_multi_thread_tickets()
+                );
+                cached.threads = Some(Arc::new(threads?));
             }
             cached.threads.clone().expect("filled above")
         } else {

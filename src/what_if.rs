@@ -58,8 +58,8 @@ fn default_rows(rows: &[AuditRow]) -> HashMap<&str, &AuditRow> {
     first
 }
 
-/// Compares the matrices of `saved` and `draft` (pure; `threads` are every ticket's thread activities,
-/// needed only when the draft changes `thread_shown`).
+/// Compares the matrices of `saved` and `draft` (pure; `threads` are the thread activities of every
+/// ticket with more than one thread, needed only when the draft changes `thread_shown`).
 pub fn compare(
     saved: &Settings,
     draft: &Settings,
@@ -79,8 +79,21 @@ pub fn compare_with_saved_matrix(
     data: &AuditData,
     threads: &HashMap<String, Vec<rules::ThreadActivity>>,
 ) -> Impact {
-    let after = audit::matrix(draft, data);
-    let (before_rows, after_rows) = (default_rows(before), default_rows(&after));
+    // Which thread a ticket shows never decides whether it is visible: a draft that changes only that
+    // has the saved matrix, and on a large workspace computing it again is most of the work.
+    let only_thread_choice = {
+        let mut masked = draft.clone();
+        masked.thread_shown = saved.thread_shown;
+        masked == *saved
+    };
+    let computed;
+    let after: &[AuditRow] = if only_thread_choice {
+        before
+    } else {
+        computed = audit::matrix(draft, data);
+        &computed
+    };
+    let (before_rows, after_rows) = (default_rows(before), default_rows(after));
     let mut impact = Impact {
         settings_changed: diff(saved, draft),
         access_gained: Vec::new(),
@@ -179,7 +192,9 @@ pub async fn impact(workspace: &Workspace, draft: &Settings) -> Result<Impact> {
     properties.dedup();
     let data = AuditData::load_properties(workspace, &properties).await?;
     let threads = if saved.thread_shown != draft.thread_shown {
-        workspace.thread_activities().await?
+        workspace
+            .thread_activities_of_multi_thread_tickets()
+            .await?
     } else {
         HashMap::new()
     };

@@ -42,6 +42,7 @@ pub fn run() {
             commands::workspace::import_bundle,
             commands::workspace::export_bundle,
             commands::workspace::cancel_work,
+            commands::cancel_reads,
             commands::workspace::work_progress,
             commands::portal::portal_url,
             commands::portal::open_portal,

@@ -45,6 +45,8 @@ pub struct Studio {
     pub slot: Arc<Mutex<Slot>>,
     /// The running long job (import), which `cancel_work` aborts.
     pub work: std::sync::Mutex<Option<tokio::task::AbortHandle>>,
+    /// Long reads under way (matrices), which `cancel_reads` aborts.
+    pub reads: std::sync::Mutex<Vec<tokio::task::AbortHandle>>,
     /// How far the running import is (`work_progress`).
     pub import_progress: std::sync::Mutex<Option<Arc<portal::workspaces::ImportProgress>>>,
     /// File holding the last workspace path; None when the env override is in use.
@@ -62,6 +64,7 @@ impl Studio {
                 slot,
                 work: std::sync::Mutex::new(None),
                 import_progress: std::sync::Mutex::new(None),
+                reads: std::sync::Mutex::new(Vec::new()),
                 last_file,
             },
             guard,

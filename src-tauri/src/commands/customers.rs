@@ -1,14 +1,16 @@
 //! Customers view: contacts and companies with their lists, tickets and sign-in access.
 
-use super::{message, open};
+use super::{cancellable, message, open_workspace};
 use crate::state::Studio;
 use portal::desk::Customers;
 use tauri::State;
 
+/// Cancellable (`cancel_reads`): on a large workspace this reads every contact and ticket.
 #[tauri::command]
 pub async fn customers(studio: State<'_, Studio>) -> Result<Customers, String> {
-    let open = open(&studio).await?;
-    portal::desk::customers(&open.workspace)
-        .await
-        .map_err(message)
+    let (workspace, _) = open_workspace(&studio).await?;
+    cancellable(&studio, async move {
+        portal::desk::customers(&workspace).await.map_err(message)
+    })
+    .await
 }

@@ -35,6 +35,45 @@ pub(crate) async fn open<'a>(
     }))
 }
 
+/// The open workspace and its path, without holding the slot: long reads use this so that other
+/// commands are not kept waiting while they run.
+pub(crate) async fn open_workspace(
+    studio: &State<'_, Studio>,
+) -> Result<(::portal::Workspace, std::path::PathBuf), String> {
+    let open = open(studio).await?;
+    Ok((open.workspace.clone(), open.path.clone()))
+}
+
+/// Runs a long read (a matrix over every contact) so that `cancel_reads` can stop it. Reads write
+/// nothing, so stopping one at any point changes nothing.
+pub(crate) async fn cancellable<T: Send + 'static>(
+    studio: &State<'_, Studio>,
+    work: impl std::future::Future<Output = Result<T, String>> + Send + 'static,
+) -> Result<T, String> {
+    let task = tokio::spawn(work);
+    {
+        let mut reads = studio.reads.lock().expect("reads lock");
+        reads.retain(|handle| !handle.is_finished());
+        reads.push(task.abort_handle());
+    }
+    match task.await {
+        Ok(outcome) => outcome,
+        Err(join) if join.is_cancelled() => Err("cancelled".into()),
+        Err(join) => Err(format!("the computation failed: {join}")),
+    }
+}
+
+/// Stops every running long read; true when there was one.
+#[tauri::command]
+pub fn cancel_reads(studio: State<'_, Studio>) -> bool {
+    let mut reads = studio.reads.lock().expect("reads lock");
+    let running = reads.iter().any(|handle| !handle.is_finished());
+    for handle in reads.drain(..) {
+        handle.abort();
+    }
+    running
+}
+
 /// An engine error as the message the UI shows.
 pub(crate) fn message(error: impl std::fmt::Display) -> String {
     error.to_string()

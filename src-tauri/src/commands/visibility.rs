@@ -1,7 +1,7 @@
 //! Visibility matrix, audit CSV, what-if and the simulated login's explanation. Thin adapters over
 //! `portal::audit`, `portal::what_if` and `portal::visibility`.
 
-use super::{message, open};
+use super::{cancellable, message, open, open_workspace};
 use crate::state::Studio;
 use portal::audit::{self, AuditData, AuditRow};
 use portal::impact_cache::ImpactCache;
@@ -16,59 +16,64 @@ use tauri::State;
 static IMPACT_CACHE: LazyLock<ImpactCache> = LazyLock::new(ImpactCache::new);
 
 /// The matrix of every contact under `draft`, or under the saved settings (then kept, with its data,
-/// for the what-if).
+/// for the what-if). Cancellable (`cancel_reads`).
 #[tauri::command]
 pub async fn visibility_matrix(
     studio: State<'_, Studio>,
     draft: Option<Settings>,
 ) -> Result<Vec<AuditRow>, String> {
-    let open = open(&studio).await?;
-    match draft {
-        Some(draft) => {
-            let data = AuditData::load_for(&open.workspace, &draft)
-                .await
-                .map_err(message)?;
-            Ok(audit::matrix(&draft, &data))
+    let (workspace, path) = open_workspace(&studio).await?;
+    cancellable(&studio, async move {
+        match draft {
+            Some(draft) => {
+                let data = AuditData::load_for(&workspace, &draft)
+                    .await
+                    .map_err(message)?;
+                Ok(audit::matrix(&draft, &data))
+            }
+            None => {
+                let key = path.display().to_string();
+                let matrix = IMPACT_CACHE
+                    .saved_matrix(&workspace, &key)
+                    .await
+                    .map_err(message)?;
+                Ok(matrix.as_ref().clone())
+            }
         }
-        None => {
-            let key = open.path.display().to_string();
-            let matrix = IMPACT_CACHE
-                .saved_matrix(&open.workspace, &key)
-                .await
-                .map_err(message)?;
-            Ok(matrix.as_ref().clone())
-        }
-    }
+    })
+    .await
 }
 
 /// Loads what the what-if needs (the data and the saved settings' matrix) ahead of the first edit, so
 /// that the first impact shown costs only the draft's half.
 #[tauri::command]
 pub async fn prepare_what_if(studio: State<'_, Studio>) -> Result<(), String> {
-    let open = open(&studio).await?;
-    let key = open.path.display().to_string();
+    let (workspace, path) = open_workspace(&studio).await?;
     IMPACT_CACHE
-        .saved_matrix(&open.workspace, &key)
+        .saved_matrix(&workspace, &path.display().to_string())
         .await
         .map(drop)
         .map_err(message)
 }
 
 /// The saved settings' matrix as CSV, exactly what `portal audit --format csv` prints; written to `path`.
+/// Cancellable (`cancel_reads`); nothing is written unless the whole matrix was computed.
 #[tauri::command]
 pub async fn export_audit_csv(studio: State<'_, Studio>, path: String) -> Result<(), String> {
-    let open = open(&studio).await?;
-    let rows = audit::audit(&open.workspace).await.map_err(message)?;
+    let (workspace, _) = open_workspace(&studio).await?;
+    let rows = cancellable(&studio, async move {
+        audit::audit(&workspace).await.map_err(message)
+    })
+    .await?;
     std::fs::write(&path, audit::to_csv(&rows)).map_err(|error| format!("{path}: {error}"))
 }
 
 /// What saving `draft` would change against the saved settings.
 #[tauri::command]
 pub async fn what_if(studio: State<'_, Studio>, draft: Settings) -> Result<Impact, String> {
-    let open = open(&studio).await?;
-    let key = open.path.display().to_string();
+    let (workspace, path) = open_workspace(&studio).await?;
     IMPACT_CACHE
-        .impact(&open.workspace, &key, &draft)
+        .impact(&workspace, &path.display().to_string(), &draft)
         .await
         .map_err(message)
 }

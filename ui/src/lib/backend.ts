@@ -38,6 +38,8 @@ export const backend = {
     invoke<WorkspaceInfo>("import_bundle", { bundle, destination }),
   exportBundle: (path: string) => invoke<null>("export_bundle", { path }),
   cancelWork: () => invoke<boolean>("cancel_work"),
+  /** Stops the matrices being computed (Customers, Visibility, the audit CSV). */
+  cancelReads: () => invoke<boolean>("cancel_reads"),
   /** How far the running import is (null when none runs). */
   workProgress: () => invoke<ImportStatus | null>("work_progress"),
   portalUrl: () => invoke<string>("portal_url"),
