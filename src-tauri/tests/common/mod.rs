@@ -67,6 +67,10 @@ pub async fn start(workspace: &Path, name: &str) -> Session {
         .env("PORTAL_STUDIO_WORKSPACE", workspace)
         .env("NO_AT_BRIDGE", "1")
         .env("GDK_BACKEND", "x11")
+        // The app turns WebKit's accelerated compositing off (src-tauri/src/main.rs), but in that
+        // mode WebKitWebDriver's screenshot never answers under Xvfb; the window tests, which take
+        // screenshots, run with it on. Everything else about the app is the same.
+        .env("WEBKIT_DISABLE_COMPOSITING_MODE", "0")
         .stdin(Stdio::null())
         .stdout(log_file(&driver_log))
         .stderr(log_file(&driver_log));
