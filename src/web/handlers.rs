@@ -147,7 +147,7 @@ async fn signed_in(app: &App, site: &Site, headers: &HeaderMap) -> Result<Signed
                 // A failed re-read forgets the session: the next page verifies it in full and shows
                 // whatever went wrong.
                 match verify_session(&app, &token, idle_minutes).await {
-                    Ok(Some(known)) => app.sessions.remember(&token, known),
+                    Ok(Some(known)) => app.sessions.refreshed(&token, known),
                     Ok(None) | Err(_) => app.sessions.forget(&token),
                 }
             });
@@ -724,7 +724,7 @@ async fn list(
             let (app, customer) = (app.clone(), current.customer.clone());
             tokio::spawn(async move {
                 match pages::related_tickets(&app.workspace, &customer).await {
-                    Ok(fresh) => app.tickets.remember(&customer, Arc::new(fresh)),
+                    Ok(fresh) => app.tickets.refreshed(&customer, Arc::new(fresh)),
                     Err(error) => {
                         tracing::warn!(
                             "re-reading the tickets of {}: {error}",

@@ -87,6 +87,19 @@ impl<V: Clone> RefreshingMap<V> {
         );
     }
 
+    /// `remember`, but only while the key is still known: a re-read that finishes after the entry
+    /// was forgotten (a sign-out, a write that cleared the cache) must not bring it back.
+    fn refreshed(&self, key: &str, value: V) {
+        let mut entries = self.entries.lock().expect("cache lock");
+        if let Some(entry) = entries.get_mut(key) {
+            *entry = Entry {
+                value,
+                fresh_until: jittered(self.ttl),
+                refreshing: false,
+            };
+        }
+    }
+
     fn forget(&self, key: &str) {
         self.entries.lock().expect("cache lock").remove(key);
     }
@@ -133,6 +146,11 @@ impl SessionCache {
         self.map.remember(token, known);
     }
 
+    /// A background re-read's result; ignored when the session was forgotten meanwhile.
+    pub fn refreshed(&self, token: &str, known: KnownSession) {
+        self.map.refreshed(token, known);
+    }
+
     pub fn forget(&self, token: &str) {
         self.map.forget(token);
     }
@@ -171,6 +189,11 @@ impl TicketCache {
         self.map.remember(&Self::key(customer), tickets);
     }
 
+    /// A background re-read's result; ignored when a write cleared the cache meanwhile.
+    pub fn refreshed(&self, customer: &Customer, tickets: Arc<Vec<Ticket>>) {
+        self.map.refreshed(&Self::key(customer), tickets);
+    }
+
     pub fn clear(&self) {
         self.map.clear();
     }
@@ -187,6 +210,18 @@ mod tests {
         assert!(matches!(map.get("k", |_| true), Lookup::Refresh(1)));
         assert!(matches!(map.get("k", |_| true), Lookup::Hit(1)));
         map.remember("k", 2);
+        assert!(matches!(map.get("k", |_| true), Lookup::Refresh(2)));
+    }
+
+    #[test]
+    fn a_re_read_finishing_after_the_entry_was_forgotten_does_not_bring_it_back() {
+        let map = RefreshingMap::new(Duration::ZERO, Duration::from_secs(60));
+        map.remember("k", 1);
+        map.forget("k");
+        map.refreshed("k", 2);
+        assert!(matches!(map.get("k", |_| true), Lookup::Miss));
+        map.remember("k", 1);
+        map.refreshed("k", 2);
         assert!(matches!(map.get("k", |_| true), Lookup::Refresh(2)));
     }
 
