@@ -159,7 +159,7 @@ pub async fn export_to<W: std::io::Write + Send + 'static>(
     workspace: &Workspace,
     mut out: W,
 ) -> Result<W> {
-    let head = workspace.export_head().await?;
+    let (head, pages) = workspace.export_snapshot().await?;
     let (tickets, mut ticket_pages) = tokio::sync::mpsc::channel(2);
     let (threads, mut thread_pages) = tokio::sync::mpsc::channel(2);
     // The writer is synchronous (serde): it runs off the async threads, fed through the channels.
@@ -172,7 +172,7 @@ pub async fn export_to<W: std::io::Write + Send + 'static>(
         )
         .map(|()| out)
     });
-    let (read, written) = tokio::join!(workspace.export_pages(tickets, threads), writer);
+    let (read, written) = tokio::join!(pages.send(tickets, threads), writer);
     read?;
     written
         .expect("the bundle writer panicked")

@@ -384,3 +384,35 @@ async fn a_draft_filtering_on_a_property_no_saved_filter_reads_gets_the_same_imp
     assert_eq!(lost("ana@acme.example"), ["1007", "1008", "1003"]);
     assert!(lost("ben@acme.example").contains(&"1004".to_string()));
 }
+
+#[tokio::test]
+async fn an_export_is_one_snapshot_even_while_the_portal_writes() {
+    let portal = acme().await;
+    let (head, pages) = portal.workspace.export_snapshot().await.unwrap();
+    // A customer submits the support form while the export is under way.
+    let values = std::collections::BTreeMap::from([
+        (
+            "subject".to_string(),
+            "Written during the export".to_string(),
+        ),
+        ("content".to_string(), "Text".to_string()),
+    ]);
+    let written = preview::submit_form_as(&portal.workspace, "ben@acme.example", &values)
+        .await
+        .unwrap();
+    let (tickets, mut ticket_pages) = tokio::sync::mpsc::channel::<Vec<portal::model::Ticket>>(4);
+    let (threads, mut thread_pages) = tokio::sync::mpsc::channel::<Vec<portal::model::Thread>>(4);
+    let collect = async {
+        let mut ids = Vec::new();
+        while let Some(page) = ticket_pages.recv().await {
+            ids.extend(page.into_iter().map(|ticket| ticket.id));
+        }
+        while thread_pages.recv().await.is_some() {}
+        ids
+    };
+    let (sent, ids) = tokio::join!(pages.send(tickets, threads), collect);
+    sent.unwrap();
+    assert_eq!(head.contacts.len(), 5);
+    assert_eq!(ids.len(), 8, "the eight tickets of the snapshot: {ids:?}");
+    assert!(!ids.contains(&written));
+}

@@ -197,9 +197,9 @@ impl Workspace {
     }
 
     /// Everything the workspace holds, in memory, for export (passwords are not part of it). For a large
-    /// workspace use `export_head` and `export_pages`, which `workspaces::export_to` streams.
+    /// workspace use `export_snapshot`, which `workspaces::export_to` streams.
     pub async fn export_data(&self) -> Result<WorkspaceData> {
-        let mut data = self.export_head().await?;
+        let (mut data, pages) = self.export_snapshot().await?;
         let (tickets, mut ticket_pages) = tokio::sync::mpsc::channel(4);
         let (threads, mut thread_pages) = tokio::sync::mpsc::channel(4);
         let collect = async {
@@ -210,19 +210,22 @@ impl Workspace {
                 data.threads.extend(page);
             }
         };
-        let (read, ()) = tokio::join!(self.export_pages(tickets, threads), collect);
+        let (read, ()) = tokio::join!(pages.send(tickets, threads), collect);
         read?;
         Ok(data)
     }
 
-    /// Everything but tickets and threads, for export.
-    pub async fn export_head(&self) -> Result<WorkspaceData> {
-        let catalog = self.catalog().await?;
-        Ok(WorkspaceData {
-            settings: self.settings().await?,
-            companies: self.companies().await?,
+    /// Everything but tickets and threads, and a reader of the tickets and threads, all from one
+    /// snapshot: an export made while the portal writes is still one consistent state.
+    pub async fn export_snapshot(&self) -> Result<(WorkspaceData, ExportPages)> {
+        let mut read = self.paged_read(None).await?;
+        let connection = &mut read.connection;
+        let catalog = super::catalog::load_in(connection).await?;
+        let head = WorkspaceData {
+            settings: super::settings::load_in(connection).await?,
+            companies: super::contacts::companies_in(connection).await?,
             lists: catalog.lists,
-            contacts: self.contacts().await?,
+            contacts: super::contacts::contacts_in(connection).await?,
             passwords: Vec::new(),
             pipelines: catalog.pipelines,
             inboxes: catalog.inboxes,
@@ -232,17 +235,25 @@ impl Workspace {
             forms: catalog.forms,
             kb_articles: catalog.kb_articles,
             menus: catalog.menus,
-        })
+        };
+        Ok((head, ExportPages { read }))
     }
+}
 
+/// The tickets and threads of an export's snapshot (see `Workspace::export_snapshot`).
+pub struct ExportPages {
+    read: PagedRead,
+}
+
+impl ExportPages {
     /// Every ticket, then every thread (with messages and attachment bytes), in workspace order, a page
-    /// at a time, from one snapshot. Stops early, without error, when a receiver is dropped.
-    pub async fn export_pages(
-        &self,
+    /// at a time. Stops early, without error, when a receiver is dropped.
+    pub async fn send(
+        self,
         tickets: tokio::sync::mpsc::Sender<Vec<Ticket>>,
         threads: tokio::sync::mpsc::Sender<Vec<Thread>>,
     ) -> Result<()> {
-        let mut read = self.paged_read(None).await?;
+        let mut read = self.read;
         let (mut after, last) = read.rowid_range("tickets").await?;
         while after < last {
             let upto = (after + PAGE_ROWS).min(last);

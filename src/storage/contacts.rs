@@ -133,27 +133,8 @@ impl Workspace {
 
     /// Every contact with their lists, in workspace order.
     pub async fn contacts(&self) -> Result<Vec<Contact>> {
-        let rows: Vec<ContactRow> = sqlx::query_as(&format!(
-            "SELECT {CONTACT_COLUMNS} FROM contacts ORDER BY rowid"
-        ))
-        .fetch_all(&self.pool)
-        .await?;
-        let memberships: Vec<(String, String)> = sqlx::query_as(
-            "SELECT contact_id, list_id FROM list_memberships ORDER BY contact_id, position",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        let mut lists: HashMap<String, Vec<String>> = HashMap::new();
-        for (contact, list) in memberships {
-            lists.entry(contact).or_default().push(list);
-        }
-        Ok(rows
-            .into_iter()
-            .map(|row| {
-                let contact_lists = lists.remove(&row.0).unwrap_or_default();
-                contact_from(row, contact_lists)
-            })
-            .collect())
+        let mut connection = self.pool.acquire().await?;
+        contacts_in(&mut connection).await
     }
 
     pub async fn company(&self, id: &str) -> Result<Option<Company>> {
@@ -166,14 +147,8 @@ impl Workspace {
     }
 
     pub async fn companies(&self) -> Result<Vec<Company>> {
-        let rows: Vec<(String, String, Option<String>)> =
-            sqlx::query_as("SELECT id, name, domain FROM companies ORDER BY rowid")
-                .fetch_all(&self.pool)
-                .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, name, domain)| Company { id, name, domain })
-            .collect())
+        let mut connection = self.pool.acquire().await?;
+        companies_in(&mut connection).await
     }
 
     pub async fn password_hash(&self, contact_id: &str) -> Result<Option<String>> {
@@ -301,4 +276,42 @@ impl Workspace {
         };
         Ok(Some((contact, company)))
     }
+}
+
+/// Every contact with their lists, in workspace order, read on `connection` (e.g. inside an export's
+/// snapshot).
+pub async fn contacts_in(connection: &mut SqliteConnection) -> Result<Vec<Contact>> {
+    let rows: Vec<ContactRow> = sqlx::query_as(&format!(
+        "SELECT {CONTACT_COLUMNS} FROM contacts ORDER BY rowid"
+    ))
+    .fetch_all(&mut *connection)
+    .await?;
+    let memberships: Vec<(String, String)> = sqlx::query_as(
+        "SELECT contact_id, list_id FROM list_memberships ORDER BY contact_id, position",
+    )
+    .fetch_all(&mut *connection)
+    .await?;
+    let mut lists: HashMap<String, Vec<String>> = HashMap::new();
+    for (contact, list) in memberships {
+        lists.entry(contact).or_default().push(list);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let contact_lists = lists.remove(&row.0).unwrap_or_default();
+            contact_from(row, contact_lists)
+        })
+        .collect())
+}
+
+/// Every company, in workspace order, read on `connection`.
+pub async fn companies_in(connection: &mut SqliteConnection) -> Result<Vec<Company>> {
+    let rows: Vec<(String, String, Option<String>)> =
+        sqlx::query_as("SELECT id, name, domain FROM companies ORDER BY rowid")
+            .fetch_all(&mut *connection)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, domain)| Company { id, name, domain })
+        .collect())
 }
