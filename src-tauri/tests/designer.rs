@@ -325,5 +325,60 @@ async fn check(ui: &Ui<'_>) -> Result<(), String> {
         .map_err(err)?;
     check_eq("preview widths", frames.as_str(), Some("1280,768,390"))?;
     ui.shot("designer-side-by-side-login").await?;
+
+    // 6. The Preview kept its contact across the trip to Visibility; acting as Ana, the support form
+    //    really creates her ticket, which her list then shows.
+    let ana_class = ui
+        .attribute("button[data-contact='ana@acme.example']", "class")
+        .await?
+        .unwrap_or_default();
+    if !ana_class.split_whitespace().any(|class| class == "active") {
+        return Err(format!(
+            "back in Preview, Ana is no longer chosen ({ana_class:?})"
+        ));
+    }
+    select(ui, "[data-testid=page-picker]", "form").await?;
+    js_click(ui, "[data-testid=act-as]").await?;
+    ui.type_into(
+        "[data-testid=act-form] [data-field=subject] input",
+        "Toner empty",
+    )
+    .await?;
+    ui.type_into(
+        "[data-testid=act-form] [data-field=content] textarea",
+        "The printer on floor 2 is out of toner.",
+    )
+    .await?;
+    wait_preview(ui, |html| {
+        html.contains("Previewing as") && html.contains("name=\"subject\"")
+    })
+    .await?;
+    ui.client
+        .execute(
+            "document.querySelector('[data-testid=act-form]').scrollIntoView({block: 'end'});",
+            vec![],
+        )
+        .await
+        .map_err(err)?;
+    ui.shot("designer-act-as-form").await?;
+    js_click(ui, "[data-action=act-submit-form]").await?;
+    let notice = ui
+        .wait_text("[data-testid=notice]", Duration::from_secs(10), |text| {
+            text.contains("created as ana@acme.example")
+        })
+        .await?;
+    let created = notice
+        .split('#')
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .ok_or_else(|| format!("no ticket id in {notice:?}"))?
+        .to_string();
+    js_click(ui, "[data-testid=act-as]").await?;
+    select(ui, "[data-testid=page-picker]", "list").await?;
+    wait_preview(ui, |html| {
+        attribute_values(html, "data-ticket-id").contains(&created)
+    })
+    .await?;
+    ui.shot("designer-act-as-created").await?;
     Ok(())
 }
