@@ -125,11 +125,22 @@ impl ImpactCache {
         let saved = workspace.settings().await?;
         let mut slot = self.entry.lock().await;
         let cached = Self::entry_for(&mut slot, workspace, key, &[&saved]).await?;
-        if cached.threads.is_some() {
-            return Ok(Self::saved_matrix_of(cached, &saved).await);
+        Self::saved_matrix_and_threads(cached, workspace, &saved, true).await
+    }
+
+    /// The saved settings' matrix, with the thread activities read meanwhile when `want_threads` and
+    /// they are not cached yet.
+    async fn saved_matrix_and_threads(
+        cached: &mut Entry,
+        workspace: &Workspace,
+        saved: &Settings,
+        want_threads: bool,
+    ) -> Result<Arc<Vec<AuditRow>>> {
+        if !want_threads || cached.threads.is_some() {
+            return Ok(Self::saved_matrix_of(cached, saved).await);
         }
         let (matrix, threads) = tokio::join!(
-            Self::saved_matrix_of(cached, &saved),
+            Self::saved_matrix_of(cached, saved),
             workspace.thread_activities_of_multi_thread_tickets()
         );
         cached.threads = Some(Arc::new(threads?));
@@ -163,20 +174,15 @@ impl ImpactCache {
         let saved = workspace.settings().await?;
         let mut slot = self.entry.lock().await;
         let cached = Self::entry_for(&mut slot, workspace, key, &[&saved, draft]).await?;
-        let threads = if saved.thread_shown != draft.thread_shown {
-            if cached.threads.is_none() {
-                // Read the threads while the saved matrix is computed.
-                let (_, threads) = tokio::join!(
-                    Self::saved_matrix_of(cached, &saved),
-                    workspace.thread_activities_of_multi_thread_tickets()
-                );
-                cached.threads = Some(Arc::new(threads?));
-            }
-            cached.threads.clone().expect("filled above")
+        let thread_choice_changes = saved.thread_shown != draft.thread_shown;
+        let before =
+            Self::saved_matrix_and_threads(cached, workspace, &saved, thread_choice_changes)
+                .await?;
+        let threads = if thread_choice_changes {
+            cached.threads.clone().expect("read above")
         } else {
             Arc::new(HashMap::new())
         };
-        let before = Self::saved_matrix_of(cached, &saved).await;
         let data = cached.data.clone();
         drop(slot);
         let draft = draft.clone();
