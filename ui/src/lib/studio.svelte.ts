@@ -14,6 +14,14 @@ export const studio: {
 
 let dismiss: ReturnType<typeof setTimeout> | undefined;
 
+/** For a cancellable read (`cancel_reads`): true when the user stopped it; any other failure is shown. */
+export function stoppedOrReported(e: unknown): boolean {
+  const message = errorMessage(e);
+  if (message === "cancelled") return true;
+  notify("error", message);
+  return false;
+}
+
 /** Shows a notice; confirmations fade after a while, errors stay until dismissed. */
 export function notify(kind: "ok" | "error", text: string): void {
   const notice = { kind, text };
