@@ -6,10 +6,10 @@
 //!
 //! Run: `cargo bench --bench rules`.
 
-use portal::demo::{DemoGenerator, DemoSize, DEFAULT_SEED};
-use portal::model::{Catalog, Company, Contact, Thread, Ticket};
-use portal::rules::{self, View};
-use portal::settings::Settings;
+use portal::app::demo::{DemoGenerator, DemoSize, DEFAULT_SEED};
+use portal::domain::model::{Catalog, Company, Contact, Thread, Ticket};
+use portal::domain::rules::{self, View};
+use portal::domain::settings::Settings;
 use std::collections::HashSet;
 use std::path::Path;
 use std::sync::OnceLock;
@@ -142,7 +142,7 @@ fn view_as_from_the_workspace(bencher: divan::Bencher) {
         .email;
     bencher.bench(|| {
         runtime
-            .block_on(portal::visibility::view_as(&workspace, &email, None))
+            .block_on(portal::app::view_as::view_as(&workspace, &email, None))
             .expect("a view")
     });
 }

@@ -4,10 +4,11 @@
 //!
 //! Run: `bench/what_if.sh` (or `cargo run --release --example what_if -- <workspace>`).
 
-use portal::audit::AuditData;
-use portal::impact_cache::ImpactCache;
-use portal::settings::{Settings, ThreadShown, TicketPermissions};
-use portal::{what_if, Workspace};
+use portal::app::matrix::AuditData;
+use portal::app::what_if;
+use portal::app::what_if::cache::ImpactCache;
+use portal::domain::settings::{Settings, ThreadShown, TicketPermissions};
+use portal::Workspace;
 use std::path::PathBuf;
 use std::time::Instant;
 

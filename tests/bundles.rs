@@ -133,7 +133,7 @@ fn settings_that_refer_to_missing_data_are_refused() {
 fn every_list_may_be_absent() {
     let data = portal::bundle::read(r#"{"format": "portal-bundle", "version": 1}"#).unwrap();
     assert!(data.tickets.is_empty());
-    assert_eq!(data.settings, portal::settings::Settings::default());
+    assert_eq!(data.settings, portal::domain::settings::Settings::default());
 }
 
 fn portal_command(arguments: &[&str]) -> std::process::Output {

@@ -102,7 +102,7 @@ async fn internal_comments_never_reach_the_html() {
         .threads
         .iter()
         .flat_map(|thread| &thread.messages)
-        .filter(|message| message.message_type == portal::model::MessageType::Comment)
+        .filter(|message| message.message_type == portal::domain::model::MessageType::Comment)
         .map(|message| (message.id.clone(), message.text.clone()))
         .collect();
     assert!(!comments.is_empty(), "the fixture has internal comments");

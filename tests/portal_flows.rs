@@ -4,7 +4,7 @@
 
 mod portal_support;
 
-use portal::model::{Contact, Ticket};
+use portal::domain::model::{Contact, Ticket};
 use portal::web::ServerOptions;
 use portal_support::*;
 
@@ -431,19 +431,22 @@ async fn saml_sign_in_says_it_is_not_yet_supported() {
     let data = acme_data();
     let mut settings = data.settings.clone();
     settings.enabled = false;
-    settings.access.mode = portal::settings::AccessMode::SsoAll;
-    settings.sso = Some(portal::settings::SsoConfiguration::Saml {
+    settings.access.mode = portal::domain::settings::AccessMode::SsoAll;
+    settings.sso = Some(portal::domain::settings::SsoConfiguration::Saml {
         entity_id: "https://idp.acme.example".into(),
         sso_url: "https://idp.acme.example/sso".into(),
         certificate: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----".into(),
     });
-    let preview =
-        portal::web::render_preview(&settings, &data.catalog(), portal::web::PageKind::Login);
+    let preview = portal::site::render::render_preview(
+        &settings,
+        &data.catalog(),
+        portal::site::PageKind::Login,
+    );
     assert!(preview
         .html
         .contains("Sign-in with SAML is not yet supported"));
     assert!(!preview.html.contains("name=\"password\""));
-    let checklist = portal::settings::checklist(&settings, &data.catalog());
+    let checklist = portal::domain::settings::checklist(&settings, &data.catalog());
     assert!(checklist
         .iter()
         .any(|item| item.message.contains("SAML sign-in is not yet supported")));
@@ -669,7 +672,7 @@ async fn a_blocked_attachment_is_refused_and_the_typed_text_kept() {
 #[tokio::test]
 async fn a_too_large_attachment_is_refused_and_the_typed_text_kept() {
     let options = ServerOptions {
-        attachments: portal::conversations::AttachmentPolicy {
+        attachments: portal::app::conversations::AttachmentPolicy {
             max_bytes: 1024,
             ..Default::default()
         },
@@ -857,7 +860,7 @@ async fn the_portal_speaks_its_configured_language() {
 /// templates were checked on save, or edited by hand.
 async fn store_unchecked(portal: &Portal, key: &str, value: &str) {
     let current = portal.workspace.settings().await.unwrap();
-    let changed = portal::settings::with_value(&current, key, value).unwrap();
+    let changed = portal::domain::settings::with_value(&current, key, value).unwrap();
     let mut connection = portal.workspace.pool().acquire().await.unwrap();
     portal::storage::settings::save_in(&mut connection, &changed, "by hand", None)
         .await
@@ -876,8 +879,13 @@ async fn a_broken_template_never_blanks_the_portal() {
         "{% extends \"base\" %}{% block content %}{{ page.nothing.deeper.still }}{% endblock %}",
     ] {
         assert!(matches!(
-            portal::workspaces::set_setting(&portal.workspace, "templates.list", broken, "test")
-                .await,
+            portal::app::workspaces::set_setting(
+                &portal.workspace,
+                "templates.list",
+                broken,
+                "test"
+            )
+            .await,
             Err(portal::Error::TemplatesDoNotCompile(_))
         ));
     }
@@ -912,9 +920,14 @@ async fn a_broken_template_never_blanks_the_portal() {
 async fn settings_saved_elsewhere_reach_the_running_portal_within_a_second() {
     let portal = acme().await;
     // Saved as the CLI would, without telling the server.
-    portal::workspaces::set_setting(&portal.workspace, "page_title", "Acme Help Centre", "cli")
-        .await
-        .unwrap();
+    portal::app::workspaces::set_setting(
+        &portal.workspace,
+        "page_title",
+        "Acme Help Centre",
+        "cli",
+    )
+    .await
+    .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let (_, login) = get_text(&client(), &portal.url("/login")).await;
     assert!(login.contains("<title>Acme Help Centre</title>"));
@@ -939,7 +952,7 @@ async fn portal_serve_prints_the_url_when_ready_and_serves_it() {
     use std::io::{BufRead, BufReader};
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("served.portal");
-    portal::workspaces::import(&path, &acme_data(), false)
+    portal::app::workspaces::import(&path, &acme_data(), false)
         .await
         .unwrap()
         .close()

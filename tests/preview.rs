@@ -4,8 +4,8 @@
 
 mod portal_support;
 
-use portal::preview::{self, PreviewPage, PreviewRequest};
-use portal::visibility;
+use portal::app::preview::{self, PreviewPage, PreviewRequest};
+use portal::app::view_as;
 use portal_support::*;
 
 fn request(page: PreviewPage, contact: &str) -> PreviewRequest {
@@ -33,7 +33,7 @@ async fn preview_as_ana_shows_the_expected_tickets_and_messages_like_view_as_and
         .collect();
     assert!(!cases.is_empty());
     for case in cases {
-        let view: Option<portal::rules::View> =
+        let view: Option<portal::domain::rules::View> =
             serde_json::from_value(case["view"].clone()).unwrap();
         let mut list_request = request(PreviewPage::List, ana);
         list_request.view = view;
@@ -48,7 +48,7 @@ async fn preview_as_ana_shows_the_expected_tickets_and_messages_like_view_as_and
             .map(|ticket| ticket["id"].as_str().unwrap().to_string())
             .collect();
         assert_eq!(ticket_ids(&result.html), expected_ids, "{view:?}");
-        let view_as = visibility::view_as_with(&portal.workspace, &settings, ana, view)
+        let view_as = view_as::view_as_with(&portal.workspace, &settings, ana, view)
             .await
             .unwrap();
         let view_as_ids: Vec<String> = view_as.tickets.iter().map(|t| t.id.clone()).collect();
@@ -103,7 +103,7 @@ async fn replies_and_forms_are_disabled_unless_acting_as_the_contact() {
         .html;
     assert!(!html.contains("data-preview-disabled"));
     let before = portal.workspace.threads_of_ticket("1001").await.unwrap();
-    let count = |threads: &[portal::model::Thread]| -> usize {
+    let count = |threads: &[portal::domain::model::Thread]| -> usize {
         threads.iter().map(|thread| thread.messages.len()).sum()
     };
     preview::reply_as(
@@ -178,13 +178,13 @@ async fn a_template_syntax_error_reports_line_and_column_and_the_live_portal_is_
 
 #[test]
 fn contrast_of_known_pairs() {
-    use portal::branding::{contrast_ratio, contrast_warnings, passes_aa};
+    use portal::domain::branding::{contrast_ratio, contrast_warnings, passes_aa};
     let black_white = contrast_ratio("#000000", "#ffffff").unwrap();
     assert!((black_white - 21.0).abs() < 1e-9);
     let grey = contrast_ratio("#777777", "#ffffff").unwrap();
     assert!((grey - 4.48).abs() < 0.01, "{grey}");
     assert_eq!(passes_aa("#777777", "#ffffff"), Some(false));
-    let mut branding = portal::settings::Branding {
+    let mut branding = portal::domain::settings::Branding {
         primary_color: "#777777".into(),
         ..Default::default()
     };
@@ -203,12 +203,12 @@ fn contrast_of_known_pairs() {
 
 #[tokio::test]
 async fn the_what_if_cache_equals_what_if_and_reloads_when_the_data_changes() {
-    use portal::settings::TicketPermissions;
+    use portal::domain::settings::TicketPermissions;
     let portal = acme().await;
     let mut draft = portal.workspace.settings().await.unwrap();
     draft.ticket_permissions = TicketPermissions::Contact;
-    let cache = portal::impact_cache::ImpactCache::new();
-    let expected = portal::what_if::impact(&portal.workspace, &draft)
+    let cache = portal::app::what_if::cache::ImpactCache::new();
+    let expected = portal::app::what_if::impact(&portal.workspace, &draft)
         .await
         .unwrap();
     let cached = cache
@@ -216,7 +216,7 @@ async fn the_what_if_cache_equals_what_if_and_reloads_when_the_data_changes() {
         .await
         .unwrap();
     assert_eq!(cached, expected);
-    let lost = |impact: &portal::what_if::Impact, email: &str| -> Vec<String> {
+    let lost = |impact: &portal::app::what_if::Impact, email: &str| -> Vec<String> {
         impact
             .ticket_lists
             .iter()
@@ -238,7 +238,7 @@ async fn the_what_if_cache_equals_what_if_and_reloads_when_the_data_changes() {
         .impact(&portal.workspace, "acme", &draft)
         .await
         .unwrap();
-    let fresh = portal::what_if::impact(&portal.workspace, &draft)
+    let fresh = portal::app::what_if::impact(&portal.workspace, &draft)
         .await
         .unwrap();
     assert_eq!(again, fresh);
@@ -259,7 +259,7 @@ async fn saving_a_template_that_does_not_compile_is_refused_and_changes_nothing(
         "detail".into(),
         "<p>first line</p>\n<p>{% for %}</p>".into(),
     );
-    let error = portal::workspaces::save_settings(&portal.workspace, &draft, "test")
+    let error = portal::app::workspaces::save_settings(&portal.workspace, &draft, "test")
         .await
         .expect_err("a template that does not compile is not saved");
     let portal::Error::TemplatesDoNotCompile(broken) = &error else {
@@ -281,10 +281,14 @@ async fn saving_a_template_that_does_not_compile_is_refused_and_changes_nothing(
         "{% for %}",
         "{% extends \"base\" %}{% block content %}{{ page.nothing.deeper.still }}{% endblock %}",
     ] {
-        let error =
-            portal::workspaces::set_setting(&portal.workspace, "templates.list", source, "cli")
-                .await
-                .expect_err("refused");
+        let error = portal::app::workspaces::set_setting(
+            &portal.workspace,
+            "templates.list",
+            source,
+            "cli",
+        )
+        .await
+        .expect_err("refused");
         assert!(
             matches!(&error, portal::Error::TemplatesDoNotCompile(broken) if broken[0].template == "list"),
             "{error:?}"
@@ -294,7 +298,7 @@ async fn saving_a_template_that_does_not_compile_is_refused_and_changes_nothing(
     assert_eq!(portal.workspace.settings().await.unwrap(), saved);
     assert_eq!(portal.workspace.history().await.unwrap(), history);
     // The editor's validation names the template too, and a template that compiles is saved.
-    let problems = portal::workspaces::validate_settings(&portal.workspace, &draft)
+    let problems = portal::app::workspaces::validate_settings(&portal.workspace, &draft)
         .await
         .unwrap();
     assert!(problems
@@ -305,7 +309,7 @@ async fn saving_a_template_that_does_not_compile_is_refused_and_changes_nothing(
         "{% extends \"base\" %}{% block content %}ok{% endblock %}".into(),
     );
     assert!(
-        portal::workspaces::save_settings(&portal.workspace, &draft, "test")
+        portal::app::workspaces::save_settings(&portal.workspace, &draft, "test")
             .await
             .unwrap()
             .is_some()
@@ -334,7 +338,7 @@ async fn acting_as_a_contact_submits_the_support_form_with_its_fields() {
         .await
         .unwrap();
     let settings = portal.workspace.settings().await.unwrap();
-    let view = visibility::view_as_with(&portal.workspace, &settings, "ana@acme.example", None)
+    let view = view_as::view_as_with(&portal.workspace, &settings, "ana@acme.example", None)
         .await
         .unwrap();
     assert!(view.tickets.iter().any(|ticket| ticket.id == id), "{id}");
@@ -343,14 +347,14 @@ async fn acting_as_a_contact_submits_the_support_form_with_its_fields() {
 #[tokio::test]
 async fn a_draft_filtering_on_a_property_no_saved_filter_reads_gets_the_same_impact_from_the_cache()
 {
-    use portal::settings::{FilterOperator, TicketFilter, TicketPermissions};
+    use portal::domain::settings::{FilterOperator, TicketFilter, TicketPermissions};
     let portal = acme().await;
-    let cache = portal::impact_cache::ImpactCache::new();
+    let cache = portal::app::what_if::cache::ImpactCache::new();
     // The visibility view's matrix fills the cache with what the saved filters read (the pipeline).
     let matrix = cache.saved_matrix(&portal.workspace, "acme").await.unwrap();
     assert_eq!(
         *matrix,
-        portal::audit::audit(&portal.workspace).await.unwrap()
+        portal::app::matrix::audit(&portal.workspace).await.unwrap()
     );
     let mut draft = portal.workspace.settings().await.unwrap();
     draft.ticket_permissions = TicketPermissions::Contact;
@@ -368,7 +372,7 @@ async fn a_draft_filtering_on_a_property_no_saved_filter_reads_gets_the_same_imp
         .impact(&portal.workspace, "acme", &draft)
         .await
         .unwrap();
-    let fresh = portal::what_if::impact(&portal.workspace, &draft)
+    let fresh = portal::app::what_if::impact(&portal.workspace, &draft)
         .await
         .unwrap();
     assert_eq!(cached, fresh);
@@ -400,8 +404,10 @@ async fn an_export_is_one_snapshot_even_while_the_portal_writes() {
     let written = preview::submit_form_as(&portal.workspace, "ben@acme.example", &values)
         .await
         .unwrap();
-    let (tickets, mut ticket_pages) = tokio::sync::mpsc::channel::<Vec<portal::model::Ticket>>(4);
-    let (threads, mut thread_pages) = tokio::sync::mpsc::channel::<Vec<portal::model::Thread>>(4);
+    let (tickets, mut ticket_pages) =
+        tokio::sync::mpsc::channel::<Vec<portal::domain::model::Ticket>>(4);
+    let (threads, mut thread_pages) =
+        tokio::sync::mpsc::channel::<Vec<portal::domain::model::Thread>>(4);
     let collect = async {
         let mut ids = Vec::new();
         while let Some(page) = ticket_pages.recv().await {

@@ -5,14 +5,14 @@
 //! `view_as` for every contact and view.
 
 use chrono::{DateTime, TimeZone, Utc};
-use portal::audit::{self, AuditData};
-use portal::demo::{self, DemoGenerator, DemoSize};
-use portal::model::{
+use portal::app::demo::{self, DemoGenerator, DemoSize};
+use portal::app::matrix::{self, AuditData};
+use portal::domain::model::{
     Catalog, Channel, ChannelType, Company, Contact, ContactList, Direction, Inbox, InboxKind,
     Message, MessageType, Pipeline, Stage, StageState, Thread, Ticket,
 };
-use portal::rules::{self, ContactView, View};
-use portal::settings::{
+use portal::domain::rules::{self, ContactView, View};
+use portal::domain::settings::{
     Access, AccessMode, FilterOperator, JwtAlgorithm, Settings, SsoConfiguration, ThreadShown,
     TicketFilter, TicketPermissions,
 };
@@ -544,7 +544,7 @@ proptest! {
                 .collect::<HashMap<_, _>>(),
             tickets: world.tickets.clone(),
         };
-        let rows = audit::matrix(&world.settings, &data);
+        let rows = matrix::matrix(&world.settings, &data);
         let mut expected = Vec::new();
         for contact in &world.contacts {
             let views = rules::available_views(&world.settings, contact);

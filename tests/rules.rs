@@ -2,9 +2,9 @@
 //! functions (no storage).
 
 use chrono::{DateTime, TimeZone, Utc};
-use portal::model::*;
-use portal::rules::{self, View};
-use portal::settings::*;
+use portal::domain::model::*;
+use portal::domain::rules::{self, View};
+use portal::domain::settings::*;
 use std::collections::BTreeMap;
 
 fn at(day: u32, hour: u32) -> DateTime<Utc> {

@@ -1,7 +1,8 @@
 //! The what-if view: the impact of an unsaved settings draft on the acme fixture.
 
-use portal::settings::{AccessMode, ThreadShown, TicketPermissions};
-use portal::{what_if, workspaces, Workspace};
+use portal::app::{what_if, workspaces};
+use portal::domain::settings::{AccessMode, ThreadShown, TicketPermissions};
+use portal::Workspace;
 use std::path::Path;
 
 async fn acme(directory: &Path) -> Workspace {

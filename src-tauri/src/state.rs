@@ -48,7 +48,7 @@ pub struct Studio {
     /// Long reads under way (matrices), which `cancel_reads` aborts.
     pub reads: std::sync::Mutex<Vec<tokio::task::AbortHandle>>,
     /// How far the running import is (`work_progress`).
-    pub import_progress: std::sync::Mutex<Option<Arc<portal::workspaces::ImportProgress>>>,
+    pub import_progress: std::sync::Mutex<Option<Arc<portal::app::workspaces::ImportProgress>>>,
     /// File holding the last workspace path; None when the env override is in use.
     pub last_file: Option<PathBuf>,
 }
@@ -95,7 +95,7 @@ pub fn startup_path(last_file: Option<&Path>) -> PathBuf {
 
 /// Opens `path` (creating the demo workspace there on first run) and starts its portal.
 pub async fn open_startup(path: PathBuf) -> Slot {
-    let workspace = portal::desk::open_or_create_demo(&path)
+    let workspace = portal::app::read_models::open_or_create_demo(&path)
         .await
         .map_err(|error| format!("could not open {}: {error}", path.display()))?;
     Open::start(workspace, path).await

@@ -192,7 +192,7 @@ async fn check_app(ui: &Ui<'_>, workspace: &Path) -> Result<(), String> {
 
     // 3. An invalid domain shows the engine's message next to the field and blocks saving.
     ui.type_into("#domain", "x.hs-sites.com").await?;
-    let expected = portal::settings::domain_problem("x.hs-sites.com")
+    let expected = portal::domain::settings::domain_problem("x.hs-sites.com")
         .ok_or("the engine accepts x.hs-sites.com")?;
     ui.wait_text("[data-error-for='domain']", Duration::from_secs(10), |t| {
         t == expected
@@ -343,7 +343,7 @@ async fn customer_activity(path: &Path) -> Result<String, String> {
         .await
         .map_err(err)?
         .ok_or("the demo has no Ana")?;
-    portal::accounts::request_password_reset(
+    portal::app::accounts::request_password_reset(
         &workspace,
         &settings,
         &catalog,
@@ -352,22 +352,22 @@ async fn customer_activity(path: &Path) -> Result<String, String> {
     )
     .await
     .map_err(err)?;
-    let rows = portal::audit::audit(&workspace).await.map_err(err)?;
+    let rows = portal::app::matrix::audit(&workspace).await.map_err(err)?;
     let tickets: Vec<String> = rows
         .into_iter()
         .filter(|row| row.contact == email)
         .flat_map(|row| row.visible_tickets)
         .collect();
     for ticket in tickets {
-        let reply = portal::conversations::NewReply {
+        let reply = portal::app::conversations::NewReply {
             text: "E2E reply: the printer is still offline.".into(),
             upload: None,
         };
-        let sent = portal::conversations::reply(
+        let sent = portal::app::conversations::reply(
             &workspace,
             &settings,
             &catalog,
-            &portal::conversations::AttachmentPolicy::default(),
+            &portal::app::conversations::AttachmentPolicy::default(),
             &ana,
             &ticket,
             reply,
@@ -444,9 +444,9 @@ async fn check_files(ui: &Ui<'_>, workspace: &Path) -> Result<(), String> {
 
     // Cancelling a long import (a large bundle) leaves no file and the open workspace as it was.
     let large = dir.join("large.json");
-    let data = portal::demo::generate(
+    let data = portal::app::demo::generate(
         7,
-        portal::demo::DemoSize {
+        portal::app::demo::DemoSize {
             contacts: 2_000,
             tickets: 60_000,
         },

@@ -5,12 +5,13 @@
 //! never reveal whether an address has an account (no account enumeration): unknown addresses cost the
 //! same password check, and reset requests and registrations answer alike whatever the address.
 
-use crate::model::{Catalog, Contact};
-use crate::rules::may_sign_in;
-use crate::settings::{AccessMode, JwtAlgorithm, Settings, SsoConfiguration};
+use crate::domain::model::{Catalog, Contact};
+use crate::domain::rules::may_sign_in;
+use crate::domain::settings::{AccessMode, JwtAlgorithm, Settings, SsoConfiguration};
+use crate::domain::{i18n, passwords};
 use crate::storage::tokens::{self, TokenPurpose};
 use crate::storage::{contacts, outbox, StorageError};
-use crate::{i18n, passwords, Workspace};
+use crate::Workspace;
 use sqlx::SqliteConnection;
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};

@@ -5,13 +5,15 @@
 //! last activity, the timeline engagement and the agents' notification in the outbox land together or not
 //! at all.
 
-use crate::model::{
+use crate::app::accounts;
+use crate::domain::i18n;
+use crate::domain::model::{
     Attachment, Catalog, ChannelType, Contact, Direction, Message, MessageType, Thread, Ticket,
 };
-use crate::rules;
-use crate::settings::Settings;
+use crate::domain::rules;
+use crate::domain::settings::Settings;
 use crate::storage::{engagements, outbox, threads, tickets, StorageError};
-use crate::{accounts, i18n, Workspace};
+use crate::Workspace;
 use chrono::Utc;
 use std::collections::BTreeMap;
 
@@ -400,7 +402,7 @@ pub async fn submit_form(
     let mut properties = BTreeMap::new();
     for field in &form.fields {
         let property = field.ticket_property.as_str();
-        let builtin = crate::settings::BUILT_IN_TICKET_PROPERTIES.contains(&property);
+        let builtin = crate::domain::settings::BUILT_IN_TICKET_PROPERTIES.contains(&property);
         if !property.is_empty() && !builtin && !value(&field.name).is_empty() {
             properties.insert(
                 property.to_string(),

@@ -2,13 +2,13 @@
 //! two pipelines, connected and unconnected channels, internal comments, multi-thread tickets and tickets
 //! without any thread. The first run of the product creates one so there is something to look at.
 
-use crate::bundle::WorkspaceData;
-use crate::model::{
+use crate::domain::model::WorkspaceData;
+use crate::domain::model::{
     Attachment, Channel, ChannelType, Company, Contact, ContactList, Direction, Form, FormField,
     Inbox, InboxKind, KnowledgeBaseArticle, Menu, MenuItem, Message, MessageType, Pipeline, Stage,
     StageState, Thread, Ticket,
 };
-use crate::settings::{
+use crate::domain::settings::{
     Access, AccessMode, FilterOperator, Settings, SupportForm, TicketFilter, TicketPermissions,
 };
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -339,7 +339,7 @@ impl DemoGenerator {
         if self.head.passwords.is_empty() {
             return Vec::new();
         }
-        let hash = crate::passwords::hash(DEMO_PASSWORD);
+        let hash = crate::domain::passwords::hash(DEMO_PASSWORD);
         self.head
             .passwords
             .iter()

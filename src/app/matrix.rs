@@ -2,9 +2,9 @@
 //! tickets they see. QA attaches it to a change review; the desktop app's what-if compares two of them.
 //! Computed from the whole workspace in one pass, split across all cores.
 
-use crate::model::{Catalog, Company, Contact, Ticket};
-use crate::rules::{self, View};
-use crate::settings::Settings;
+use crate::domain::model::{Catalog, Company, Contact, Ticket};
+use crate::domain::rules::{self, View};
+use crate::domain::settings::Settings;
 use crate::{Result, Workspace};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;

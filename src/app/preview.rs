@@ -4,15 +4,16 @@
 //! pages use example data. A "Previewing as ..." banner is added, and forms are disabled unless the
 //! designer acts as the contact (then the desktop app writes through `conversations`).
 
-use crate::model::Catalog;
-use crate::pages::{self, Customer, ListQuery};
-use crate::rules::{ContactView, View};
-use crate::settings::{FieldError, Settings};
-use crate::web::render::{
+use crate::app::{conversations, view_as};
+use crate::domain::model::Catalog;
+use crate::domain::rules::{ContactView, View};
+use crate::domain::settings::{FieldError, Settings};
+use crate::site::pages::{self, Customer, ListQuery};
+use crate::site::render::{
     check_templates, form_view, sample_page, AssetMode, Frame, Page, PageKind, Renderer,
     TemplateProblem, TicketView, Viewer,
 };
-use crate::{conversations, visibility, Error, Result, Workspace};
+use crate::{Error, Result, Workspace};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use ts_rs::TS;
@@ -193,8 +194,8 @@ fn banner(customer: Option<&Customer>, act_as: bool) -> String {
     let who = match customer {
         Some(customer) => format!(
             "Previewing as {} &lt;{}&gt;",
-            crate::web::security::escape_html(&customer.contact.display_name()),
-            crate::web::security::escape_html(&customer.contact.email)
+            crate::site::encode::escape_html(&customer.contact.display_name()),
+            crate::site::encode::escape_html(&customer.contact.email)
         ),
         None => "Previewing with example data".into(),
     };
@@ -257,7 +258,7 @@ pub async fn render(
         });
     };
     let customer = customer_by_email(workspace, email).await?;
-    let explanation = visibility::view_as_with(workspace, settings, email, request.view).await?;
+    let explanation = view_as::view_as_with(workspace, settings, email, request.view).await?;
     let frame = Frame {
         viewer: Some(Viewer {
             name: customer.contact.display_name(),
@@ -284,11 +285,11 @@ pub async fn render(
                 .clone()
                 .or_else(|| explanation.tickets.first().map(|ticket| ticket.id.clone()));
             match id {
-                None => Page::Message(crate::web::render::MessageView::not_found()),
+                None => Page::Message(crate::site::render::MessageView::not_found()),
                 Some(id) => {
                     match pages::load_ticket(workspace, settings, &catalog, &customer, &id).await? {
                         Err(_) => Page::AccessDenied,
-                        Ok(None) => Page::Message(crate::web::render::MessageView::not_found()),
+                        Ok(None) => Page::Message(crate::site::render::MessageView::not_found()),
                         Ok(Some(ticket)) => {
                             shown_ticket = Some(ticket.id.clone());
                             Page::Ticket(TicketView {
@@ -309,7 +310,7 @@ pub async fn render(
             if pages::access(settings, &catalog, &customer).is_err() {
                 Page::AccessDenied
             } else if settings.support_form.is_none() {
-                Page::Message(crate::web::render::MessageView::not_available())
+                Page::Message(crate::site::render::MessageView::not_available())
             } else {
                 Page::Form(form_view(settings, &catalog, &BTreeMap::new(), None))
             }

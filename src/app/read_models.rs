@@ -2,10 +2,11 @@
 //! their lists, tickets and sign-in access (from the audit matrix), and the messages customers sent from
 //! the portal, with the inbox they arrived in. Pure reads; the desktop commands only forward them.
 
-use crate::audit;
-use crate::model::{format_timestamp, from_millis};
+use crate::app::matrix;
+use crate::app::{demo, workspaces};
+use crate::domain::model::{format_timestamp, from_millis};
 use crate::storage::StorageError;
-use crate::{bundle, demo, workspaces, Error, Result, Workspace};
+use crate::{Error, Result, Workspace};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::Path;
@@ -45,8 +46,8 @@ pub struct Customers {
 /// Every contact and company, with what the audit matrix says about signing in under the saved settings.
 pub async fn customers(workspace: &Workspace) -> Result<Customers> {
     let settings = workspace.settings().await?;
-    let data = audit::AuditData::load_for(workspace, &settings).await?;
-    let rows = audit::matrix(&settings, &data);
+    let data = matrix::AuditData::load_for(workspace, &settings).await?;
+    let rows = matrix::matrix(&settings, &data);
     let mut access: HashMap<&str, (bool, &str)> = HashMap::new();
     for row in &rows {
         access
@@ -219,7 +220,7 @@ pub async fn create(path: &Path, with_demo: bool) -> Result<Workspace> {
     let data = if with_demo {
         demo::generate(demo::DEFAULT_SEED, demo::DemoSize::default())
     } else {
-        bundle::WorkspaceData::default()
+        crate::domain::model::WorkspaceData::default()
     };
     workspaces::import(path, &data, true).await
 }

@@ -2,8 +2,8 @@
 //! tickets and their company's, with threads) and hands it to the pure rules. Settings are a parameter, so
 //! a draft can be tried without saving it.
 
-use crate::rules::{self, ContactView, View};
-use crate::settings::Settings;
+use crate::domain::rules::{self, ContactView, View};
+use crate::domain::settings::Settings;
 use crate::{Error, Result, Workspace};
 
 /// Everything `email` would be served in `view` (or the default view) under `settings`.

@@ -1,10 +1,13 @@
 //! What an administrator does to a workspace as a whole: create it from a bundle, export it, and change
 //! its settings (validated against the workspace's data, recorded in the history, undoable).
 
-use crate::bundle::{self, WorkspaceData};
-use crate::settings::{self, Settings};
+use crate::app::{demo, preview};
+use crate::bundle;
+use crate::domain::model::WorkspaceData;
+use crate::domain::passwords;
+use crate::domain::settings::{self, Settings};
 use crate::storage::{self, StorageError};
-use crate::{demo, passwords, preview, Error, Result, Workspace};
+use crate::{Error, Result, Workspace};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
@@ -399,8 +402,9 @@ async fn save(
     let entry = storage::settings::save_in(&mut transaction, settings, changed_by, undoes).await?;
     if entry.is_some() {
         // Spec section 2: saving a `lists` portal invites listed contacts without a login, with the save.
-        let origin = crate::accounts::public_origin(settings);
-        crate::accounts::invite_listed_contacts_in(&mut transaction, settings, &origin).await?;
+        let origin = crate::app::accounts::public_origin(settings);
+        crate::app::accounts::invite_listed_contacts_in(&mut transaction, settings, &origin)
+            .await?;
     }
     transaction.commit().await.map_err(StorageError::from)?;
     Ok(entry)

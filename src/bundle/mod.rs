@@ -2,12 +2,13 @@
 //! JSON path, and writing workspace data back out without secrets. Reading validates everything before
 //! anything is written, so storage only ever receives a consistent workspace.
 
-use crate::model::{
-    format_timestamp, parse_timestamp, Attachment, Catalog, Channel, ChannelType, Company, Contact,
+use crate::domain::model::WorkspaceData;
+use crate::domain::model::{
+    format_timestamp, parse_timestamp, Attachment, Channel, ChannelType, Company, Contact,
     ContactList, Direction, Form, FormField, Inbox, InboxKind, KnowledgeBaseArticle, Menu,
     MenuItem, Message, MessageType, Pipeline, Stage, StageState, Thread, Ticket,
 };
-use crate::settings::{self, Settings};
+use crate::domain::settings::{self, Settings};
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -17,45 +18,6 @@ pub const FORMAT: &str = "portal-bundle";
 pub const VERSION: u32 = 1;
 /// An import lists at most this many problems; past that, more are only counted.
 const MAX_LISTED_PROBLEMS: usize = 50;
-
-/// Everything a workspace holds, in memory: what an import writes and an export reads.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct WorkspaceData {
-    pub settings: Settings,
-    pub companies: Vec<Company>,
-    pub lists: Vec<ContactList>,
-    pub contacts: Vec<Contact>,
-    /// Portal passwords from the bundle, by contact id (hashed before they are stored).
-    pub passwords: Vec<(String, String)>,
-    pub pipelines: Vec<Pipeline>,
-    pub inboxes: Vec<Inbox>,
-    pub channels: Vec<Channel>,
-    pub tickets: Vec<Ticket>,
-    pub threads: Vec<Thread>,
-    pub forms: Vec<Form>,
-    pub kb_articles: Vec<KnowledgeBaseArticle>,
-    pub menus: Vec<Menu>,
-}
-
-impl WorkspaceData {
-    pub fn catalog(&self) -> Catalog {
-        let custom: BTreeSet<String> = self
-            .tickets
-            .iter()
-            .flat_map(|ticket| ticket.properties.keys().cloned())
-            .collect();
-        Catalog {
-            pipelines: self.pipelines.clone(),
-            lists: self.lists.clone(),
-            inboxes: self.inboxes.clone(),
-            channels: self.channels.clone(),
-            forms: self.forms.clone(),
-            kb_articles: self.kb_articles.clone(),
-            menus: self.menus.clone(),
-            custom_properties: custom.into_iter().collect(),
-        }
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BundleProblem {

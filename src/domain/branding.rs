@@ -1,7 +1,7 @@
 //! Branding checks for the designer: WCAG 2.x contrast of the colour pairs the theme uses for text, and
 //! the logo/favicon upload check (the same rules `settings::validate` applies on save).
 
-use crate::settings::{Branding, Image, Settings};
+use crate::domain::settings::{Branding, Image, Settings};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -117,7 +117,7 @@ pub fn image_problems(field: &str, image: &Image) -> Vec<String> {
         "branding.favicon" => settings.branding.favicon = Some(image.clone()),
         _ => settings.branding.logo = Some(image.clone()),
     }
-    crate::settings::validate(&settings, &crate::model::Catalog::default())
+    crate::domain::settings::validate(&settings, &crate::domain::model::Catalog::default())
         .into_iter()
         .filter(|problem| problem.field.starts_with(field))
         .map(|problem| problem.message)

@@ -9,11 +9,11 @@ use std::sync::LazyLock;
 
 /// (language, file contents) for every shipped language; English first, as the fallback.
 const SOURCES: [(&str, &str); 5] = [
-    ("en", include_str!("../locales/en.json")),
-    ("de", include_str!("../locales/de.json")),
-    ("es", include_str!("../locales/es.json")),
-    ("fi", include_str!("../locales/fi.json")),
-    ("ko", include_str!("../locales/ko.json")),
+    ("en", include_str!("../../locales/en.json")),
+    ("de", include_str!("../../locales/de.json")),
+    ("es", include_str!("../../locales/es.json")),
+    ("fi", include_str!("../../locales/fi.json")),
+    ("ko", include_str!("../../locales/ko.json")),
 ];
 
 type Catalog = HashMap<String, String>;

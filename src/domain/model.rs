@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Formats a timestamp the way bundles and `portal view-as` print it: RFC 3339 in UTC with `Z`.
 pub fn format_timestamp(at: &DateTime<Utc>) -> String {
@@ -367,5 +367,44 @@ impl Catalog {
     }
     pub fn has_published_article(&self) -> bool {
         self.kb_articles.iter().any(|article| article.published)
+    }
+}
+
+/// Everything a workspace holds, in memory: what an import writes and an export reads.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WorkspaceData {
+    pub settings: crate::domain::settings::Settings,
+    pub companies: Vec<Company>,
+    pub lists: Vec<ContactList>,
+    pub contacts: Vec<Contact>,
+    /// Portal passwords from the bundle, by contact id (hashed before they are stored).
+    pub passwords: Vec<(String, String)>,
+    pub pipelines: Vec<Pipeline>,
+    pub inboxes: Vec<Inbox>,
+    pub channels: Vec<Channel>,
+    pub tickets: Vec<Ticket>,
+    pub threads: Vec<Thread>,
+    pub forms: Vec<Form>,
+    pub kb_articles: Vec<KnowledgeBaseArticle>,
+    pub menus: Vec<Menu>,
+}
+
+impl WorkspaceData {
+    pub fn catalog(&self) -> Catalog {
+        let custom: BTreeSet<String> = self
+            .tickets
+            .iter()
+            .flat_map(|ticket| ticket.properties.keys().cloned())
+            .collect();
+        Catalog {
+            pipelines: self.pipelines.clone(),
+            lists: self.lists.clone(),
+            inboxes: self.inboxes.clone(),
+            channels: self.channels.clone(),
+            forms: self.forms.clone(),
+            kb_articles: self.kb_articles.clone(),
+            menus: self.menus.clone(),
+            custom_properties: custom.into_iter().collect(),
+        }
     }
 }

@@ -3,7 +3,7 @@
 //! Validation returns every problem at once, each tied to the field it belongs to, so an editor can show
 //! the message next to the field and a command line can print them all.
 
-use crate::model::Catalog;
+use crate::domain::model::Catalog;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use ts_rs::TS;

@@ -5,9 +5,9 @@
 //! needs no conversations, so it hands the rules no threads (threads never decide whether a ticket is
 //! visible), which keeps it fast on large workspaces.
 
-use crate::model::{format_timestamp, Catalog, Company, Contact, Ticket};
-use crate::rules::{self, ContactView, View, VisibleTicket};
-use crate::settings::Settings;
+use crate::domain::model::{format_timestamp, Catalog, Company, Contact, Ticket};
+use crate::domain::rules::{self, ContactView, View, VisibleTicket};
+use crate::domain::settings::Settings;
 use crate::storage::threads::StoredAttachment;
 use crate::storage::StorageError;
 use crate::Workspace;

@@ -5,12 +5,12 @@
 //! works out the header (logo, menu, knowledge-base and form links). Templates are sandboxed: there is no
 //! loader that reads files, every value is HTML-escaped, and a fuel limit stops runaway loops.
 
-use super::security;
-use crate::model::Catalog;
-use crate::pages::{ListQuery, SortOrder, StatusFilter, TicketList, TicketPage};
-use crate::rules::View;
-use crate::settings::{AccessMode, Settings, SsoConfiguration, TEMPLATE_NAMES};
-use crate::{i18n, passwords};
+use super::encode as security;
+use crate::domain::model::Catalog;
+use crate::domain::rules::View;
+use crate::domain::settings::{AccessMode, Settings, SsoConfiguration, TEMPLATE_NAMES};
+use crate::domain::{i18n, passwords};
+use crate::site::pages::{ListQuery, SortOrder, StatusFilter, TicketList, TicketPage};
 use minijinja::value::Kwargs;
 use minijinja::{AutoEscape, Environment, State, Value};
 use serde::Serialize;
@@ -92,7 +92,7 @@ fn translate(state: &State, key: &str, values: Kwargs) -> Result<String, minijin
 
 /// "2025-03-02 10:00" from an RFC 3339 timestamp (UTC, as the engine keeps them).
 fn when(value: String) -> String {
-    crate::model::parse_timestamp(&value)
+    crate::domain::model::parse_timestamp(&value)
         .map(|at| at.format("%Y-%m-%d %H:%M").to_string())
         .unwrap_or(value)
 }
@@ -326,7 +326,7 @@ fn theme_css(settings: &Settings) -> String {
     }
 }
 
-fn image_url(image: &crate::settings::Image, served: String, assets: AssetMode) -> String {
+fn image_url(image: &crate::domain::settings::Image, served: String, assets: AssetMode) -> String {
     match assets {
         AssetMode::Served => {
             let version = security::short_hash(&image.data_base64);
@@ -345,7 +345,7 @@ fn chrome(settings: &Settings, catalog: &Catalog, assets: AssetMode) -> Chrome {
         .map(|menu| {
             menu.items
                 .iter()
-                .filter(|item| crate::settings::menu_url_problem(&item.url).is_none())
+                .filter(|item| crate::domain::settings::menu_url_problem(&item.url).is_none())
                 .map(|item| link(&item.label, &item.url, false))
                 .collect()
         })
@@ -613,7 +613,7 @@ fn list_context<'a>(list: &'a TicketList, base: &str, language: &str) -> ListCon
     let first = if list.rows.is_empty() {
         0
     } else {
-        (list.page - 1) * crate::pages::PAGE_SIZE + 1
+        (list.page - 1) * crate::site::pages::PAGE_SIZE + 1
     };
     ListContext {
         list,
@@ -758,8 +758,13 @@ impl PageKind {
     ];
 }
 
-fn sample_ticket(id: &str, subject: &str, open: bool, status: &str) -> crate::pages::TicketRow {
-    crate::pages::TicketRow {
+fn sample_ticket(
+    id: &str,
+    subject: &str,
+    open: bool,
+    status: &str,
+) -> crate::site::pages::TicketRow {
+    crate::site::pages::TicketRow {
         id: id.into(),
         subject: subject.into(),
         status: status.into(),
@@ -810,7 +815,7 @@ pub fn sample_page(kind: PageKind, settings: &Settings, catalog: &Catalog) -> (P
                 created_at: "2025-03-01T09:30:00Z".into(),
                 last_activity_at: "2025-03-02T10:00:00Z".into(),
                 messages: vec![
-                    crate::pages::MessageItem {
+                    crate::site::pages::MessageItem {
                         id: "m-1".into(),
                         incoming: true,
                         from: "ana@example.com".into(),
@@ -818,7 +823,7 @@ pub fn sample_page(kind: PageKind, settings: &Settings, catalog: &Catalog) -> (P
                         created_at: "2025-03-01T09:30:00Z".into(),
                         attachments: Vec::new(),
                     },
-                    crate::pages::MessageItem {
+                    crate::site::pages::MessageItem {
                         id: "m-2".into(),
                         incoming: false,
                         from: "support@example.com".into(),
@@ -982,7 +987,7 @@ mod tests {
     fn every_string_the_portal_shows_has_an_english_text() {
         let english = i18n::keys("en");
         let mut sources: Vec<&str> = SHIPPED.iter().map(|(_, source)| *source).collect();
-        sources.push(include_str!("handlers.rs"));
+        sources.push(include_str!("../web/handlers.rs"));
         let mut checked = 0;
         for source in sources {
             for key in used_keys(source) {

@@ -3,12 +3,12 @@
 //! once), and gathering everything back for export.
 
 use super::{catalog, Result, StorageError, Workspace};
-use crate::bundle::WorkspaceData;
-use crate::model::{
+use crate::domain::model::WorkspaceData;
+use crate::domain::model::{
     from_millis, timestamp_millis, Attachment, Catalog, Company, Contact, Direction, Message,
     MessageType, Thread, Ticket,
 };
-use crate::settings::Settings;
+use crate::domain::settings::Settings;
 use sqlx::sqlite::SqliteArguments;
 use sqlx::{Arguments, ConnectOptions, Connection, SqliteConnection};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -722,7 +722,7 @@ impl BulkWrite {
             },
         )
         .await?;
-        let messages: Vec<(&str, i64, &crate::model::Message)> = threads
+        let messages: Vec<(&str, i64, &crate::domain::model::Message)> = threads
             .iter()
             .flat_map(|thread| {
                 thread
@@ -749,7 +749,7 @@ impl BulkWrite {
             },
         )
         .await?;
-        let attachments: Vec<(&str, &crate::model::Attachment)> = messages
+        let attachments: Vec<(&str, &crate::domain::model::Attachment)> = messages
             .iter()
             .flat_map(|(_, _, message)| {
                 message

@@ -2,7 +2,7 @@
 //! articles, menus, and the names of custom ticket properties. They are read whole into a `Catalog`.
 
 use super::{Result, StorageError, Workspace};
-use crate::model::{
+use crate::domain::model::{
     Catalog, Channel, ChannelType, ContactList, Form, FormField, Inbox, InboxKind,
     KnowledgeBaseArticle, Menu, MenuItem, Pipeline, Stage, StageState,
 };

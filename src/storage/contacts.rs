@@ -1,7 +1,7 @@
 //! Contacts with their list memberships, companies, and portal logins (argon2 hashes only).
 
 use super::{now_millis, Result, Workspace};
-use crate::model::{Company, Contact};
+use crate::domain::model::{Company, Contact};
 use sqlx::SqliteConnection;
 use std::collections::HashMap;
 

@@ -2,7 +2,7 @@
 //! ticket's and the contact's timeline in the desktop app.
 
 use super::{now_millis, Result, Workspace};
-use crate::model::{format_timestamp, from_millis};
+use crate::domain::model::{format_timestamp, from_millis};
 use serde::{Deserialize, Serialize};
 use sqlx::SqliteConnection;
 use ts_rs::TS;

@@ -2,7 +2,7 @@
 //! migrations, in WAL mode with foreign keys on. Each submodule reads and writes one noun; this module opens
 //! the file, refuses files that are not workspaces, and defines the storage error every caller maps once.
 
-pub mod bundles;
+pub mod bulk;
 pub mod catalog;
 pub mod contacts;
 pub mod engagements;

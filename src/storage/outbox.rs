@@ -2,7 +2,7 @@
 //! Nothing leaves the machine; the desktop app shows them.
 
 use super::{now_millis, Result, Workspace};
-use crate::model::{format_timestamp, from_millis};
+use crate::domain::model::{format_timestamp, from_millis};
 use serde::{Deserialize, Serialize};
 use sqlx::SqliteConnection;
 use ts_rs::TS;

@@ -2,8 +2,8 @@
 //! document before and after, so any entry can be shown as a diff and undone, even out of order.
 
 use super::{now_millis, Result, StorageError, Workspace};
-use crate::model::{format_timestamp, from_millis};
-use crate::settings::{diff, SettingChange, Settings};
+use crate::domain::model::{format_timestamp, from_millis};
+use crate::domain::settings::{diff, SettingChange, Settings};
 use serde::{Deserialize, Serialize};
 use sqlx::SqliteConnection;
 use ts_rs::TS;

@@ -3,7 +3,7 @@
 
 use super::tickets::{bound, RELATED_TO_CONTACT};
 use super::{Result, StorageError, Workspace};
-use crate::model::{
+use crate::domain::model::{
     from_millis, timestamp_millis, Attachment, Direction, Message, MessageType, Thread,
 };
 use sqlx::SqliteConnection;
@@ -231,7 +231,7 @@ impl Workspace {
     /// query, so comparing thread choices across a whole workspace stays cheap.
     pub async fn thread_activities_of_multi_thread_tickets(
         &self,
-    ) -> Result<HashMap<String, Vec<crate::rules::ThreadActivity>>> {
+    ) -> Result<HashMap<String, Vec<crate::domain::rules::ThreadActivity>>> {
         // One JSON array built by SQLite rather than a result row per thread: sqlx hands every row
         // across threads, which made reading half a million of them take seconds.
         let (json,): (String,) = sqlx::query_as(
@@ -247,12 +247,13 @@ impl Workspace {
         .await?;
         let rows: Vec<(String, String, String, i64, Option<i64>)> = serde_json::from_str(&json)
             .map_err(|error| StorageError::Corrupt(format!("thread activities: {error}")))?;
-        let mut by_ticket: HashMap<String, Vec<crate::rules::ThreadActivity>> = HashMap::new();
+        let mut by_ticket: HashMap<String, Vec<crate::domain::rules::ThreadActivity>> =
+            HashMap::new();
         for (ticket, id, channel, created_at, latest) in rows {
             by_ticket
                 .entry(ticket)
                 .or_default()
-                .push(crate::rules::ThreadActivity {
+                .push(crate::domain::rules::ThreadActivity {
                     id,
                     channel,
                     created_at: from_millis(created_at),

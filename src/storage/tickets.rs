@@ -1,7 +1,7 @@
 //! Tickets with their built-in and custom properties and their contact and company associations.
 
 use super::{Result, StorageError, Workspace};
-use crate::model::{from_millis, timestamp_millis, Ticket};
+use crate::domain::model::{from_millis, timestamp_millis, Ticket};
 use sqlx::SqliteConnection;
 use std::collections::HashMap;
 

@@ -2,16 +2,16 @@
 //! refusals the customer can fix (a wrong password, a missing field, a refused attachment) re-render the
 //! form with the message and what was typed, everything else becomes a `WebError`.
 
-use super::render::{self, Frame, Page, ResetView, TicketView, Viewer};
+use super::cache::{KnownSession, Lookup};
 use super::security::{self, cookie, FORM_COOKIE, SESSION_COOKIE};
-use super::sessions::{KnownSession, Lookup};
 use super::site::Site;
 use super::{error_pages, App, WebError};
-use crate::accounts::{self, AccountError, Registration, WelcomeLink};
-use crate::conversations::{self, ConversationError, Upload};
-use crate::i18n;
-use crate::pages::{self, Customer, ListQuery};
-use crate::settings::AccessMode;
+use crate::app::accounts::{self, AccountError, Registration, WelcomeLink};
+use crate::app::conversations::{self, ConversationError, Upload};
+use crate::domain::i18n;
+use crate::domain::settings::AccessMode;
+use crate::site::pages::{self, Customer, ListQuery};
+use crate::site::render::{self, Frame, Page, ResetView, TicketView, Viewer};
 use crate::storage::sessions::new_token;
 use crate::storage::tokens::TokenPurpose;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
@@ -228,7 +228,10 @@ fn account_message(site: &Site, error: &AccountError) -> String {
         AccountError::WeakPassword(_) => format(
             site,
             "password.hint",
-            &[("count", &crate::passwords::MIN_PASSWORD_LENGTH.to_string())],
+            &[(
+                "count",
+                &crate::domain::passwords::MIN_PASSWORD_LENGTH.to_string(),
+            )],
         ),
         AccountError::InvalidLink => text(site, "reset.invalid"),
         AccountError::SsoNotConfigured => text(site, "error.sso_not_configured"),
@@ -482,7 +485,7 @@ fn reset_view(
         email: email.into(),
         token: token.into(),
         action,
-        min_password: crate::passwords::MIN_PASSWORD_LENGTH,
+        min_password: crate::domain::passwords::MIN_PASSWORD_LENGTH,
         error: None,
     }
 }
@@ -920,7 +923,7 @@ async fn reply(
             let url = format!(
                 "/{}/{}?sent=1",
                 site.settings.slug,
-                security::percent_encode(&ticket_id)
+                crate::site::encode::percent_encode(&ticket_id)
             );
             return Ok(see_other(&url));
         }
@@ -1040,7 +1043,7 @@ async fn form_submit(
             let url = format!(
                 "/{}/{}?submitted=1",
                 site.settings.slug,
-                security::percent_encode(&ticket_id)
+                crate::site::encode::percent_encode(&ticket_id)
             );
             return Ok(see_other(&url));
         }

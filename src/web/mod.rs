@@ -4,19 +4,15 @@
 //! the designer can preview any page with unsaved settings. Failures are mapped to a status and a branded
 //! page in one place (`error_pages`).
 
+mod cache;
 mod handlers;
-pub mod render;
 pub mod security;
-mod sessions;
 mod site;
 
-pub use render::{
-    check_templates, render_preview, shipped_template, AssetMode, Frame, Page, PageKind, Preview,
-    Renderer, TemplateProblem, Viewer,
-};
+use crate::site::render::{self, Page};
 
-use crate::accounts::LoginThrottle;
-use crate::conversations::AttachmentPolicy;
+use crate::app::accounts::LoginThrottle;
+use crate::app::conversations::AttachmentPolicy;
 use crate::storage::StorageError;
 use crate::Workspace;
 use axum::extract::{Request, State};
@@ -73,8 +69,8 @@ pub enum ServerError {
 pub(crate) struct AppState {
     workspace: Workspace,
     sites: SiteCache,
-    sessions: sessions::SessionCache,
-    tickets: sessions::TicketCache,
+    sessions: cache::SessionCache,
+    tickets: cache::TicketCache,
     throttle: LoginThrottle,
     forms: FormSigner,
     policy: AttachmentPolicy,
@@ -121,8 +117,8 @@ impl PortalServer {
         let app = Arc::new(AppState {
             workspace,
             sites,
-            sessions: sessions::SessionCache::new(options.refresh_interval, options.stale_grace),
-            tickets: sessions::TicketCache::new(options.refresh_interval, options.stale_grace),
+            sessions: cache::SessionCache::new(options.refresh_interval, options.stale_grace),
+            tickets: cache::TicketCache::new(options.refresh_interval, options.stale_grace),
             throttle: LoginThrottle::new(options.max_failed_logins, options.failed_login_window),
             forms: FormSigner::default(),
             policy: options.attachments,
@@ -230,7 +226,7 @@ async fn error_pages(State(app): State<App>, request: Request, next: Next) -> Re
                 .into_response();
         }
     };
-    let frame = Frame::default();
+    let frame = render::Frame::default();
     match error {
         WebError::SignInRequired { expired } => {
             let target = if expired {

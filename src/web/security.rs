@@ -5,7 +5,7 @@
 
 use axum::http::{header, HeaderMap, HeaderValue};
 use hmac::{Hmac, Mac};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
 pub const SESSION_COOKIE: &str = "portal_session";
 pub const FORM_COOKIE: &str = "portal_form";
@@ -73,38 +73,6 @@ impl FormSigner {
     }
 }
 
-/// Percent-encodes everything but unreserved characters (for query values and path segments).
-pub fn percent_encode(text: &str) -> String {
-    let mut encoded = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
-            encoded.push(byte as char);
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    encoded
-}
-
-/// The same escaping minijinja applies to template values.
-pub fn escape_html(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#x27;")
-        .replace('/', "&#x2f;")
-}
-
-/// Eight hex digits of SHA-256, for cache-busting asset URLs.
-pub fn short_hash(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .take(4)
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
-}
-
 /// A file name safe inside a Content-Disposition header.
 pub fn download_name(name: &str) -> String {
     let cleaned: String = name
@@ -150,9 +118,7 @@ mod tests {
     }
 
     #[test]
-    fn encoders() {
-        assert_eq!(percent_encode("a b&c"), "a%20b%26c");
+    fn download_names_keep_only_safe_characters() {
         assert_eq!(download_name("../evil\"name.txt"), ".._evil_name.txt");
-        assert_eq!(escape_html("<a href='x'>"), "&lt;a href=&#x27;x&#x27;&gt;");
     }
 }

@@ -4,9 +4,9 @@
 //! request pays for a small read; the others keep using the snapshot they have) and rebuilds only when
 //! something changed. `invalidate` makes the next request look at once.
 
-use super::render::{AssetMode, Frame, Page, Renderer};
-use crate::model::Catalog;
-use crate::settings::Settings;
+use crate::domain::model::Catalog;
+use crate::domain::settings::Settings;
+use crate::site::render::{AssetMode, Frame, Page, Renderer};
 use crate::storage::StorageError;
 use crate::Workspace;
 use axum::http::{header, HeaderValue, StatusCode};

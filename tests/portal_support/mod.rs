@@ -3,9 +3,11 @@
 //! helpers to read form tokens and the markup contract (data-ticket-id / data-message-id).
 #![allow(dead_code)]
 
-use portal::bundle::{self, WorkspaceData};
+use portal::app::workspaces;
+use portal::bundle;
+use portal::domain::model::WorkspaceData;
 use portal::web::{PortalServer, ServerOptions};
-use portal::{workspaces, Workspace};
+use portal::Workspace;
 use std::path::PathBuf;
 
 pub fn shared_dir() -> PathBuf {

@@ -2,7 +2,7 @@
 
 use super::{cancellable, message, open_workspace};
 use crate::state::Studio;
-use portal::desk::Customers;
+use portal::app::read_models::Customers;
 use tauri::State;
 
 /// Cancellable (`cancel_reads`): on a large workspace this reads every contact and ticket.
@@ -10,7 +10,9 @@ use tauri::State;
 pub async fn customers(studio: State<'_, Studio>) -> Result<Customers, String> {
     let (workspace, _) = open_workspace(&studio).await?;
     cancellable(&studio, async move {
-        portal::desk::customers(&workspace).await.map_err(message)
+        portal::app::read_models::customers(&workspace)
+            .await
+            .map_err(message)
     })
     .await
 }

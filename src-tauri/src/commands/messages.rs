@@ -2,7 +2,7 @@
 
 use super::{message, open};
 use crate::state::Studio;
-use portal::desk::InboxItem;
+use portal::app::read_models::InboxItem;
 use portal::storage::engagements::Engagement;
 use portal::storage::outbox::OutboxEmail;
 use tauri::State;
@@ -20,7 +20,9 @@ pub async fn outbox(studio: State<'_, Studio>) -> Result<Vec<OutboxEmail>, Strin
 #[tauri::command]
 pub async fn inbox(studio: State<'_, Studio>) -> Result<Vec<InboxItem>, String> {
     let open = open(&studio).await?;
-    portal::desk::inbox(&open.workspace).await.map_err(message)
+    portal::app::read_models::inbox(&open.workspace)
+        .await
+        .map_err(message)
 }
 
 #[tauri::command]

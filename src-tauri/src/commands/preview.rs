@@ -1,12 +1,12 @@
 //! Designer and simulated login: previews of any portal page as a contact with the unsaved draft, template
-//! defaults, branding checks, and "act as this contact" writes. Thin adapters over `portal::preview` and
-//! `portal::branding`.
+//! defaults, branding checks, and "act as this contact" writes. Thin adapters over `portal::app::preview` and
+//! `portal::domain::branding`.
 
 use super::{message, open};
 use crate::state::Studio;
-use portal::branding::{self, ContrastWarning};
-use portal::preview::{self, PreviewRequest, PreviewResult, SupportFormField};
-use portal::settings::{Branding, Image, Settings};
+use portal::app::preview::{self, PreviewRequest, PreviewResult, SupportFormField};
+use portal::domain::branding::{self, ContrastWarning};
+use portal::domain::settings::{Branding, Image, Settings};
 use std::collections::BTreeMap;
 use tauri::State;
 
@@ -26,7 +26,7 @@ pub async fn preview_page(
 /// The shipped source of template `name` (the template editor's "reset to default").
 #[tauri::command]
 pub fn shipped_template(name: String) -> Result<String, String> {
-    portal::web::render::shipped_template(&name)
+    portal::site::render::shipped_template(&name)
         .map(str::to_string)
         .ok_or_else(|| format!("no shipped template named {name}"))
 }

@@ -3,7 +3,7 @@
 
 use super::{message, open};
 use crate::state::{Open, Studio};
-use portal::settings::{self, ChecklistItem, FieldError, Settings};
+use portal::domain::settings::{self, ChecklistItem, FieldError, Settings};
 use portal::storage::settings::HistoryEntry;
 use serde::{Deserialize, Serialize};
 use tauri::State;
@@ -53,7 +53,7 @@ async fn outcome(open: &Open, result: portal::Result<Option<i64>>) -> Result<Sav
             None,
             broken
                 .iter()
-                .map(portal::preview::TemplateError::field_error)
+                .map(portal::app::preview::TemplateError::field_error)
                 .collect(),
         ),
         Err(error) => return Err(message(error)),
@@ -139,7 +139,7 @@ pub async fn validate_settings(
     draft: Settings,
 ) -> Result<Vec<FieldError>, String> {
     let open = open(&studio).await?;
-    portal::workspaces::validate_settings(&open.workspace, &draft)
+    portal::app::workspaces::validate_settings(&open.workspace, &draft)
         .await
         .map_err(message)
 }
@@ -165,10 +165,10 @@ pub async fn save_settings(
     draft: Settings,
 ) -> Result<SaveOutcome, String> {
     let open = open(&studio).await?;
-    let result = portal::workspaces::save_settings(
+    let result = portal::app::workspaces::save_settings(
         &open.workspace,
         &draft,
-        &portal::workspaces::current_user(),
+        &portal::app::workspaces::current_user(),
     )
     .await;
     outcome(&open, result).await
@@ -178,11 +178,11 @@ pub async fn save_settings(
 #[tauri::command]
 pub async fn set_enabled(studio: State<'_, Studio>, enabled: bool) -> Result<SaveOutcome, String> {
     let open = open(&studio).await?;
-    let result = portal::workspaces::set_setting(
+    let result = portal::app::workspaces::set_setting(
         &open.workspace,
         "enabled",
         if enabled { "true" } else { "false" },
-        &portal::workspaces::current_user(),
+        &portal::app::workspaces::current_user(),
     )
     .await;
     outcome(&open, result).await
@@ -202,10 +202,10 @@ pub async fn history(studio: State<'_, Studio>) -> Result<Vec<HistoryEntry>, Str
 #[tauri::command]
 pub async fn undo(studio: State<'_, Studio>, entry: i64) -> Result<SaveOutcome, String> {
     let open = open(&studio).await?;
-    let result = portal::workspaces::undo(
+    let result = portal::app::workspaces::undo(
         &open.workspace,
         Some(entry),
-        &portal::workspaces::current_user(),
+        &portal::app::workspaces::current_user(),
     )
     .await;
     outcome(&open, result).await

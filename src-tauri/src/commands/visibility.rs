@@ -1,13 +1,13 @@
 //! Visibility matrix, audit CSV, what-if and the simulated login's explanation. Thin adapters over
-//! `portal::audit`, `portal::what_if` and `portal::visibility`.
+//! `portal::app::matrix`, `portal::app::what_if` and `portal::app::view_as`.
 
 use super::{cancellable, message, open, open_workspace};
 use crate::state::Studio;
-use portal::audit::{self, AuditData, AuditRow};
-use portal::impact_cache::ImpactCache;
-use portal::rules::{ContactView, View};
-use portal::settings::Settings;
-use portal::what_if::Impact;
+use portal::app::matrix::{self, AuditData, AuditRow};
+use portal::app::what_if::cache::ImpactCache;
+use portal::app::what_if::Impact;
+use portal::domain::rules::{ContactView, View};
+use portal::domain::settings::Settings;
 use std::sync::LazyLock;
 use tauri::State;
 
@@ -29,7 +29,7 @@ pub async fn visibility_matrix(
                 let data = AuditData::load_for(&workspace, &draft)
                     .await
                     .map_err(message)?;
-                Ok(audit::matrix(&draft, &data))
+                Ok(matrix::matrix(&draft, &data))
             }
             None => {
                 let key = path.display().to_string();
@@ -62,10 +62,10 @@ pub async fn prepare_what_if(studio: State<'_, Studio>) -> Result<(), String> {
 pub async fn export_audit_csv(studio: State<'_, Studio>, path: String) -> Result<(), String> {
     let (workspace, _) = open_workspace(&studio).await?;
     let rows = cancellable(&studio, async move {
-        audit::audit(&workspace).await.map_err(message)
+        matrix::audit(&workspace).await.map_err(message)
     })
     .await?;
-    std::fs::write(&path, audit::to_csv(&rows)).map_err(|error| format!("{path}: {error}"))
+    std::fs::write(&path, matrix::to_csv(&rows)).map_err(|error| format!("{path}: {error}"))
 }
 
 /// What saving `draft` would change against the saved settings.
@@ -87,7 +87,7 @@ pub async fn explain_contact(
     view: Option<View>,
 ) -> Result<ContactView, String> {
     let open = open(&studio).await?;
-    portal::visibility::view_as_with(&open.workspace, &draft, &contact, view)
+    portal::app::view_as::view_as_with(&open.workspace, &draft, &contact, view)
         .await
         .map_err(message)
 }

@@ -2,7 +2,7 @@
 
 use super::{message, open};
 use crate::state::{Open, Studio};
-use portal::workspaces::{import_file_with_progress, ImportProgress, ImportStatus};
+use portal::app::workspaces::{import_file_with_progress, ImportProgress, ImportStatus};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -74,7 +74,9 @@ pub async fn new_workspace(
     {
         return Err("that file is the open workspace; choose another name".into());
     }
-    let workspace = portal::desk::create(&path, demo).await.map_err(message)?;
+    let workspace = portal::app::read_models::create(&path, demo)
+        .await
+        .map_err(message)?;
     switch(&studio, Open::start(workspace, path).await?).await
 }
 
@@ -187,7 +189,7 @@ pub fn cancel_work(studio: State<'_, Studio>) -> bool {
 pub async fn export_bundle(studio: State<'_, Studio>, path: String) -> Result<(), String> {
     let text = {
         let open = open(&studio).await?;
-        portal::workspaces::export(&open.workspace)
+        portal::app::workspaces::export(&open.workspace)
             .await
             .map_err(message)?
     };

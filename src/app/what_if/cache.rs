@@ -7,10 +7,10 @@
 //! parameters of each comparison; the saved settings' matrix is kept too, so each edit of the draft
 //! computes only the draft's half.
 
-use crate::audit::{self, AuditData, AuditRow};
-use crate::rules::ThreadActivity;
-use crate::settings::Settings;
-use crate::what_if::{self, Impact};
+use crate::app::matrix::{self, AuditData, AuditRow};
+use crate::app::what_if::{self, Impact};
+use crate::domain::rules::ThreadActivity;
+use crate::domain::settings::Settings;
 use crate::{Result, Workspace};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -153,7 +153,7 @@ impl ImpactCache {
             _ => {
                 let (settings, data) = (saved.clone(), cached.data.clone());
                 let matrix = Arc::new(
-                    tokio::task::spawn_blocking(move || audit::matrix(&settings, &data))
+                    tokio::task::spawn_blocking(move || matrix::matrix(&settings, &data))
                         .await
                         .expect("the matrix does not panic"),
                 );

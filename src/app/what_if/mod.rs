@@ -2,9 +2,11 @@
 //! tickets appear or disappear for whom, and which tickets would show a different conversation. Both
 //! sides come from the same rules as the live portal (the audit matrix), computed for saved and draft.
 
-use crate::audit::{self, AuditData, AuditRow};
-use crate::rules::{self, View};
-use crate::settings::{diff, SettingChange, Settings};
+pub mod cache;
+
+use crate::app::matrix::{self, AuditData, AuditRow};
+use crate::domain::rules::{self, View};
+use crate::domain::settings::{diff, SettingChange, Settings};
 use crate::{Result, Workspace};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -66,7 +68,7 @@ pub fn compare(
     data: &AuditData,
     threads: &HashMap<String, Vec<rules::ThreadActivity>>,
 ) -> Impact {
-    let before = audit::matrix(saved, data);
+    let before = matrix::matrix(saved, data);
     compare_with_saved_matrix(saved, &before, draft, data, threads)
 }
 
@@ -90,7 +92,7 @@ pub fn compare_with_saved_matrix(
     let after: &[AuditRow] = if only_thread_choice {
         before
     } else {
-        computed = audit::matrix(draft, data);
+        computed = matrix::matrix(draft, data);
         &computed
     };
     let (before_rows, after_rows) = (default_rows(before), default_rows(after));

@@ -2,11 +2,12 @@
 //! operation and prints the answer; errors print as one clear message with exit code 2 (1 for a failing
 //! `check`), so QA can script it.
 
-use crate::rules::{ContactView, View};
-use crate::settings::checklist;
-use crate::storage::default_workspace_path;
-use crate::{audit, demo, visibility, workspaces, Error, Workspace};
 use clap::{Parser, Subcommand, ValueEnum};
+use portal::app::{demo, matrix, view_as, workspaces};
+use portal::domain::rules::{ContactView, View};
+use portal::domain::settings::checklist;
+use portal::storage::default_workspace_path;
+use portal::{Error, Workspace};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -242,7 +243,7 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
                 ViewArgument::Mine => View::Mine,
                 ViewArgument::Organization => View::Organization,
             });
-            let answer = visibility::view_as(&workspace, &email, view).await?;
+            let answer = view_as::view_as(&workspace, &email, view).await?;
             match format {
                 ViewFormat::Json => println!(
                     "{}",
@@ -253,9 +254,9 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
         }
         Command::Audit { workspace, format } => {
             let workspace = open(workspace).await?;
-            let rows = audit::audit(&workspace).await?;
+            let rows = matrix::audit(&workspace).await?;
             match format {
-                AuditFormat::Csv => print!("{}", audit::to_csv(&rows)),
+                AuditFormat::Csv => print!("{}", matrix::to_csv(&rows)),
                 AuditFormat::Json => println!(
                     "{}",
                     serde_json::to_string_pretty(&rows).expect("rows serialise")
@@ -269,7 +270,7 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
         } => {
             let workspace = open(workspace).await?;
             let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-            let server = crate::web::PortalServer::start(workspace, address)
+            let server = portal::web::PortalServer::start(workspace, address)
                 .await
                 .map_err(|error| Error::Serve(error.to_string()))?;
             println!("{}", server.url());
@@ -327,7 +328,7 @@ async fn settings_command(action: SettingsAction) -> Result<ExitCode, Error> {
             let settings = workspace.settings().await?;
             println!(
                 "{}",
-                serde_json::to_string_pretty(&crate::settings::without_secrets(&settings))
+                serde_json::to_string_pretty(&portal::domain::settings::without_secrets(&settings))
                     .expect("settings serialise")
             );
         }

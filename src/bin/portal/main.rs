@@ -1,5 +1,8 @@
-//! The `portal` command: see `portal --help`.
+//! The `portal` command: see `portal --help`. The command line lives in the binary, so the library the
+//! desktop app links carries no clap.
+
+mod cli;
 
 fn main() -> std::process::ExitCode {
-    portal::cli::run()
+    cli::run()
 }

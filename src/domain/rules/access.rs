@@ -2,8 +2,8 @@
 //! whether single sign-on is configured; it does not depend on whether the portal is enabled, because admin
 //! previews and `portal view-as` answer "what would this contact get" for a portal not yet switched on.
 
-use crate::model::{Catalog, Contact};
-use crate::settings::{AccessMode, Settings};
+use crate::domain::model::{Catalog, Contact};
+use crate::domain::settings::{AccessMode, Settings};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessDecision {

@@ -1,8 +1,8 @@
 //! How a ticket's status reads to a customer (spec section 5): "Open"/"Closed" from the stage's state, or
 //! the stage's own label when the portal shows pipeline stages.
 
-use crate::model::{Catalog, StageState, Ticket};
-use crate::settings::{Settings, StatusDisplay};
+use crate::domain::model::{Catalog, StageState, Ticket};
+use crate::domain::settings::{Settings, StatusDisplay};
 
 /// Whether the ticket's stage is an open one; a ticket whose stage is unknown counts as open so that the
 /// customer can still reach the agents about it.

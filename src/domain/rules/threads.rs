@@ -2,8 +2,8 @@
 //! channel connected to an inbox are eligible; of those exactly one is shown (most recent activity or the
 //! original, ties to the smaller id); of its messages only type MESSAGE, oldest first.
 
-use crate::model::{Catalog, Message, MessageType, Thread};
-use crate::settings::{Settings, ThreadShown};
+use crate::domain::model::{Catalog, Message, MessageType, Thread};
+use crate::domain::settings::{Settings, ThreadShown};
 use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,8 +2,8 @@
 //! contact (or, with company permissions and the organization view, with the contact's primary company) and
 //! it passes every ticket filter. Access is decided separately (`access`); these functions assume it.
 
-use crate::model::{Catalog, Company, Contact, Ticket};
-use crate::settings::{FilterOperator, Settings, TicketFilter, TicketPermissions};
+use crate::domain::model::{Catalog, Company, Contact, Ticket};
+use crate::domain::settings::{FilterOperator, Settings, TicketFilter, TicketPermissions};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use ts_rs::TS;
