@@ -197,3 +197,18 @@ fn checking_a_bundle_file_counts_every_byte_it_reads_for_the_progress_bar() {
         std::fs::metadata(&bundle).unwrap().len()
     );
 }
+
+#[test]
+fn a_contact_email_that_registration_would_refuse_is_refused_on_import() {
+    // Import, registration, password reset and SSO share one email test, so no contact can be imported
+    // with an address the portal would then refuse at sign-in.
+    for address in ["ana@acme.example.", "<a>@acme.example"] {
+        let mut bundle = acme();
+        bundle["contacts"][0]["email"] = json!(address);
+        let error = refused(&bundle);
+        assert!(
+            error.starts_with("contacts[0].email:"),
+            "{address} was refused with {error}"
+        );
+    }
+}

@@ -2,6 +2,7 @@
 //! JSON path, and writing workspace data back out without secrets. Reading validates everything before
 //! anything is written, so storage only ever receives a consistent workspace.
 
+use crate::domain::email;
 use crate::domain::model::WorkspaceData;
 use crate::domain::model::{
     format_timestamp, parse_timestamp, Attachment, Channel, ChannelType, Company, Contact,
@@ -442,16 +443,6 @@ impl Problems {
             .sort_by_key(|located| (rank(located.section), located.index));
         self.0.into_iter().map(|located| located.problem).collect()
     }
-}
-
-fn is_plausible_email(email: &str) -> bool {
-    let mut parts = email.split('@');
-    matches!(
-        (parts.next(), parts.next(), parts.next()),
-        (Some(local), Some(domain), None)
-            if !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
-                && !email.chars().any(char::is_whitespace)
-    )
 }
 
 /// What a pass does with the document's sections.
@@ -949,7 +940,7 @@ fn check_head(
     let mut emails = HashSet::new();
     for (index, contact) in records.contacts.iter().enumerate() {
         let path = || format!("contacts[{index}]");
-        if !is_plausible_email(&contact.email) {
+        if !email::is_valid(&contact.email) {
             problems.add(
                 "contacts",
                 index,

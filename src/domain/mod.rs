@@ -3,6 +3,7 @@
 //! calls into it, and it knows nothing above it.
 
 pub mod branding;
+pub mod email;
 pub mod i18n;
 pub mod model;
 pub mod passwords;
