@@ -146,12 +146,9 @@ async fn hash_password(password: &str) -> String {
 }
 
 fn access_check(settings: &Settings, catalog: &Catalog, contact: &Contact) -> Result<()> {
-    let decision = may_sign_in(settings, catalog, contact);
-    if decision.allowed {
-        Ok(())
-    } else {
-        Err(AccountError::AccessDenied(decision.reason))
-    }
+    may_sign_in(settings, catalog, contact)
+        .into_result()
+        .map_err(AccountError::AccessDenied)
 }
 
 /// Signs a customer in with email and password. A wrong password and an unknown address are the same

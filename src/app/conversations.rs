@@ -6,6 +6,7 @@
 //! at all.
 
 use crate::app::accounts;
+use crate::app::customer::{self, PageError, ShownTicket};
 use crate::domain::i18n;
 use crate::domain::model::{
     Attachment, Catalog, ChannelType, Contact, Direction, Message, MessageType, Thread, Ticket,
@@ -101,6 +102,16 @@ pub enum ConversationError {
     Storage(#[from] StorageError),
 }
 
+impl From<PageError> for ConversationError {
+    fn from(error: PageError) -> Self {
+        match error {
+            PageError::NotFound => ConversationError::NotFound,
+            PageError::AccessDenied(reason) => ConversationError::AccessDenied(reason),
+            PageError::Storage(error) => ConversationError::Storage(error),
+        }
+    }
+}
+
 impl From<sqlx::Error> for ConversationError {
     fn from(error: sqlx::Error) -> Self {
         ConversationError::Storage(error.into())
@@ -156,34 +167,9 @@ async fn visible_ticket(
     catalog: &Catalog,
     contact: &Contact,
     ticket_id: &str,
-) -> Result<(Ticket, Vec<Thread>, rules::VisibleTicket)> {
-    let company = match &contact.company {
-        Some(id) => workspace.company(id).await?,
-        None => None,
-    };
-    let ticket = workspace
-        .ticket(ticket_id)
-        .await?
-        .ok_or(ConversationError::NotFound)?;
-    let threads = workspace.threads_of_ticket(ticket_id).await?;
-    let view = rules::view_as(
-        settings,
-        catalog,
-        contact,
-        company.as_ref(),
-        std::slice::from_ref(&ticket),
-        &threads,
-        None,
-    );
-    if !view.can_sign_in {
-        return Err(ConversationError::AccessDenied(view.access_reason));
-    }
-    let visible = view
-        .tickets
-        .into_iter()
-        .next()
-        .ok_or(ConversationError::NotFound)?;
-    Ok((ticket, threads, visible))
+) -> Result<ShownTicket> {
+    let customer = customer::of_contact(workspace, contact.clone()).await?;
+    Ok(customer::visible_ticket(workspace, settings, catalog, &customer, ticket_id).await?)
 }
 
 /// What a customer sends as a reply.
@@ -204,8 +190,11 @@ pub async fn reply(
     reply: NewReply,
 ) -> Result<String> {
     let NewReply { text, upload } = reply;
-    let (ticket, threads, visible) =
-        visible_ticket(workspace, settings, catalog, contact, ticket_id).await?;
+    let ShownTicket {
+        ticket,
+        threads,
+        visible,
+    } = visible_ticket(workspace, settings, catalog, contact, ticket_id).await?;
     if !rules::is_open(catalog, &ticket) {
         return Err(ConversationError::Closed);
     }

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod conversations;
+pub mod customer;
 pub mod demo;
 pub mod matrix;
 pub mod preview;

@@ -4,16 +4,17 @@
 //! pages use example data. A "Previewing as ..." banner is added, and forms are disabled unless the
 //! designer acts as the contact (then the desktop app writes through `conversations`).
 
+use crate::app::customer::{self, Customer, PageError};
 use crate::app::{conversations, view_as};
 use crate::domain::model::Catalog;
 use crate::domain::rules::{ContactView, View};
 use crate::domain::settings::{FieldError, Settings};
-use crate::site::pages::{self, Customer, ListQuery};
+use crate::site::pages::ListQuery;
 use crate::site::render::{
-    check_templates, form_view, sample_page, AssetMode, Frame, Page, PageKind, Renderer,
-    TemplateProblem, TicketView, Viewer,
+    check_templates, form_view, sample_page, AssetMode, Frame, MessageView, Page, PageKind,
+    Renderer, TemplateProblem, TicketView, Viewer,
 };
-use crate::{Error, Result, Workspace};
+use crate::{Result, Workspace};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use ts_rs::TS;
@@ -229,16 +230,6 @@ fn decorate(html: String, customer: Option<&Customer>, act_as: bool) -> String {
     }
 }
 
-async fn customer_by_email(workspace: &Workspace, email: &str) -> Result<Customer> {
-    let contact = workspace
-        .contact_by_email(email)
-        .await?
-        .ok_or_else(|| Error::UnknownContact(email.to_string()))?;
-    pages::load_customer(workspace, &contact.id)
-        .await?
-        .ok_or_else(|| Error::UnknownContact(email.to_string()))
-}
-
 /// The page of `request` rendered with `settings` (typically the unsaved draft).
 pub async fn render(
     workspace: &Workspace,
@@ -257,7 +248,7 @@ pub async fn render(
             explanation: None,
         });
     };
-    let customer = customer_by_email(workspace, email).await?;
+    let customer = customer::by_email(workspace, email).await?;
     let explanation = view_as::view_as_with(workspace, settings, email, request.view).await?;
     let frame = Frame {
         viewer: Some(Viewer {
@@ -274,9 +265,11 @@ pub async fn render(
                 page: 1,
                 ..ListQuery::default()
             };
-            match pages::load_list(workspace, settings, &catalog, &customer, &query).await? {
+            match customer::load_list(workspace, settings, &catalog, &customer, &query).await {
                 Ok(list) => Page::List(list),
-                Err(_) => Page::AccessDenied,
+                Err(PageError::AccessDenied(_)) => Page::AccessDenied,
+                Err(PageError::NotFound) => Page::Message(MessageView::not_found()),
+                Err(PageError::Storage(error)) => return Err(error.into()),
             }
         }
         PreviewPage::Detail => {
@@ -285,12 +278,14 @@ pub async fn render(
                 .clone()
                 .or_else(|| explanation.tickets.first().map(|ticket| ticket.id.clone()));
             match id {
-                None => Page::Message(crate::site::render::MessageView::not_found()),
+                None => Page::Message(MessageView::not_found()),
                 Some(id) => {
-                    match pages::load_ticket(workspace, settings, &catalog, &customer, &id).await? {
-                        Err(_) => Page::AccessDenied,
-                        Ok(None) => Page::Message(crate::site::render::MessageView::not_found()),
-                        Ok(Some(ticket)) => {
+                    match customer::load_ticket(workspace, settings, &catalog, &customer, &id).await
+                    {
+                        Err(PageError::AccessDenied(_)) => Page::AccessDenied,
+                        Err(PageError::NotFound) => Page::Message(MessageView::not_found()),
+                        Err(PageError::Storage(error)) => return Err(error.into()),
+                        Ok(ticket) => {
                             shown_ticket = Some(ticket.id.clone());
                             Page::Ticket(TicketView {
                                 ticket,
@@ -307,10 +302,10 @@ pub async fn render(
             }
         }
         PreviewPage::Form => {
-            if pages::access(settings, &catalog, &customer).is_err() {
+            if customer::may_use_portal(settings, &catalog, &customer).is_err() {
                 Page::AccessDenied
             } else if settings.support_form.is_none() {
-                Page::Message(crate::site::render::MessageView::not_available())
+                Page::Message(MessageView::not_available())
             } else {
                 Page::Form(form_view(settings, &catalog, &BTreeMap::new(), None))
             }
@@ -346,7 +341,7 @@ pub async fn reply_as(
 ) -> std::result::Result<String, String> {
     let settings = workspace.settings().await.map_err(|e| e.to_string())?;
     let catalog = workspace.catalog().await.map_err(|e| e.to_string())?;
-    let customer = customer_by_email(workspace, email)
+    let customer = customer::by_email(workspace, email)
         .await
         .map_err(|e| e.to_string())?;
     conversations::reply(
@@ -402,7 +397,7 @@ pub async fn submit_form_as(
 ) -> std::result::Result<String, String> {
     let settings = workspace.settings().await.map_err(|e| e.to_string())?;
     let catalog = workspace.catalog().await.map_err(|e| e.to_string())?;
-    let customer = customer_by_email(workspace, email)
+    let customer = customer::by_email(workspace, email)
         .await
         .map_err(|e| e.to_string())?;
     conversations::submit_form(workspace, &settings, &catalog, &customer.contact, values)

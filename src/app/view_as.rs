@@ -2,9 +2,10 @@
 //! tickets and their company's, with threads) and hands it to the pure rules. Settings are a parameter, so
 //! a draft can be tried without saving it.
 
+use crate::app::customer::{self, Customer};
 use crate::domain::rules::{self, ContactView, View};
 use crate::domain::settings::Settings;
-use crate::{Error, Result, Workspace};
+use crate::{Result, Workspace};
 
 /// Everything `email` would be served in `view` (or the default view) under `settings`.
 pub async fn view_as_with(
@@ -13,14 +14,7 @@ pub async fn view_as_with(
     email: &str,
     view: Option<View>,
 ) -> Result<ContactView> {
-    let contact = workspace
-        .contact_by_email(email)
-        .await?
-        .ok_or_else(|| Error::UnknownContact(email.to_string()))?;
-    let company = match &contact.company {
-        Some(id) => workspace.company(id).await?,
-        None => None,
-    };
+    let Customer { contact, company } = customer::by_email(workspace, email).await?;
     let catalog = workspace.catalog().await?;
     let company_id = company.as_ref().map(|company| company.id.as_str());
     let tickets = workspace

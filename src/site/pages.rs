@@ -1,16 +1,11 @@
-//! What a signed-in customer's ticket list and ticket page show. Both are built from `rules::view_as`, the
-//! function behind `portal view-as`, so the live portal and the command line cannot disagree: the list is
-//! the visible tickets of the contact's view, then narrowed by the customer's own status filter, search,
-//! sort and page; the ticket page is the visible ticket with its shown thread and messages. The list
-//! needs no conversations, so it hands the rules no threads (threads never decide whether a ticket is
-//! visible), which keeps it fast on large workspaces.
+//! What a signed-in customer's ticket list and ticket page show, built from the rules' view of the
+//! contact (`rules::view_as`, the function behind `portal view-as`), so the live portal and the command
+//! line cannot disagree: the list is the visible tickets of the contact's view, then narrowed by the
+//! customer's own status filter, search, sort and page; the ticket page is the visible ticket with its
+//! shown thread and messages. Pure: `app::customer` reads the workspace and calls these.
 
-use crate::domain::model::{format_timestamp, Catalog, Company, Contact, Ticket};
+use crate::domain::model::{format_timestamp, Catalog, Thread, Ticket};
 use crate::domain::rules::{self, ContactView, View, VisibleTicket};
-use crate::domain::settings::Settings;
-use crate::storage::threads::StoredAttachment;
-use crate::storage::StorageError;
-use crate::Workspace;
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -182,70 +177,6 @@ pub fn ticket_list(
     }
 }
 
-/// A contact with their primary company: who a session belongs to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Customer {
-    pub contact: Contact,
-    pub company: Option<Company>,
-}
-
-pub async fn load_customer(
-    workspace: &Workspace,
-    contact_id: &str,
-) -> Result<Option<Customer>, StorageError> {
-    Ok(workspace
-        .contact_with_company(contact_id)
-        .await?
-        .map(|(contact, company)| Customer { contact, company }))
-}
-
-/// Every ticket associated with the customer or their primary company: what their list is made from.
-pub async fn related_tickets(
-    workspace: &Workspace,
-    customer: &Customer,
-) -> Result<Vec<Ticket>, StorageError> {
-    let company_id = customer.company.as_ref().map(|company| company.id.as_str());
-    workspace
-        .tickets_related_to(&customer.contact.id, company_id)
-        .await
-}
-
-/// The list page of `customer` under `settings` from their related tickets; `Err(reason)` when they may
-/// not sign in.
-pub fn list_page(
-    settings: &Settings,
-    catalog: &Catalog,
-    customer: &Customer,
-    tickets: &[Ticket],
-    query: &ListQuery,
-) -> Result<TicketList, String> {
-    let view = rules::view_as(
-        settings,
-        catalog,
-        &customer.contact,
-        customer.company.as_ref(),
-        tickets,
-        &[],
-        query.view,
-    );
-    if !view.can_sign_in {
-        return Err(view.access_reason);
-    }
-    Ok(ticket_list(catalog, tickets, &view, query))
-}
-
-/// `list_page` with the tickets read from the workspace.
-pub async fn load_list(
-    workspace: &Workspace,
-    settings: &Settings,
-    catalog: &Catalog,
-    customer: &Customer,
-    query: &ListQuery,
-) -> Result<Result<TicketList, String>, StorageError> {
-    let tickets = related_tickets(workspace, customer).await?;
-    Ok(list_page(settings, catalog, customer, &tickets, query))
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AttachmentItem {
     pub id: i64,
@@ -278,34 +209,14 @@ pub struct TicketPage {
     pub messages: Vec<MessageItem>,
 }
 
-/// What `customer` sees of ticket `ticket_id`: `Ok(None)` when the ticket does not exist or is not
-/// visible to them (the two must look alike), `Err(reason)` inside when they may not sign in.
-pub async fn load_ticket(
-    workspace: &Workspace,
-    settings: &Settings,
+/// The page of a ticket the rules show: `visible` is the rules' view of `ticket`, `threads` its stored
+/// conversations (for the attachments, which the rules' view does not carry).
+pub fn ticket_page(
     catalog: &Catalog,
-    customer: &Customer,
-    ticket_id: &str,
-) -> Result<Result<Option<TicketPage>, String>, StorageError> {
-    let Some(ticket) = workspace.ticket(ticket_id).await? else {
-        return Ok(Ok(None));
-    };
-    let threads = workspace.threads_of_ticket(ticket_id).await?;
-    let view = rules::view_as(
-        settings,
-        catalog,
-        &customer.contact,
-        customer.company.as_ref(),
-        std::slice::from_ref(&ticket),
-        &threads,
-        None,
-    );
-    if !view.can_sign_in {
-        return Ok(Err(view.access_reason));
-    }
-    let Some(visible) = view.tickets.first() else {
-        return Ok(Ok(None));
-    };
+    ticket: &Ticket,
+    threads: &[Thread],
+    visible: &VisibleTicket,
+) -> TicketPage {
     // Attachments by message id, from the stored threads (the rules' view carries no attachments).
     let attachments: HashMap<&str, Vec<AttachmentItem>> = threads
         .iter()
@@ -341,49 +252,15 @@ pub async fn load_ticket(
                 .unwrap_or_default(),
         })
         .collect();
-    Ok(Ok(Some(TicketPage {
+    TicketPage {
         id: visible.id.clone(),
         subject: visible.subject.clone(),
         description: ticket.content.clone(),
         status: visible.status.clone(),
-        open: rules::is_open(catalog, &ticket),
+        open: rules::is_open(catalog, ticket),
         priority: ticket.priority.clone(),
         created_at: format_timestamp(&ticket.created_at),
         last_activity_at: format_timestamp(&ticket.last_activity_at),
         messages,
-    })))
-}
-
-/// The attachment, only when it belongs to a message `customer` is shown on ticket `ticket_id`.
-pub async fn load_attachment(
-    workspace: &Workspace,
-    settings: &Settings,
-    catalog: &Catalog,
-    customer: &Customer,
-    ticket_id: &str,
-    attachment_id: i64,
-) -> Result<Option<StoredAttachment>, StorageError> {
-    let Ok(Some(page)) = load_ticket(workspace, settings, catalog, customer, ticket_id).await?
-    else {
-        return Ok(None);
-    };
-    let shown = page
-        .messages
-        .iter()
-        .flat_map(|message| &message.attachments)
-        .any(|attachment| attachment.id == attachment_id);
-    if !shown {
-        return Ok(None);
-    }
-    workspace.attachment(attachment_id).await
-}
-
-/// Whether `customer` may use the portal under `settings` (the access rule), with the reason when not.
-pub fn access(settings: &Settings, catalog: &Catalog, customer: &Customer) -> Result<(), String> {
-    let decision = rules::may_sign_in(settings, catalog, &customer.contact);
-    if decision.allowed {
-        Ok(())
-    } else {
-        Err(decision.reason)
     }
 }

@@ -7,8 +7,8 @@
 //! everything, since they end the contact's other sessions; changes by other processes show within
 //! `ttl` plus one re-read.
 
+use crate::app::customer::Customer;
 use crate::domain::model::Ticket;
-use crate::site::pages::Customer;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

@@ -8,9 +8,10 @@ use super::site::Site;
 use super::{error_pages, App, WebError};
 use crate::app::accounts::{self, AccountError, Registration, WelcomeLink};
 use crate::app::conversations::{self, ConversationError, Upload};
+use crate::app::customer::{self, Customer};
 use crate::domain::i18n;
 use crate::domain::settings::AccessMode;
-use crate::site::pages::{self, Customer, ListQuery};
+use crate::site::pages::ListQuery;
 use crate::site::render::{self, Frame, Page, ResetView, TicketView, Viewer};
 use crate::storage::sessions::new_token;
 use crate::storage::tokens::TokenPurpose;
@@ -184,7 +185,7 @@ async fn verify_session(
     let Some(session) = app.workspace.touch_session(token, idle_minutes).await? else {
         return Ok(None);
     };
-    let Some(customer) = pages::load_customer(&app.workspace, &session.contact_id).await? else {
+    let Some(customer) = customer::by_id(&app.workspace, &session.contact_id).await? else {
         return Ok(None);
     };
     Ok(Some(KnownSession {
@@ -726,7 +727,7 @@ async fn list(
         Lookup::Refresh(tickets) => {
             let (app, customer) = (app.clone(), current.customer.clone());
             tokio::spawn(async move {
-                match pages::related_tickets(&app.workspace, &customer).await {
+                match customer::related_tickets(&app.workspace, &customer).await {
                     Ok(fresh) => app.tickets.refreshed(&customer, Arc::new(fresh)),
                     Err(error) => {
                         tracing::warn!(
@@ -741,21 +742,19 @@ async fn list(
         }
         Lookup::Miss => {
             let tickets =
-                Arc::new(pages::related_tickets(&app.workspace, &current.customer).await?);
+                Arc::new(customer::related_tickets(&app.workspace, &current.customer).await?);
             app.tickets.remember(&current.customer, tickets.clone());
             tickets
         }
     };
-    match pages::list_page(
+    let list = customer::list_page(
         &site.settings,
         &site.catalog,
         &current.customer,
         &tickets,
         &query,
-    ) {
-        Ok(list) => Ok(site.page(StatusCode::OK, &Page::List(list), &current.frame)),
-        Err(_) => Err(WebError::AccessDenied),
-    }
+    )?;
+    Ok(site.page(StatusCode::OK, &Page::List(list), &current.frame))
 }
 
 /// What the ticket page shows besides the ticket: a reply text to keep, an error or a notice.
@@ -779,16 +778,14 @@ async fn ticket_response(
         error,
         notice,
     } = extras;
-    let page = pages::load_ticket(
+    let page = customer::load_ticket(
         &app.workspace,
         &site.settings,
         &site.catalog,
         &current.customer,
         ticket_id,
     )
-    .await?
-    .map_err(|_| WebError::AccessDenied)?
-    .ok_or(WebError::NotFound)?;
+    .await?;
     let view = TicketView {
         ticket: page,
         reply_text,
@@ -962,7 +959,7 @@ async fn attachment(
     let site = site(&app, &slug).await?;
     let current = signed_in(&app, &site, &headers).await?;
     let attachment_id: i64 = attachment_id.parse().map_err(|_| WebError::NotFound)?;
-    let stored = pages::load_attachment(
+    let stored = customer::load_attachment(
         &app.workspace,
         &site.settings,
         &site.catalog,
@@ -970,8 +967,7 @@ async fn attachment(
         &ticket_id,
         attachment_id,
     )
-    .await?
-    .ok_or(WebError::NotFound)?;
+    .await?;
     let content_type = HeaderValue::from_str(&stored.content_type)
         .unwrap_or(HeaderValue::from_static("application/octet-stream"));
     let disposition = format!(
@@ -1008,8 +1004,7 @@ async fn attachment(
 async fn form_page(State(app): State<App>, Path(slug): Path<String>, headers: HeaderMap) -> Answer {
     let site = site(&app, &slug).await?;
     let current = signed_in(&app, &site, &headers).await?;
-    pages::access(&site.settings, &site.catalog, &current.customer)
-        .map_err(|_| WebError::AccessDenied)?;
+    customer::may_use_portal(&site.settings, &site.catalog, &current.customer)?;
     let view = render::form_view(&site.settings, &site.catalog, &BTreeMap::new(), None);
     if view.fields.is_empty() {
         return Err(WebError::NotFound);

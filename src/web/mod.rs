@@ -13,6 +13,7 @@ use crate::site::render::{self, Page};
 
 use crate::app::accounts::LoginThrottle;
 use crate::app::conversations::AttachmentPolicy;
+use crate::app::customer::PageError;
 use crate::storage::StorageError;
 use crate::Workspace;
 use axum::extract::{Request, State};
@@ -197,6 +198,16 @@ pub(crate) enum WebError {
 impl From<StorageError> for WebError {
     fn from(error: StorageError) -> Self {
         WebError::Internal(error.to_string())
+    }
+}
+
+impl From<PageError> for WebError {
+    fn from(error: PageError) -> Self {
+        match error {
+            PageError::NotFound => WebError::NotFound,
+            PageError::AccessDenied(_) => WebError::AccessDenied,
+            PageError::Storage(error) => error.into(),
+        }
     }
 }
 

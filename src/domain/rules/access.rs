@@ -11,6 +11,17 @@ pub struct AccessDecision {
     pub reason: String,
 }
 
+impl AccessDecision {
+    /// `Err(reason)` when denied: for callers that refuse with their own error.
+    pub fn into_result(self) -> Result<(), String> {
+        if self.allowed {
+            Ok(())
+        } else {
+            Err(self.reason)
+        }
+    }
+}
+
 fn allowed(reason: String) -> AccessDecision {
     AccessDecision {
         allowed: true,
