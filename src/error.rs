@@ -1,6 +1,9 @@
 //! The engine's one error type: the command line, the HTTP handlers and the desktop commands each map it
 //! once, at their border.
 
+use crate::app::accounts::AccountError;
+use crate::app::conversations::ConversationError;
+use crate::app::customer::PageError;
 use crate::app::preview::TemplateError;
 use crate::bundle::BundleError;
 use crate::domain::settings::{EditError, FieldError};
@@ -21,6 +24,15 @@ pub enum Error {
     TemplatesDoNotCompile(Vec<TemplateError>),
     #[error(transparent)]
     Edit(#[from] EditError),
+    /// A customer's sign-in, registration or password change was refused.
+    #[error(transparent)]
+    Account(#[from] AccountError),
+    /// A customer's reply or support-form submission was refused.
+    #[error(transparent)]
+    Conversation(#[from] ConversationError),
+    /// A customer is not shown a page.
+    #[error(transparent)]
+    Page(#[from] PageError),
     #[error("no contact with the email {0}")]
     UnknownContact(String),
     #[error("the portal server could not start: {0}")]

@@ -338,13 +338,11 @@ pub async fn reply_as(
     email: &str,
     ticket: &str,
     text: &str,
-) -> std::result::Result<String, String> {
-    let settings = workspace.settings().await.map_err(|e| e.to_string())?;
-    let catalog = workspace.catalog().await.map_err(|e| e.to_string())?;
-    let customer = customer::by_email(workspace, email)
-        .await
-        .map_err(|e| e.to_string())?;
-    conversations::reply(
+) -> Result<String> {
+    let settings = workspace.settings().await?;
+    let catalog = workspace.catalog().await?;
+    let customer = customer::by_email(workspace, email).await?;
+    Ok(conversations::reply(
         workspace,
         &settings,
         &catalog,
@@ -356,8 +354,7 @@ pub async fn reply_as(
             upload: None,
         },
     )
-    .await
-    .map_err(|e| e.to_string())
+    .await?)
 }
 
 /// A field of the support form, as "act as this contact" fills it in.
@@ -394,15 +391,14 @@ pub async fn submit_form_as(
     workspace: &Workspace,
     email: &str,
     values: &BTreeMap<String, String>,
-) -> std::result::Result<String, String> {
-    let settings = workspace.settings().await.map_err(|e| e.to_string())?;
-    let catalog = workspace.catalog().await.map_err(|e| e.to_string())?;
-    let customer = customer::by_email(workspace, email)
-        .await
-        .map_err(|e| e.to_string())?;
-    conversations::submit_form(workspace, &settings, &catalog, &customer.contact, values)
-        .await
-        .map_err(|e| e.to_string())
+) -> Result<String> {
+    let settings = workspace.settings().await?;
+    let catalog = workspace.catalog().await?;
+    let customer = customer::by_email(workspace, email).await?;
+    Ok(
+        conversations::submit_form(workspace, &settings, &catalog, &customer.contact, values)
+            .await?,
+    )
 }
 
 #[cfg(test)]

@@ -52,7 +52,9 @@ pub async fn reply_as(
     text: String,
 ) -> Result<String, String> {
     let open = open(&studio).await?;
-    let id = preview::reply_as(&open.workspace, &contact, &ticket, &text).await?;
+    let id = preview::reply_as(&open.workspace, &contact, &ticket, &text)
+        .await
+        .map_err(super::message)?;
     open.server.invalidate();
     Ok(id)
 }
@@ -65,7 +67,9 @@ pub async fn submit_form_as(
     values: BTreeMap<String, String>,
 ) -> Result<String, String> {
     let open = open(&studio).await?;
-    let id = preview::submit_form_as(&open.workspace, &contact, &values).await?;
+    let id = preview::submit_form_as(&open.workspace, &contact, &values)
+        .await
+        .map_err(super::message)?;
     open.server.invalidate();
     Ok(id)
 }
