@@ -4,11 +4,12 @@
 
 mod portal_support;
 
-use portal::app::preview::{self, PreviewPage, PreviewRequest};
+use portal::app::preview::{self, PreviewRequest};
 use portal::app::view_as;
+use portal::site::PageKind;
 use portal_support::*;
 
-fn request(page: PreviewPage, contact: &str) -> PreviewRequest {
+fn request(page: PageKind, contact: &str) -> PreviewRequest {
     PreviewRequest {
         page,
         contact: Some(contact.into()),
@@ -35,7 +36,7 @@ async fn preview_as_ana_shows_the_expected_tickets_and_messages_like_view_as_and
     for case in cases {
         let view: Option<portal::domain::rules::View> =
             serde_json::from_value(case["view"].clone()).unwrap();
-        let mut list_request = request(PreviewPage::List, ana);
+        let mut list_request = request(PageKind::List, ana);
         list_request.view = view;
         let result = preview::render(&portal.workspace, &settings, &list_request)
             .await
@@ -72,7 +73,7 @@ async fn preview_as_ana_shows_the_expected_tickets_and_messages_like_view_as_and
                         .collect()
                 })
                 .unwrap_or_default();
-            let mut detail = request(PreviewPage::Detail, ana);
+            let mut detail = request(PageKind::Detail, ana);
             detail.ticket = Some(id.into());
             let page = preview::render(&portal.workspace, &settings, &detail)
                 .await
@@ -89,7 +90,7 @@ async fn preview_as_ana_shows_the_expected_tickets_and_messages_like_view_as_and
 async fn replies_and_forms_are_disabled_unless_acting_as_the_contact() {
     let portal = acme().await;
     let settings = portal.workspace.settings().await.unwrap();
-    let mut detail = request(PreviewPage::Detail, "ana@acme.example");
+    let mut detail = request(PageKind::Detail, "ana@acme.example");
     detail.ticket = Some("1001".into());
     let html = preview::render(&portal.workspace, &settings, &detail)
         .await
@@ -127,7 +128,7 @@ async fn a_draft_colour_shows_in_the_preview_but_not_in_the_live_portal() {
     let html = preview::render(
         &portal.workspace,
         &draft,
-        &request(PreviewPage::List, "ana@acme.example"),
+        &request(PageKind::List, "ana@acme.example"),
     )
     .await
     .unwrap()
@@ -156,7 +157,7 @@ async fn a_template_syntax_error_reports_line_and_column_and_the_live_portal_is_
     let result = preview::render(
         &portal.workspace,
         &draft,
-        &request(PreviewPage::List, "ana@acme.example"),
+        &request(PageKind::List, "ana@acme.example"),
     )
     .await
     .unwrap();

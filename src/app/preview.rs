@@ -19,58 +19,11 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use ts_rs::TS;
 
-/// The pages the designer can preview.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-#[ts(export)]
-pub enum PreviewPage {
-    List,
-    Detail,
-    Form,
-    Login,
-    Register,
-    PasswordReset,
-    AccessDenied,
-    Logout,
-    NotAvailable,
-}
-
-impl PreviewPage {
-    fn kind(self) -> PageKind {
-        match self {
-            PreviewPage::List => PageKind::List,
-            PreviewPage::Detail => PageKind::Detail,
-            PreviewPage::Form => PageKind::Form,
-            PreviewPage::Login => PageKind::Login,
-            PreviewPage::Register => PageKind::Register,
-            PreviewPage::PasswordReset => PageKind::PasswordReset,
-            PreviewPage::AccessDenied => PageKind::AccessDenied,
-            PreviewPage::Logout => PageKind::Logout,
-            PreviewPage::NotAvailable => PageKind::NotAvailable,
-        }
-    }
-
-    /// The template that renders this page (the designer's template editor key).
-    pub fn template(self) -> &'static str {
-        match self {
-            PreviewPage::List => "list",
-            PreviewPage::Detail => "detail",
-            PreviewPage::Form => "form",
-            PreviewPage::Login => "login",
-            PreviewPage::Register => "register",
-            PreviewPage::PasswordReset => "password_reset",
-            PreviewPage::AccessDenied => "access_denied",
-            PreviewPage::Logout => "logout",
-            PreviewPage::NotAvailable => "message",
-        }
-    }
-}
-
 /// What to preview.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct PreviewRequest {
-    pub page: PreviewPage,
+    pub page: PageKind,
     /// The contact's email; `None` previews with example data.
     pub contact: Option<String>,
     /// The ticket of the ticket page; `None` takes the contact's first visible ticket.
@@ -240,7 +193,7 @@ pub async fn render(
     let renderer = Renderer::new(settings, &catalog, AssetMode::Inline);
     let errors = template_errors(settings, &catalog);
     let Some(email) = &request.contact else {
-        let (page, frame) = sample_page(request.page.kind(), settings, &catalog);
+        let (page, frame) = sample_page(request.page, settings, &catalog);
         return Ok(PreviewResult {
             html: decorate(renderer.render(&page, &frame), None, request.act_as),
             errors,
@@ -259,7 +212,7 @@ pub async fn render(
     };
     let mut shown_ticket = None;
     let page = match request.page {
-        PreviewPage::List => {
+        PageKind::List => {
             let query = ListQuery {
                 view: request.view,
                 page: 1,
@@ -272,7 +225,7 @@ pub async fn render(
                 Err(PageError::Storage(error)) => return Err(error.into()),
             }
         }
-        PreviewPage::Detail => {
+        PageKind::Detail => {
             let id = request
                 .ticket
                 .clone()
@@ -301,7 +254,7 @@ pub async fn render(
                 }
             }
         }
-        PreviewPage::Form => {
+        PageKind::Form => {
             if customer::may_use_portal(settings, &catalog, &customer).is_err() {
                 Page::AccessDenied
             } else if settings.support_form.is_none() {
@@ -310,10 +263,10 @@ pub async fn render(
                 Page::Form(form_view(settings, &catalog, &BTreeMap::new(), None))
             }
         }
-        other => sample_page(other.kind(), settings, &catalog).0,
+        other => sample_page(other, settings, &catalog).0,
     };
     let frame = match request.page {
-        PreviewPage::List | PreviewPage::Detail | PreviewPage::Form => frame,
+        PageKind::List | PageKind::Detail | PageKind::Form => frame,
         _ => Frame {
             viewer: None,
             csrf: "preview".into(),

@@ -32,29 +32,8 @@ export const designer = {
     invoke<ContactView>("explain_contact", { draft, contact, view }),
 };
 
-/** Pages the previewer offers, with the template each one is rendered by. */
-export const PREVIEW_PAGES = [
-  { id: "list", label: "Ticket list", template: "list" },
-  { id: "detail", label: "Ticket page", template: "detail" },
-  { id: "form", label: "Support form", template: "form" },
-  { id: "login", label: "Login", template: "login" },
-  { id: "register", label: "Register", template: "register" },
-  { id: "password_reset", label: "Password reset", template: "password_reset" },
-  { id: "access_denied", label: "Access denied", template: "access_denied" },
-  { id: "logout", label: "Signed out", template: "logout" },
-] as const;
-
-export const TEMPLATE_NAMES = [
-  "theme",
-  "list",
-  "detail",
-  "form",
-  "login",
-  "register",
-  "password_reset",
-  "access_denied",
-  "logout",
-] as const;
+/** Pages the previewer offers and the templates a designer may edit: generated from the engine. */
+export { PAGES as PREVIEW_PAGES, TEMPLATE_NAMES } from "../bindings/pages";
 
 /** Calls `run` at most once per `ms` after the last call (the preview's ~100 ms debounce). */
 export function debounce(run: () => void, ms: number): () => void {

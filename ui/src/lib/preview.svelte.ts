@@ -2,16 +2,16 @@
 // module level so that they survive navigating to another view and back within the session. They belong
 // to one workspace: opening another one starts afresh. "Act as this contact" is deliberately not kept
 // here: leaving the previewer switches writing off again.
-import type { PreviewPage } from "../bindings/PreviewPage";
+import type { PageKind } from "../bindings/PageKind";
 import type { View } from "../bindings/View";
-import { PREVIEW_PAGES } from "./designer";
+import { PREVIEW_PAGES, TEMPLATE_NAMES } from "./designer";
 
 export const PREVIEW_WIDTHS = [1280, 768, 390] as const;
 
 export interface PreviewChoices {
   /** The workspace (path) these choices were made in; null before one is known. */
   workspace: string | null;
-  page: PreviewPage;
+  page: PageKind;
   /** The contact's email; null previews with example data. */
   contact: string | null;
   search: string;
@@ -64,10 +64,11 @@ export function pickContact(email: string | null): void {
 }
 
 /** Previews page `id` and opens its template in the design tab. */
-export function pickPage(id: PreviewPage): void {
+export function pickPage(id: PageKind): void {
   previewChoices.page = id;
   const entry = PREVIEW_PAGES.find((p) => p.id === id);
-  if (entry) previewChoices.template = entry.template;
+  // "Not available" is drawn by the shared message template, which is not editable: keep the editor's.
+  if (entry && TEMPLATE_NAMES.includes(entry.template)) previewChoices.template = entry.template;
 }
 
 /** Drops a chosen contact the workspace no longer has (e.g. the same file was re-created). */

@@ -104,6 +104,13 @@ describe("preview choices", () => {
     expect(previewChoices.template).toBe("form");
   });
 
+  it("keep the open template for a page drawn by a template that cannot be edited", () => {
+    pickPage("login");
+    pickPage("not_available");
+    expect(previewChoices.page).toBe("not_available");
+    expect(previewChoices.template).toBe("login");
+  });
+
   it("show one frame, or every width side by side", () => {
     showWidth(768);
     expect(frameWidths(previewChoices)).toEqual([768]);
