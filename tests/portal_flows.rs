@@ -285,7 +285,7 @@ async fn an_expired_reset_link_is_refused() {
         .await
         .unwrap();
     sqlx::query("UPDATE account_tokens SET expires_at = 0")
-        .execute(portal.workspace.pool())
+        .execute(&portal.sql().await)
         .await
         .unwrap();
     let link = local(&portal, &link_in(&portal.outbox().await[0].body));
@@ -561,6 +561,61 @@ async fn a_reply_joins_the_shown_thread_and_is_recorded_everywhere() {
     assert_eq!(outbox[0].kind, "reply_notification");
     assert_eq!(outbox[0].to_address, "support@acme-support.example");
     assert!(outbox[0].body.contains("The printer works again"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn replies_sent_at_the_same_time_all_land() {
+    // Each write takes the write lock up front, so writers that start together queue for it instead of
+    // failing with "database is locked" (a deferred transaction that read first cannot upgrade once
+    // another writer committed).
+    let portal = acme().await;
+    let settings = portal.workspace.settings().await.unwrap();
+    let catalog = portal.workspace.catalog().await.unwrap();
+    let ana = portal
+        .workspace
+        .contact_by_email("ana@acme.example")
+        .await
+        .unwrap()
+        .unwrap();
+    let replies: Vec<_> = (0..16)
+        .map(|n| {
+            let (workspace, settings, catalog, ana) = (
+                portal.workspace.clone(),
+                settings.clone(),
+                catalog.clone(),
+                ana.clone(),
+            );
+            tokio::spawn(async move {
+                portal::app::conversations::reply(
+                    &workspace,
+                    &settings,
+                    &catalog,
+                    &portal::app::conversations::AttachmentPolicy::default(),
+                    &ana,
+                    "1001",
+                    portal::app::conversations::NewReply {
+                        text: format!("reply number {n}"),
+                        upload: None,
+                    },
+                )
+                .await
+            })
+        })
+        .collect();
+    for reply in replies {
+        reply
+            .await
+            .expect("the task ran")
+            .expect("the reply landed");
+    }
+    let ana = signed_in(&portal, "ana@acme.example").await;
+    let (_, page) = get_text(&ana, &portal.url("/1001")).await;
+    for n in 0..16 {
+        assert!(
+            page.contains(&format!("reply number {n}<")),
+            "reply {n} is shown"
+        );
+    }
 }
 
 #[tokio::test]
@@ -861,7 +916,7 @@ async fn the_portal_speaks_its_configured_language() {
 async fn store_unchecked(portal: &Portal, key: &str, value: &str) {
     let current = portal.workspace.settings().await.unwrap();
     let changed = portal::domain::settings::with_value(&current, key, value).unwrap();
-    let mut connection = portal.workspace.pool().acquire().await.unwrap();
+    let mut connection = portal.sql().await.acquire().await.unwrap();
     portal::storage::settings::save_in(&mut connection, &changed, "by hand", None)
         .await
         .unwrap();

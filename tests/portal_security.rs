@@ -168,7 +168,7 @@ async fn a_session_ended_elsewhere_is_refused_once_the_server_has_re_read_it() {
     let portal = start_with(acme_data(), options).await;
     let ana = signed_in(&portal, "ana@acme.example").await;
     sqlx::query("DELETE FROM sessions")
-        .execute(portal.workspace.pool())
+        .execute(&portal.sql().await)
         .await
         .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(150)).await;
@@ -196,7 +196,7 @@ async fn an_idle_session_expires_on_the_server_and_redirects_to_sign_in() {
     let ana = signed_in(&portal, "ana@acme.example").await;
     // Two hours of inactivity against the fixture's 60-minute timeout.
     sqlx::query("UPDATE sessions SET last_seen_at = last_seen_at - 7200000")
-        .execute(portal.workspace.pool())
+        .execute(&portal.sql().await)
         .await
         .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(250)).await;
@@ -210,7 +210,7 @@ async fn an_idle_session_expires_on_the_server_and_redirects_to_sign_in() {
     let html = response.text().await.unwrap();
     assert!(html.contains("Your session has ended"));
     let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions")
-        .fetch_one(portal.workspace.pool())
+        .fetch_one(&portal.sql().await)
         .await
         .unwrap();
     assert_eq!(sessions, 0, "the expired session is deleted");

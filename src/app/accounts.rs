@@ -10,9 +10,8 @@ use crate::domain::rules::may_sign_in;
 use crate::domain::settings::{AccessMode, JwtAlgorithm, Settings, SsoConfiguration};
 use crate::domain::{email, i18n, passwords};
 use crate::storage::tokens::{self, TokenPurpose};
-use crate::storage::{contacts, outbox, StorageError};
+use crate::storage::{contacts, outbox, StorageError, Tx};
 use crate::Workspace;
-use sqlx::SqliteConnection;
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
 use std::time::{Duration, Instant};
@@ -49,12 +48,6 @@ pub enum AccountError {
     InvalidToken(String),
     #[error(transparent)]
     Storage(#[from] StorageError),
-}
-
-impl From<sqlx::Error> for AccountError {
-    fn from(error: sqlx::Error) -> Self {
-        AccountError::Storage(error.into())
-    }
 }
 
 pub type Result<T, E = AccountError> = std::result::Result<T, E>;
@@ -207,7 +200,7 @@ fn greeting_name(contact: &Contact) -> String {
 }
 
 async fn queue_email(
-    connection: &mut SqliteConnection,
+    connection: &mut Tx,
     settings: &Settings,
     kind: &str,
     contact: &Contact,
@@ -268,7 +261,7 @@ pub async fn register(
         return Err(AccountError::ConsentRequired);
     }
     let hash = hash_password(registration.password).await;
-    let mut transaction = workspace.pool().begin().await?;
+    let mut transaction = workspace.write().await?;
     let contact = match contacts::contact_by_email_in(&mut transaction, email).await? {
         Some(contact) => contact,
         None => {
@@ -336,7 +329,7 @@ pub async fn open_welcome_link(
     catalog: &Catalog,
     token: &str,
 ) -> Result<WelcomeLink> {
-    let mut transaction = workspace.pool().begin().await?;
+    let mut transaction = workspace.write().await?;
     let found = tokens::find_in(&mut transaction, token, TokenPurpose::Invitation)
         .await?
         .ok_or(AccountError::InvalidLink)?;
@@ -362,11 +355,10 @@ pub async fn link_email(
     token: &str,
     purpose: TokenPurpose,
 ) -> Result<String> {
-    let mut connection = workspace.pool().acquire().await?;
-    let found = tokens::find_in(&mut connection, token, purpose)
+    let found = workspace
+        .find_token(token, purpose)
         .await?
         .ok_or(AccountError::InvalidLink)?;
-    drop(connection);
     Ok(workspace
         .contact(&found.contact_id)
         .await?
@@ -388,7 +380,7 @@ pub async fn set_password_with_link(
         return Err(AccountError::WeakPassword(problem));
     }
     let hash = hash_password(password).await;
-    let mut transaction = workspace.pool().begin().await?;
+    let mut transaction = workspace.write().await?;
     let found = tokens::consume_in(&mut transaction, token, purpose)
         .await?
         .ok_or(AccountError::InvalidLink)?;
@@ -421,7 +413,7 @@ pub async fn request_password_reset(
     if !may_sign_in(settings, catalog, &contact).allowed {
         return Ok(());
     }
-    let mut transaction = workspace.pool().begin().await?;
+    let mut transaction = workspace.write().await?;
     let token = tokens::issue_in(
         &mut transaction,
         &contact.id,
@@ -452,7 +444,7 @@ pub async fn request_password_reset(
 /// yet (spec section 2). Runs inside the settings save, so the invitations exist exactly when the saved
 /// settings do. Returns how many were sent.
 pub async fn invite_listed_contacts_in(
-    connection: &mut SqliteConnection,
+    connection: &mut Tx,
     settings: &Settings,
     origin: &str,
 ) -> Result<usize, StorageError> {
@@ -565,7 +557,7 @@ pub async fn sign_in_with_jwt(
                 company: None,
                 lists: Vec::new(),
             };
-            let mut transaction = workspace.pool().begin().await?;
+            let mut transaction = workspace.write().await?;
             contacts::insert_contact_in(&mut transaction, &contact).await?;
             transaction.commit().await?;
             contact

@@ -13,7 +13,7 @@ use crate::domain::model::{
 };
 use crate::domain::rules;
 use crate::domain::settings::Settings;
-use crate::storage::{engagements, outbox, threads, tickets, StorageError};
+use crate::storage::{engagements, outbox, threads, tickets, StorageError, Tx};
 use crate::Workspace;
 use chrono::Utc;
 use std::collections::BTreeMap;
@@ -109,12 +109,6 @@ impl From<PageError> for ConversationError {
             PageError::AccessDenied(reason) => ConversationError::AccessDenied(reason),
             PageError::Storage(error) => ConversationError::Storage(error),
         }
-    }
-}
-
-impl From<sqlx::Error> for ConversationError {
-    fn from(error: sqlx::Error) -> Self {
-        ConversationError::Storage(error.into())
     }
 }
 
@@ -248,7 +242,7 @@ pub async fn reply(
             })
             .collect(),
     };
-    let mut transaction = workspace.pool().begin().await?;
+    let mut transaction = workspace.write().await?;
     match new_thread {
         Some(channel) => {
             threads::insert_in(
@@ -306,7 +300,7 @@ pub async fn reply(
 
 #[allow(clippy::too_many_arguments)]
 async fn notify_agents(
-    connection: &mut sqlx::SqliteConnection,
+    connection: &mut Tx,
     settings: &Settings,
     catalog: &Catalog,
     inbox: &str,
@@ -407,7 +401,7 @@ pub async fn submit_form(
         .collect::<Vec<_>>()
         .join("\n\n");
     let now = Utc::now();
-    let mut transaction = workspace.pool().begin().await?;
+    let mut transaction = workspace.write().await?;
     let ticket = Ticket {
         id: tickets::next_id_in(&mut transaction).await?,
         subject: by_property("subject").unwrap_or_else(|| form.name.clone()),

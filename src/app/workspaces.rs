@@ -398,7 +398,7 @@ async fn save(
     if !broken.is_empty() {
         return Err(Error::TemplatesDoNotCompile(broken));
     }
-    let mut transaction = workspace.pool().begin().await.map_err(StorageError::from)?;
+    let mut transaction = workspace.write().await?;
     let entry = storage::settings::save_in(&mut transaction, settings, changed_by, undoes).await?;
     if entry.is_some() {
         // Spec section 2: saving a `lists` portal invites listed contacts without a login, with the save.
@@ -406,7 +406,7 @@ async fn save(
         crate::app::accounts::invite_listed_contacts_in(&mut transaction, settings, &origin)
             .await?;
     }
-    transaction.commit().await.map_err(StorageError::from)?;
+    transaction.commit().await?;
     Ok(entry)
 }
 

@@ -81,3 +81,73 @@ impl Workspace {
         Ok(rows.into_iter().map(engagement_from).collect())
     }
 }
+
+/// A message a customer sent from the portal (a reply or a form submission), with where it arrived.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct InboxItem {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub created_at: String,
+    pub kind: String,
+    pub inbox: Option<String>,
+    pub ticket_id: String,
+    pub ticket_subject: String,
+    pub contact_id: String,
+    pub contact_email: String,
+    pub summary: String,
+    pub text: Option<String>,
+}
+
+type InboxRow = (
+    i64,
+    i64,
+    String,
+    Option<String>,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+);
+
+impl Workspace {
+    /// Every portal engagement, newest first, with its inbox (the channel's inbox of the message's
+    /// thread).
+    pub async fn inbox(&self) -> Result<Vec<InboxItem>> {
+        let rows: Vec<InboxRow> = sqlx::query_as(
+        "SELECT e.id, e.created_at, e.kind, i.name, e.ticket_id, COALESCE(t.subject, ''), e.contact_id,
+                COALESCE(c.email, ''), e.summary, m.text
+         FROM engagements e
+         LEFT JOIN tickets t ON t.id = e.ticket_id
+         LEFT JOIN contacts c ON c.id = e.contact_id
+         LEFT JOIN messages m ON m.id = e.message_id
+         LEFT JOIN threads th ON th.id = m.thread_id
+         LEFT JOIN channels ch ON ch.id = th.channel_id
+         LEFT JOIN inboxes i ON i.id = ch.inbox_id
+         ORDER BY e.id DESC",
+    )
+    .fetch_all(self.pool())
+    .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, at, kind, inbox, ticket_id, subject, contact_id, email, summary, text)| {
+                    InboxItem {
+                        id,
+                        created_at: format_timestamp(&from_millis(at)),
+                        kind,
+                        inbox,
+                        ticket_id,
+                        ticket_subject: subject,
+                        contact_id,
+                        contact_email: email,
+                        summary,
+                        text,
+                    }
+                },
+            )
+            .collect())
+    }
+}

@@ -53,6 +53,45 @@ pub enum StorageError {
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
 
+/// A write transaction on the workspace (`Workspace::write`). The storage modules' `*_in` functions take
+/// it (as a connection) so a use-case can make several writes land together; dropping it without
+/// `commit` rolls everything back.
+pub struct Tx(sqlx::Transaction<'static, sqlx::Sqlite>);
+
+impl Tx {
+    pub async fn commit(self) -> Result<()> {
+        Ok(self.0.commit().await?)
+    }
+}
+
+impl std::ops::Deref for Tx {
+    type Target = sqlx::SqliteConnection;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+const FINGERPRINT: &str = "SELECT \
+    (SELECT count(*) FROM tickets), \
+    (SELECT coalesce(max(last_activity_at), 0) FROM tickets), \
+    (SELECT count(*) FROM contacts), \
+    (SELECT count(*) FROM companies), \
+    (SELECT count(*) FROM list_memberships), \
+    (SELECT count(*) FROM ticket_contacts), \
+    (SELECT count(*) FROM ticket_companies), \
+    (SELECT count(*) FROM threads), \
+    (SELECT count(*) FROM messages)";
+
+/// Row counts and the latest ticket activity: changes whenever the workspace's data does (settings
+/// aside), cheaply enough to check before reusing data loaded earlier.
+pub type DataFingerprint = (i64, i64, i64, i64, i64, i64, i64, i64, i64);
+
 /// An open workspace. Cloning shares the connection pool.
 #[derive(Clone, Debug)]
 pub struct Workspace {
@@ -175,8 +214,22 @@ impl Workspace {
         Ok(())
     }
 
-    pub fn pool(&self) -> &SqlitePool {
+    /// The connection pool, for the storage modules' own queries: SQL stays in `storage`.
+    pub(crate) fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// The data's fingerprint now (`DataFingerprint`).
+    pub async fn data_fingerprint(&self) -> Result<DataFingerprint> {
+        Ok(sqlx::query_as(FINGERPRINT).fetch_one(&self.pool).await?)
+    }
+
+    /// Starts a write transaction that takes the database's write lock up front (`BEGIN IMMEDIATE`),
+    /// waiting for it up to the busy timeout. A deferred transaction that reads before it writes cannot
+    /// upgrade once another writer has committed in WAL mode ("database is locked"); taking the lock first
+    /// means concurrent writers queue instead of failing.
+    pub async fn write(&self) -> Result<Tx> {
+        Ok(Tx(self.pool.begin_with("BEGIN IMMEDIATE").await?))
     }
 
     pub fn path(&self) -> &Path {

@@ -76,6 +76,17 @@ pub async fn find_in(
     }))
 }
 
+impl crate::Workspace {
+    /// `find_in` outside a transaction.
+    pub async fn find_token(
+        &self,
+        token: &str,
+        purpose: TokenPurpose,
+    ) -> Result<Option<AccountToken>> {
+        find_in(&mut *self.pool().acquire().await?, token, purpose).await
+    }
+}
+
 /// Consumes the link: answers it only if it was usable, and marks it used so it never works again. One
 /// statement checks and marks, so two requests racing with the same link cannot both succeed.
 pub async fn consume_in(

@@ -53,6 +53,15 @@ impl Portal {
         format!("{}{path}", self.base)
     }
 
+    /// A separate connection to the workspace file, for changing it behind the server's back as another
+    /// process or a hand edit would (the engine keeps its own pool to itself).
+    pub async fn sql(&self) -> sqlx::SqlitePool {
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(self.workspace.path())
+            .busy_timeout(std::time::Duration::from_secs(10));
+        sqlx::SqlitePool::connect_with(options).await.unwrap()
+    }
+
     /// Every email in the outbox, newest first.
     pub async fn outbox(&self) -> Vec<portal::storage::outbox::OutboxEmail> {
         self.workspace.outbox().await.unwrap()

@@ -16,18 +16,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use tokio::sync::Mutex;
 
-const FINGERPRINT: &str = "SELECT \
-    (SELECT count(*) FROM tickets), \
-    (SELECT coalesce(max(last_activity_at), 0) FROM tickets), \
-    (SELECT count(*) FROM contacts), \
-    (SELECT count(*) FROM companies), \
-    (SELECT count(*) FROM list_memberships), \
-    (SELECT count(*) FROM ticket_contacts), \
-    (SELECT count(*) FROM ticket_companies), \
-    (SELECT count(*) FROM threads), \
-    (SELECT count(*) FROM messages)";
-
-type Fingerprint = (i64, i64, i64, i64, i64, i64, i64, i64, i64);
+use crate::storage::DataFingerprint as Fingerprint;
 
 struct Entry {
     /// Which workspace (its file) and which state of its data.
@@ -48,10 +37,7 @@ pub struct ImpactCache {
 }
 
 async fn fingerprint(workspace: &Workspace) -> Result<Fingerprint> {
-    sqlx::query_as::<_, Fingerprint>(FINGERPRINT)
-        .fetch_one(workspace.pool())
-        .await
-        .map_err(|error| crate::storage::StorageError::from(error).into())
+    Ok(workspace.data_fingerprint().await?)
 }
 
 /// The ticket properties the filters of `settings` read.
