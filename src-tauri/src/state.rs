@@ -95,7 +95,7 @@ pub fn startup_path(last_file: Option<&Path>) -> PathBuf {
 
 /// Opens `path` (creating the demo workspace there on first run) and starts its portal.
 pub async fn open_startup(path: PathBuf) -> Slot {
-    let workspace = portal::app::read_models::open_or_create_demo(&path)
+    let workspace = portal::app::workspace_files::open_or_create_demo(&path)
         .await
         .map_err(|error| format!("could not open {}: {error}", path.display()))?;
     Open::start(workspace, path).await

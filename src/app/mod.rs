@@ -11,4 +11,5 @@ pub mod preview;
 pub mod read_models;
 pub mod view_as;
 pub mod what_if;
+pub mod workspace_files;
 pub mod workspaces;

@@ -1,13 +1,11 @@
-//! Read models for the desktop app's Customers, Inbox and workspace views: contacts and companies with
+//! Read models for the desktop app's Customers and Inbox views: contacts and companies with
 //! their lists, tickets and sign-in access (from the audit matrix), and the messages customers sent from
 //! the portal, with the inbox they arrived in. Pure reads; the desktop commands only forward them.
 
 use crate::app::matrix;
-use crate::app::{demo, workspaces};
-use crate::{Error, Result, Workspace};
+use crate::{Result, Workspace};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::path::Path;
 use ts_rs::TS;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -133,38 +131,10 @@ pub async fn inbox(workspace: &Workspace) -> Result<Vec<InboxItem>> {
     Ok(workspace.inbox().await?)
 }
 
-/// Opens the workspace at `path`, creating the demo workspace there first when there is no file yet.
-pub async fn open_or_create_demo(path: &Path) -> Result<Workspace> {
-    if path.exists() {
-        return Ok(Workspace::open(path, false).await?);
-    }
-    if let Some(parent) = path
-        .parent()
-        .filter(|parent| !parent.as_os_str().is_empty())
-    {
-        std::fs::create_dir_all(parent).map_err(|source| Error::Io {
-            path: parent.into(),
-            source,
-        })?;
-    }
-    let data = demo::generate(demo::DEFAULT_SEED, demo::DemoSize::default());
-    workspaces::import(path, &data, false).await
-}
-
-/// Creates a new workspace at `path` (replacing a file there): the demo data, or an empty workspace
-/// with default settings.
-pub async fn create(path: &Path, with_demo: bool) -> Result<Workspace> {
-    let data = if with_demo {
-        demo::generate(demo::DEFAULT_SEED, demo::DemoSize::default())
-    } else {
-        crate::domain::model::WorkspaceData::default()
-    };
-    workspaces::import(path, &data, true).await
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::workspace_files::{create, open_or_create_demo};
 
     #[tokio::test]
     async fn first_run_makes_the_demo_and_the_read_models_describe_it() {

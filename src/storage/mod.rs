@@ -34,8 +34,6 @@ pub enum StorageError {
     Missing(PathBuf),
     #[error("the workspace {0} already holds data; pass --replace to overwrite it")]
     NotEmpty(PathBuf),
-    #[error("no contact with the email {0}")]
-    UnknownContact(String),
     #[error("{0}")]
     Conflict(String),
     #[error("could not read or write {path}: {source}")]

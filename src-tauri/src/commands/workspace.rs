@@ -74,7 +74,7 @@ pub async fn new_workspace(
     {
         return Err("that file is the open workspace; choose another name".into());
     }
-    let workspace = portal::app::read_models::create(&path, demo)
+    let workspace = portal::app::workspace_files::create(&path, demo)
         .await
         .map_err(message)?;
     switch(&studio, Open::start(workspace, path).await?).await

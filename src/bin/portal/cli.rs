@@ -3,7 +3,7 @@
 //! `check`), so QA can script it.
 
 use clap::{Parser, Subcommand, ValueEnum};
-use portal::app::{demo, matrix, view_as, workspaces};
+use portal::app::{demo, matrix, view_as, workspace_files, workspaces};
 use portal::domain::rules::{ContactView, View};
 use portal::domain::settings::checklist;
 use portal::storage::default_workspace_path;
@@ -150,18 +150,10 @@ async fn open(workspace: Option<PathBuf>) -> Result<Workspace, Error> {
 
 pub async fn open_default() -> Result<Workspace, Error> {
     let path = default_workspace_path();
-    if path.exists() {
-        return Ok(Workspace::open(&path, false).await?);
+    if !path.exists() {
+        eprintln!("Creating the demo workspace at {}", path.display());
     }
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|source| Error::Io {
-            path: parent.into(),
-            source,
-        })?;
-    }
-    eprintln!("Creating the demo workspace at {}", path.display());
-    let data = demo::generate(demo::DEFAULT_SEED, demo::DemoSize::default());
-    workspaces::import(&path, &data, false).await
+    workspace_files::open_or_create_demo(&path).await
 }
 
 pub fn run() -> ExitCode {
@@ -296,15 +288,7 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
             replace,
         } => {
             let path = workspace.unwrap_or_else(default_workspace_path);
-            if let Some(parent) = path
-                .parent()
-                .filter(|parent| !parent.as_os_str().is_empty())
-            {
-                std::fs::create_dir_all(parent).map_err(|source| Error::Io {
-                    path: parent.into(),
-                    source,
-                })?;
-            }
+            workspace_files::create_parent_dir(&path)?;
             let size = demo::DemoSize { contacts, tickets };
             let opened = workspaces::write_demo(&path, seed, size, replace).await?;
             opened.close().await;
