@@ -1,7 +1,7 @@
 //! Branding checks for the designer: WCAG 2.x contrast of the colour pairs the theme uses for text, and
 //! the logo/favicon upload check (the same rules `settings::validate` applies on save).
 
-use crate::domain::settings::{Branding, Image, Settings};
+use crate::domain::settings::{Branding, Image};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -112,14 +112,10 @@ pub fn contrast_warnings(branding: &Branding) -> Vec<ContrastWarning> {
 
 /// The problems with an uploaded logo or favicon (type and size), by the same rules as saving settings.
 pub fn image_problems(field: &str, image: &Image) -> Vec<String> {
-    let mut settings = Settings::default();
-    match field {
-        "branding.favicon" => settings.branding.favicon = Some(image.clone()),
-        _ => settings.branding.logo = Some(image.clone()),
-    }
-    crate::domain::settings::validate(&settings, &crate::domain::model::Catalog::default())
+    let mut problems = Vec::new();
+    crate::domain::settings::image_problems(field, image, &mut problems);
+    problems
         .into_iter()
-        .filter(|problem| problem.field.starts_with(field))
         .map(|problem| problem.message)
         .collect()
 }
