@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Command;
 
 fn acme() -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/acme.bundle.json");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/acme.bundle.json");
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -162,7 +162,7 @@ fn a_refused_import_creates_no_file_and_leaves_an_existing_workspace_unchanged()
         .contains("tickets[3].pipeline: unknown pipeline \"sales\""));
     assert!(!fresh.exists(), "no workspace file is left behind");
 
-    let good = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/acme.bundle.json");
+    let good = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/acme.bundle.json");
     let existing = scratch.path().join("existing.portal");
     assert!(portal_command(&[
         "import",
@@ -187,7 +187,7 @@ fn a_refused_import_creates_no_file_and_leaves_an_existing_workspace_unchanged()
 
 #[test]
 fn checking_a_bundle_file_counts_every_byte_it_reads_for_the_progress_bar() {
-    let bundle = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/acme.bundle.json");
+    let bundle = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/acme.bundle.json");
     let read = std::sync::atomic::AtomicU64::new(0);
     let checked =
         portal::bundle::check(portal::bundle::Source::CountedFile(&bundle, &read)).unwrap();

@@ -5,10 +5,11 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn shared(path: &str) -> PathBuf {
+/// A file of the repository's test fixtures (tests/fixtures/).
+fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared")
-        .join(path)
+        .join("tests/fixtures")
+        .join(name)
 }
 
 fn portal(arguments: &[&str]) -> Output {
@@ -38,7 +39,7 @@ impl Scratch {
     }
     fn acme(&self) -> String {
         let workspace = self.path("acme.portal");
-        let bundle = shared("fixtures/acme.bundle.json");
+        let bundle = fixture("acme.bundle.json");
         let output = portal(&[
             "import",
             bundle.to_str().unwrap(),
@@ -54,10 +55,9 @@ impl Scratch {
 fn view_as_reproduces_every_acme_expected_case() {
     let scratch = Scratch::new();
     let workspace = scratch.acme();
-    let expected: Value = serde_json::from_str(
-        &std::fs::read_to_string(shared("fixtures/acme.expected.json")).unwrap(),
-    )
-    .unwrap();
+    let expected: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("acme.expected.json")).unwrap())
+            .unwrap();
     for case in expected["cases"].as_array().unwrap() {
         let email = case["contact"].as_str().unwrap();
         let mut arguments = vec![
@@ -372,10 +372,9 @@ fn export_then_import_gives_the_same_workspace_without_secrets() {
     let first: Value = serde_json::from_str(&exported).unwrap();
     let second: Value = serde_json::from_str(&std::fs::read_to_string(&second).unwrap()).unwrap();
     assert_eq!(first, second);
-    let original: Value = serde_json::from_str(
-        &std::fs::read_to_string(shared("fixtures/acme.bundle.json")).unwrap(),
-    )
-    .unwrap();
+    let original: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("acme.bundle.json")).unwrap())
+            .unwrap();
     assert_eq!(first["tickets"], original["tickets"]);
     assert_eq!(first["threads"], original["threads"]);
     assert_eq!(first["settings"], original["settings"]);
@@ -385,7 +384,7 @@ fn export_then_import_gives_the_same_workspace_without_secrets() {
 fn importing_over_a_workspace_with_data_needs_replace() {
     let scratch = Scratch::new();
     let workspace = scratch.acme();
-    let bundle = shared("fixtures/acme.bundle.json");
+    let bundle = fixture("acme.bundle.json");
     let output = portal(&[
         "import",
         bundle.to_str().unwrap(),

@@ -6,7 +6,7 @@ use portal::Workspace;
 use std::path::Path;
 
 async fn acme(directory: &Path) -> Workspace {
-    let bundle = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/acme.bundle.json");
+    let bundle = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/acme.bundle.json");
     let data = workspaces::read_bundle(&bundle).unwrap();
     workspaces::import(&directory.join("acme.portal"), &data, false)
         .await

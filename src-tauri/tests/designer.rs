@@ -1,5 +1,5 @@
 //! End-to-end test of the designer, simulated login and what-if through the real window (Xvfb +
-//! tauri-driver + WebKitWebDriver), on a workspace imported from the shared acme fixture.
+//! tauri-driver + WebKitWebDriver), on a workspace imported from the acme fixture.
 //!
 //! Run: `npm --prefix ui run build && cargo test -p portal-studio --test designer -- --nocapture`.
 //! Screenshots: `target/screenshots/designer-*.png`. `PORTAL_STUDIO_SKIP_DESKTOP_E2E=1` skips.
@@ -11,8 +11,9 @@ use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-fn shared() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures")
+/// The engine's test fixtures (tests/fixtures/ at the repository root).
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures")
 }
 
 #[tokio::test]
@@ -23,7 +24,7 @@ async fn designer_preview_what_if_through_the_window() {
     }
     let dir = tempfile::tempdir().unwrap();
     let workspace = dir.path().join("acme.portal");
-    let bundle = std::fs::read_to_string(shared().join("acme.bundle.json")).unwrap();
+    let bundle = std::fs::read_to_string(fixtures().join("acme.bundle.json")).unwrap();
     let data = portal::bundle::read(&bundle).unwrap();
     drop(
         portal::app::workspaces::import(&workspace, &data, false)
@@ -123,7 +124,7 @@ async fn check(ui: &Ui<'_>) -> Result<(), String> {
         .wait_text("[data-testid=portal-url]", Duration::from_secs(5), |_| true)
         .await?;
     let expected: Value = serde_json::from_str(
-        &std::fs::read_to_string(shared().join("acme.expected.json")).unwrap(),
+        &std::fs::read_to_string(fixtures().join("acme.expected.json")).unwrap(),
     )
     .unwrap();
     let ana_case = expected["cases"]

@@ -10,23 +10,24 @@ use portal::web::{PortalServer, ServerOptions};
 use portal::Workspace;
 use std::path::PathBuf;
 
-pub fn shared_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared")
+/// The repository's test fixtures (tests/fixtures/).
+pub fn fixtures_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
 pub fn acme_data() -> WorkspaceData {
-    let path = shared_dir().join("fixtures/acme.bundle.json");
+    let path = fixtures_dir().join("acme.bundle.json");
     bundle::read(&std::fs::read_to_string(path).expect("the acme fixture")).expect("acme parses")
 }
 
 pub fn acme_expected() -> serde_json::Value {
-    let path = shared_dir().join("fixtures/acme.expected.json");
+    let path = fixtures_dir().join("acme.expected.json");
     serde_json::from_str(&std::fs::read_to_string(path).expect("acme.expected.json")).unwrap()
 }
 
 /// The passwords in the acme bundle, by email.
 pub fn acme_password(email: &str) -> String {
-    let path = shared_dir().join("fixtures/acme.bundle.json");
+    let path = fixtures_dir().join("acme.bundle.json");
     let raw: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     raw["contacts"]
