@@ -86,24 +86,37 @@ fn a_domain_file_importing_storage_fails_the_check_with_its_file_and_line() {
 }
 
 #[test]
-fn the_root_workspace_counts_as_storage_and_errors_are_allowed_everywhere() {
+fn the_root_workspace_counts_as_storage_and_the_engine_error_as_app() {
     let copy = copy_of_the_engine();
     add_file(
         copy.path(),
-        "src/domain/probe.rs",
+        "src/app/probe.rs",
         "fn uses_the_root(_: crate::Result<()>, _: crate::Error) {}\n",
     );
     assert!(check_layers(copy.path()).status.success());
     add_file(
         copy.path(),
+        "src/storage/probe.rs",
+        "fn fails_with(_: crate::Error) {}\n",
+    );
+    let output = check_layers(copy.path());
+    assert!(!output.status.success());
+    assert!(
+        report(&output).contains("src/storage/probe.rs:1: storage refers to app (crate::Error)"),
+        "{}",
+        report(&output)
+    );
+    std::fs::remove_file(copy.path().join("src/storage/probe.rs")).unwrap();
+    add_file(
+        copy.path(),
         "src/domain/probe.rs",
-        "fn uses_the_root(_: crate::Result<()>, _: crate::Error) {}\nfn opens(_: &crate::Workspace) {}\n",
+        "fn opens(_: &crate::Workspace) {}\n",
     );
     let output = check_layers(copy.path());
     assert!(!output.status.success());
     assert!(
         report(&output)
-            .contains("src/domain/probe.rs:2: domain refers to storage (crate::Workspace)"),
+            .contains("src/domain/probe.rs:1: domain refers to storage (crate::Workspace)"),
         "{}",
         report(&output)
     );
