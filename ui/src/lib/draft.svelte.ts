@@ -30,7 +30,7 @@ export function isDirty(): boolean {
 /** Saves the draft (refused with the engine's FieldErrors when invalid); on success the draft is reset. */
 export async function saveDraft(): Promise<SaveOutcome | null> {
   if (!settingsDraft.draft) return null;
-  const outcome = await backend.saveSettings($state.snapshot(settingsDraft.draft) as Settings);
+  const outcome = await backend.saveSettings($state.snapshot(settingsDraft.draft));
   if (outcome.saved) adoptSaved(outcome.settings);
   return outcome;
 }

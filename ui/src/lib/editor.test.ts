@@ -46,7 +46,7 @@ const copy = (s: Settings): Settings => JSON.parse(JSON.stringify(s)) as Setting
 
 describe("grouping", () => {
   it("puts every editable setting of spec section 1 in exactly one group", () => {
-    const keys = GROUPS.flatMap((g) => g.keys as ReadonlyArray<string>);
+    const keys = GROUPS.flatMap((g) => g.keys as readonly string[]);
     const expected = Object.keys(base).filter((k) => k !== "templates" && k !== "enabled");
     expect([...keys].sort()).toEqual(expected.sort());
     expect(new Set(keys).size).toBe(keys.length);
@@ -107,7 +107,7 @@ describe("field-error mapping", () => {
     { field: "enabled", message: "checklist fails" },
   ];
   it("gives each field its messages, nested ones under their parent", () => {
-    expect(messagesFor(errors, "domain")).toEqual([errors[0]!.message]);
+    expect(messagesFor(errors, "domain")).toEqual([errors[0]?.message]);
     expect(messagesFor(errors, "access.lists")).toEqual(["list l9 does not exist"]);
     expect(messagesFor(errors, "ticket_filters[1]")).toEqual(["needs values"]);
     expect(messagesFor(errors, "ticket_filters[0]")).toEqual([]);

@@ -7,11 +7,11 @@ export interface FieldGroup {
   id: string;
   label: string;
   /** Top-level settings keys (the engine's dotted paths start with one of these). */
-  keys: ReadonlyArray<keyof Settings>;
+  keys: readonly (keyof Settings)[];
 }
 
 /** Every setting of spec section 1, grouped as an administrator thinks of them. */
-export const GROUPS: ReadonlyArray<FieldGroup> = [
+export const GROUPS: readonly FieldGroup[] = [
   { id: "general", label: "General", keys: ["page_title", "slug", "domain", "language"] },
   { id: "access", label: "Access", keys: ["access", "sso", "consent"] },
   {
@@ -31,7 +31,7 @@ export const GROUPS: ReadonlyArray<FieldGroup> = [
 /** The group a dotted field path (`access.lists[0]`, `domain`) belongs to, if any. */
 export function groupOf(field: string): string | undefined {
   const top = topKey(field);
-  return GROUPS.find((g) => (g.keys as ReadonlyArray<string>).includes(top))?.id;
+  return GROUPS.find((g) => (g.keys as readonly string[]).includes(top))?.id;
 }
 
 /** `ticket_filters[1].values` -> `ticket_filters`. */
@@ -40,7 +40,7 @@ export function topKey(field: string): string {
 }
 
 /** Errors by the field path they name, and by their top-level key, for inline display. */
-export function errorsByField(errors: ReadonlyArray<FieldError>): Map<string, string[]> {
+export function errorsByField(errors: readonly FieldError[]): Map<string, string[]> {
   const map = new Map<string, string[]>();
   for (const error of errors) {
     for (const key of new Set([error.field, topKey(error.field)])) {
@@ -53,7 +53,7 @@ export function errorsByField(errors: ReadonlyArray<FieldError>): Map<string, st
 }
 
 /** Error counts per group id (for badges on the group tabs). */
-export function errorCountsByGroup(errors: ReadonlyArray<FieldError>): Record<string, number> {
+export function errorCountsByGroup(errors: readonly FieldError[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const error of errors) {
     const group = groupOf(error.field) ?? "other";
@@ -67,8 +67,8 @@ export function sameValue(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (a === null || b === null || typeof a !== "object" || typeof b !== "object") return false;
   if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const ka = Object.keys(a as object).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
-  const kb = Object.keys(b as object).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+  const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+  const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
   if (ka.length !== kb.length) return false;
   return ka.every((k) => sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
@@ -102,7 +102,7 @@ export function showValue(value: unknown): string {
 }
 
 /** Messages for the field `path` and everything under it (`access.lists` covers `access.lists[2]`). */
-export function messagesFor(errors: ReadonlyArray<FieldError>, path: string): string[] {
+export function messagesFor(errors: readonly FieldError[], path: string): string[] {
   return errors
     .filter((e) => e.field === path || e.field.startsWith(path + ".") || e.field.startsWith(path + "["))
     .map((e) => e.message);

@@ -18,7 +18,7 @@ export function slugify(label: string): string {
 }
 
 /** "1 customer", "0 customers", "2 inboxes" (explicit plural when the "+s" rule does not fit). */
-export function pluralize(count: number, singular: string, plural: string = `${singular}s`): string {
+export function pluralize(count: number, singular: string, plural = `${singular}s`): string {
   return `${count} ${count === 1 ? singular : plural}`;
 }
 

@@ -72,7 +72,7 @@ export function pickPage(id: PageKind): void {
 }
 
 /** Drops a chosen contact the workspace no longer has (e.g. the same file was re-created). */
-export function keepKnownContact(emails: ReadonlyArray<string>): void {
+export function keepKnownContact(emails: readonly string[]): void {
   if (previewChoices.contact !== null && !emails.includes(previewChoices.contact)) pickContact(null);
 }
 

@@ -8,7 +8,7 @@ export interface Section {
   summary: string;
 }
 
-const definitions: ReadonlyArray<Omit<Section, "id">> = [
+const definitions: readonly Omit<Section, "id">[] = [
   { label: "Workspace", summary: "The portal workspace file this studio is editing." },
   { label: "Setup checklist", summary: "What is left to configure before the portal goes live." },
   { label: "Settings", summary: "Every portal setting, validated by the engine as you type." },
@@ -35,4 +35,4 @@ const definitions: ReadonlyArray<Omit<Section, "id">> = [
   },
 ];
 
-export const SECTIONS: ReadonlyArray<Section> = definitions.map((d) => ({ ...d, id: slugify(d.label) }));
+export const SECTIONS: readonly Section[] = definitions.map((d) => ({ ...d, id: slugify(d.label) }));
