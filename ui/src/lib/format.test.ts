@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatVersion, formatWhen, pluralize, slugify } from "./format";
-import { SECTIONS } from "./sections";
+import { formatVersion, formatWhen, pluralize } from "./format";
 
 describe("formatVersion", () => {
   it("prefixes a bare semver with v", () => {
@@ -17,38 +16,11 @@ describe("formatVersion", () => {
   });
 });
 
-describe("slugify", () => {
-  it("lower-cases and hyphenates", () => {
-    expect(slugify("Setup checklist")).toBe("setup-checklist");
-  });
-  it("strips accents, punctuation and edge separators", () => {
-    expect(slugify("  Café & Résumé!  ")).toBe("cafe-resume");
-  });
-});
-
 describe("pluralize", () => {
   it("uses the singular only for exactly one", () => {
     expect(pluralize(1, "customer")).toBe("1 customer");
     expect(pluralize(0, "customer")).toBe("0 customers");
     expect(pluralize(3, "inbox", "inboxes")).toBe("3 inboxes");
-  });
-});
-
-describe("SECTIONS", () => {
-  it("has unique ids in sidebar order", () => {
-    const ids = SECTIONS.map((s) => s.id);
-    expect(ids).toEqual([
-      "workspace",
-      "setup-checklist",
-      "settings",
-      "history",
-      "customers",
-      "outbox",
-      "inbox",
-      "preview",
-      "visibility",
-    ]);
-    expect(new Set(ids).size).toBe(ids.length);
   });
 });
 

@@ -7,16 +7,6 @@ export function formatVersion(version: string | null | undefined): string {
   return trimmed === "" ? "version unknown" : `v${trimmed}`;
 }
 
-/** Turns a human label into a stable identifier: "Setup checklist" -> "setup-checklist". */
-export function slugify(label: string): string {
-  return label
-    .normalize("NFKD")
-    .replace(/[\u0300-\u036f]/g, "")
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, "-")
-    .replace(/^-+|-+$/g, "");
-}
-
 /** "1 customer", "0 customers", "2 inboxes" (explicit plural when the "+s" rule does not fit). */
 export function pluralize(count: number, singular: string, plural = `${singular}s`): string {
   return `${count} ${count === 1 ? singular : plural}`;
