@@ -213,7 +213,7 @@ impl Workspace {
     }
 
     /// The connection pool, for the storage modules' own queries: SQL stays in `storage`.
-    pub(crate) fn pool(&self) -> &SqlitePool {
+    pub(in crate::storage) fn pool(&self) -> &SqlitePool {
         &self.pool
     }
 
