@@ -563,12 +563,9 @@ async fn a_reply_joins_the_shown_thread_and_is_recorded_everywhere() {
     assert!(outbox[0].body.contains("The printer works again"));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn replies_sent_at_the_same_time_all_land() {
-    // Each write takes the write lock up front, so writers that start together queue for it instead of
-    // failing with "database is locked" (a deferred transaction that read first cannot upgrade once
-    // another writer committed).
-    let portal = acme().await;
+/// Ana sends `count` replies on `ticket` at the same time, through the engine; each must be
+/// acknowledged, and every one of them must then be on the ticket's page.
+async fn race_replies(portal: &Portal, ticket: &'static str, count: usize) {
     let settings = portal.workspace.settings().await.unwrap();
     let catalog = portal.workspace.catalog().await.unwrap();
     let ana = portal
@@ -577,7 +574,7 @@ async fn replies_sent_at_the_same_time_all_land() {
         .await
         .unwrap()
         .unwrap();
-    let replies: Vec<_> = (0..16)
+    let replies: Vec<_> = (0..count)
         .map(|n| {
             let (workspace, settings, catalog, ana) = (
                 portal.workspace.clone(),
@@ -592,7 +589,7 @@ async fn replies_sent_at_the_same_time_all_land() {
                     &catalog,
                     &portal::app::conversations::AttachmentPolicy::default(),
                     &ana,
-                    "1001",
+                    ticket,
                     portal::app::conversations::NewReply {
                         text: format!("reply number {n}"),
                         upload: None,
@@ -608,14 +605,34 @@ async fn replies_sent_at_the_same_time_all_land() {
             .expect("the task ran")
             .expect("the reply landed");
     }
-    let ana = signed_in(&portal, "ana@acme.example").await;
-    let (_, page) = get_text(&ana, &portal.url("/1001")).await;
-    for n in 0..16 {
+    let client = signed_in(portal, "ana@acme.example").await;
+    let (_, page) = get_text(&client, &portal.url(&format!("/{ticket}"))).await;
+    for n in 0..count {
         assert!(
             page.contains(&format!("reply number {n}<")),
             "reply {n} is shown"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn replies_sent_at_the_same_time_all_land() {
+    // Each write takes the write lock up front, so writers that start together queue for it instead of
+    // failing with "database is locked" (a deferred transaction that read first cannot upgrade once
+    // another writer committed).
+    let portal = acme().await;
+    race_replies(&portal, "1001", 16).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_first_replies_start_exactly_one_thread() {
+    // 1007 has no thread: the first reply starts one, and every reply racing it joins that thread
+    // (a reply in a second thread would be acknowledged but never shown).
+    let portal = acme().await;
+    race_replies(&portal, "1007", 16).await;
+    let threads = portal.workspace.threads_of_ticket("1007").await.unwrap();
+    assert_eq!(threads.len(), 1);
+    assert_eq!(threads[0].messages.len(), 16);
 }
 
 #[tokio::test]

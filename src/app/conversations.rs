@@ -154,18 +154,6 @@ fn summary_of(text: &str) -> String {
     }
 }
 
-/// The visible ticket as the rules show it to `contact`, or NotFound/AccessDenied.
-async fn visible_ticket(
-    workspace: &Workspace,
-    settings: &Settings,
-    catalog: &Catalog,
-    contact: &Contact,
-    ticket_id: &str,
-) -> Result<ShownTicket> {
-    let customer = customer::of_contact(workspace, contact.clone()).await?;
-    Ok(customer::visible_ticket(workspace, settings, catalog, &customer, ticket_id).await?)
-}
-
 /// What a customer sends as a reply.
 #[derive(Debug, Clone, Default)]
 pub struct NewReply {
@@ -184,11 +172,16 @@ pub async fn reply(
     reply: NewReply,
 ) -> Result<String> {
     let NewReply { text, upload } = reply;
+    let customer = customer::of_contact(workspace, contact.clone()).await?;
+    // Decide inside the write transaction: two first replies racing on a ticket without a thread must
+    // not start a thread each (the second one joins the thread the first one started).
+    let mut transaction = workspace.write().await?;
     let ShownTicket {
         ticket,
         threads,
         visible,
-    } = visible_ticket(workspace, settings, catalog, contact, ticket_id).await?;
+    } = customer::visible_ticket_in(&mut transaction, settings, catalog, &customer, ticket_id)
+        .await?;
     if !rules::is_open(catalog, &ticket) {
         return Err(ConversationError::Closed);
     }
@@ -242,7 +235,6 @@ pub async fn reply(
             })
             .collect(),
     };
-    let mut transaction = workspace.write().await?;
     match new_thread {
         Some(channel) => {
             threads::insert_in(

@@ -8,7 +8,7 @@ use crate::domain::rules::{self, VisibleTicket};
 use crate::domain::settings::Settings;
 use crate::site::pages::{self, ListQuery, TicketList, TicketPage};
 use crate::storage::threads::StoredAttachment;
-use crate::storage::StorageError;
+use crate::storage::{threads, tickets, StorageError, Tx};
 use crate::{Error, Workspace};
 
 /// A contact with their primary company: who a session belongs to.
@@ -142,6 +142,34 @@ pub async fn visible_ticket(
         .await?
         .ok_or(PageError::NotFound)?;
     let threads = workspace.threads_of_ticket(ticket_id).await?;
+    shown(settings, catalog, customer, ticket, threads)
+}
+
+/// `visible_ticket` read inside the write transaction `tx`: a write that depends on the ticket's
+/// threads (a reply joins the shown thread, or starts one) decides on what is there once it holds the
+/// write lock, so racing writers cannot each decide on a state the other is about to change.
+pub async fn visible_ticket_in(
+    tx: &mut Tx,
+    settings: &Settings,
+    catalog: &Catalog,
+    customer: &Customer,
+    ticket_id: &str,
+) -> Result<ShownTicket, PageError> {
+    let ticket = tickets::ticket_in(tx, ticket_id)
+        .await?
+        .ok_or(PageError::NotFound)?;
+    let threads = threads::threads_of_ticket_in(tx, ticket_id).await?;
+    shown(settings, catalog, customer, ticket, threads)
+}
+
+/// The rules' decision on one ticket for `customer`.
+fn shown(
+    settings: &Settings,
+    catalog: &Catalog,
+    customer: &Customer,
+    ticket: Ticket,
+    threads: Vec<Thread>,
+) -> Result<ShownTicket, PageError> {
     let view = rules::view_as(
         settings,
         catalog,

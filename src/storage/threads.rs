@@ -164,6 +164,14 @@ pub async fn next_position_in(connection: &mut SqliteConnection, thread_id: &str
     Ok(highest.map_or(0, |position| position + 1))
 }
 
+/// `Workspace::threads_of_ticket` inside a transaction.
+pub async fn threads_of_ticket_in(
+    connection: &mut SqliteConnection,
+    ticket_id: &str,
+) -> Result<Vec<Thread>> {
+    load_where(connection, "SELECT ?1", &[ticket_id], false).await
+}
+
 impl Workspace {
     /// Threads of every ticket associated with the contact or `company`, with messages (no bytes).
     pub async fn threads_related_to(

@@ -200,6 +200,12 @@ pub(crate) const RELATED_TO_CONTACT: &str =
     "SELECT ticket_id FROM ticket_contacts WHERE contact_id = ?1
      UNION SELECT ticket_id FROM ticket_companies WHERE company_id = ?2";
 
+/// `Workspace::ticket` inside a transaction.
+pub async fn ticket_in(connection: &mut SqliteConnection, id: &str) -> Result<Option<Ticket>> {
+    let mut tickets = load_related(connection, "SELECT ?1", &[id]).await?;
+    Ok(tickets.pop())
+}
+
 impl Workspace {
     pub async fn ticket(&self, id: &str) -> Result<Option<Ticket>> {
         let mut connection = self.pool.acquire().await?;
