@@ -6,7 +6,7 @@
 //! same password check, and reset requests and registrations answer alike whatever the address.
 
 use crate::domain::model::{Catalog, Contact};
-use crate::domain::rules::may_sign_in;
+use crate::domain::rules::{self, may_sign_in};
 use crate::domain::settings::{AccessMode, JwtAlgorithm, Settings, SsoConfiguration};
 use crate::domain::{email, i18n, passwords};
 use crate::storage::tokens::{self, TokenPurpose};
@@ -247,7 +247,7 @@ pub async fn register(
     origin: &str,
     registration: &Registration<'_>,
 ) -> Result<()> {
-    if settings.access.mode != AccessMode::SelfRegistration {
+    if !rules::registration_open(settings) {
         return Err(AccountError::RegistrationClosed);
     }
     let email = registration.email.trim();

@@ -7,8 +7,8 @@
 
 use super::encode as security;
 use crate::domain::model::Catalog;
-use crate::domain::rules::View;
-use crate::domain::settings::{AccessMode, Settings, SsoConfiguration, TEMPLATE_NAMES};
+use crate::domain::rules::{self, View};
+use crate::domain::settings::{Settings, SsoConfiguration, TEMPLATE_NAMES};
 use crate::domain::{i18n, passwords};
 use crate::site::pages::{ListQuery, SortOrder, StatusFilter, TicketList, TicketPage};
 use minijinja::value::Kwargs;
@@ -363,7 +363,7 @@ fn chrome(settings: &Settings, catalog: &Catalog, assets: AssetMode) -> Chrome {
         lang: settings.language.clone(),
         page_title: settings.page_title.clone(),
         nav,
-        kb_url: (settings.knowledge_base_link && catalog.has_published_article())
+        kb_url: rules::knowledge_base_shown(settings, catalog)
             .then(|| format!("{base}/knowledge-base")),
         form_link,
         logo_url: settings
@@ -935,7 +935,7 @@ pub fn login_view(
         email: email.into(),
         error,
         notice,
-        register_url: (settings.access.mode == AccessMode::SelfRegistration)
+        register_url: rules::registration_open(settings)
             .then(|| format!("/{}/register", settings.slug)),
     }
 }

@@ -10,7 +10,7 @@ use crate::app::accounts::{self, AccountError, Registration, WelcomeLink};
 use crate::app::conversations::{self, ConversationError, Upload};
 use crate::app::customer::{self, Customer};
 use crate::domain::i18n;
-use crate::domain::settings::AccessMode;
+use crate::domain::rules;
 use crate::site::pages::ListQuery;
 use crate::site::render::{self, Frame, Page, ResetView, TicketView, Viewer};
 use crate::storage::sessions::new_token;
@@ -407,7 +407,7 @@ async fn register_page(
 ) -> Answer {
     let site = site(&app, &slug).await?;
     let (frame, set) = visitor_frame(&app, &headers);
-    if site.settings.access.mode != AccessMode::SelfRegistration {
+    if !rules::registration_open(&site.settings) {
         return Ok(site.page(StatusCode::FORBIDDEN, &Page::AccessDenied, &frame));
     }
     let page = Page::Register(render::register_view(
@@ -1065,7 +1065,7 @@ async fn knowledge_base(
     headers: HeaderMap,
 ) -> Answer {
     let site = site(&app, &slug).await?;
-    if !(site.settings.knowledge_base_link && site.catalog.has_published_article()) {
+    if !rules::knowledge_base_shown(&site.settings, &site.catalog) {
         return Err(WebError::NotFound);
     }
     let titles = site
