@@ -2,6 +2,7 @@
 //! operation and prints the answer; errors print as one clear message with exit code 2 (1 for a failing
 //! `check`), so QA can script it.
 
+use crate::logging::{self, LogFormat};
 use clap::{Parser, Subcommand, ValueEnum};
 use portal::app::{demo, matrix, view_as, workspace_files, workspaces};
 use portal::domain::rules::{ContactView, View};
@@ -20,6 +21,9 @@ use std::process::ExitCode;
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// How log lines on standard error look (what is logged: RUST_LOG)
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
 }
 
 #[derive(Subcommand, Debug)]
@@ -158,6 +162,12 @@ pub async fn open_default() -> Result<Workspace, Error> {
 
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
+    // The portal logs each request; other commands keep standard error for warnings and errors.
+    let default_level = match cli.command {
+        Command::Serve { .. } => tracing::level_filters::LevelFilter::INFO,
+        _ => tracing::level_filters::LevelFilter::WARN,
+    };
+    logging::install(cli.log_format, default_level);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -266,7 +276,7 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
                 .await
                 .map_err(|error| Error::Serve(error.to_string()))?;
             println!("{}", server.url());
-            eprintln!("Serving the customer portal; press Ctrl+C to stop.");
+            tracing::info!(url = %server.url(), "serving the customer portal; press Ctrl+C to stop");
             if open_browser {
                 if let Err(error) = webbrowser::open(&server.url()) {
                     eprintln!(

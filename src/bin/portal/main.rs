@@ -2,6 +2,7 @@
 //! desktop app links carries no clap.
 
 mod cli;
+mod logging;
 
 fn main() -> std::process::ExitCode {
     cli::run()
