@@ -62,6 +62,8 @@ pub(crate) fn router(app: App) -> Router {
             app.clone(),
             error_pages,
         ))
+        // Outside `error_pages`, so a failure's log line falls inside its request's span.
+        .layer(super::trace::layer())
         .with_state(app)
 }
 
@@ -649,7 +651,7 @@ async fn reset_request(
     {
         Ok(()) => {}
         Err(AccountError::Storage(error)) => return Err(error.into()),
-        Err(error) => return Err(WebError::Internal(error.to_string())),
+        Err(error) => return Err(WebError::internal(error)),
     }
     // The same answer whether or not the address has an account.
     let view = reset_view(

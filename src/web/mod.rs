@@ -2,12 +2,14 @@
 //! address, for `portal serve` and the desktop app. Handlers are thin: they read the request, call the
 //! engine (`accounts`, `conversations`, `pages`) and render with `render`, which is independent of HTTP so
 //! the designer can preview any page with unsaved settings. Failures are mapped to a status and a branded
-//! page in one place (`error_pages`).
+//! page in one place (`error_pages`), which also logs every unexpected failure with its cause; `trace`
+//! logs every request.
 
 mod cache;
 mod handlers;
 pub mod security;
 mod site;
+mod trace;
 
 use crate::site::render::{self, Page};
 
@@ -192,12 +194,19 @@ pub(crate) enum WebError {
     },
     /// A POST without a valid form token.
     FormExpired,
-    Internal(String),
+    /// Anything unexpected, with its cause for the log (the customer sees only that something failed).
+    Internal(Arc<dyn std::error::Error + Send + Sync>),
+}
+
+impl WebError {
+    pub(crate) fn internal(cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        WebError::Internal(Arc::new(cause))
+    }
 }
 
 impl From<StorageError> for WebError {
     fn from(error: StorageError) -> Self {
-        WebError::Internal(error.to_string())
+        WebError::internal(error)
     }
 }
 
@@ -209,6 +218,22 @@ impl From<PageError> for WebError {
             PageError::Storage(error) => error.into(),
         }
     }
+}
+
+/// An error's message followed by those of its sources, skipping a source whose message the text
+/// already holds (`#[error("database error: {0}")]` both shows and chains its cause).
+fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let message = cause.to_string();
+        if !text.contains(&message) {
+            text.push_str(": ");
+            text.push_str(&message);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 impl IntoResponse for WebError {
@@ -226,10 +251,14 @@ async fn error_pages(State(app): State<App>, request: Request, next: Next) -> Re
     let Some(error) = response.extensions().get::<WebError>().cloned() else {
         return response;
     };
+    if let WebError::Internal(cause) = &error {
+        // Inside the request's span, so the line carries the method and route with the cause.
+        tracing::error!(error = %with_causes(cause.as_ref()), "portal request failed");
+    }
     let site = match app.sites.get().await {
         Ok(site) => site,
         Err(storage) => {
-            tracing::error!("cannot read the workspace: {storage}");
+            tracing::error!(error = %with_causes(&storage), "cannot read the workspace");
             return (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "The portal cannot read its workspace.",
@@ -271,13 +300,10 @@ async fn error_pages(State(app): State<App>, request: Request, next: Next) -> Re
             )),
             &frame,
         ),
-        WebError::Internal(message) => {
-            tracing::error!("portal request failed: {message}");
-            site.page(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                &Page::Message(render::MessageView::new("error.heading", "error.text")),
-                &frame,
-            )
-        }
+        WebError::Internal(_) => site.page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &Page::Message(render::MessageView::new("error.heading", "error.text")),
+            &frame,
+        ),
     }
 }
