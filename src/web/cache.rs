@@ -5,11 +5,14 @@
 //! for those reads was the slowest percent of requests. A session is never served past its idle
 //! timeout, whatever the cache holds. Signing out forgets the session at once; password changes clear
 //! everything, since they end the contact's other sessions; changes by other processes show within
-//! `ttl` plus one re-read.
+//! `ttl` plus one re-read. `get_or_refresh` is the one place that rule is carried out: callers pass how
+//! to read an entry, and it reads now, serves the cache, or serves it and re-reads in the background.
 
 use crate::app::customer::Customer;
 use crate::domain::model::Ticket;
 use std::collections::HashMap;
+use std::fmt::Display;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -17,7 +20,7 @@ use std::time::{Duration, Instant};
 const MAX_ENTRIES: usize = 50_000;
 
 /// What a cache knows about a key.
-pub enum Lookup<V> {
+enum Lookup<V> {
     /// Fresh, or stale with a re-read already under way: use it.
     Hit(V),
     /// Stale: use it, and re-read it in the background (this caller is the one asked to).
@@ -39,20 +42,75 @@ fn jittered(ttl: Duration) -> Instant {
     Instant::now() + ttl.mul_f64(rand::thread_rng().gen_range(0.5..=1.0))
 }
 
-/// A map whose entries go stale after a TTL and are then re-read by one caller at a time.
+/// A map whose entries go stale after a TTL and are then re-read by one caller at a time. Clones share
+/// the entries (a background re-read holds one).
 struct RefreshingMap<V> {
-    entries: Mutex<HashMap<String, Entry<V>>>,
+    entries: Arc<Mutex<HashMap<String, Entry<V>>>>,
     ttl: Duration,
     /// How long past its freshness an entry may still be served while it is re-read.
     grace: Duration,
 }
 
-impl<V: Clone> RefreshingMap<V> {
+impl<V> Clone for RefreshingMap<V> {
+    fn clone(&self) -> Self {
+        RefreshingMap {
+            entries: self.entries.clone(),
+            ttl: self.ttl,
+            grace: self.grace,
+        }
+    }
+}
+
+impl<V: Clone + Send + 'static> RefreshingMap<V> {
     fn new(ttl: Duration, grace: Duration) -> Self {
         RefreshingMap {
-            entries: Mutex::new(HashMap::new()),
+            entries: Arc::new(Mutex::new(HashMap::new())),
             ttl,
             grace,
+        }
+    }
+
+    /// The entry for `key`: from the cache while it is fresh; from the cache while it is stale but within
+    /// the grace period, with `load` run in the background to replace it (by the first such caller
+    /// only); otherwise read now with `load` and remembered. `load` answers None when the entry no longer
+    /// exists. A background re-read that fails or finds nothing forgets the entry, so the next request
+    /// reads it in full and shows whatever went wrong; one that finishes after the entry was forgotten
+    /// (a sign-out, a write that cleared the cache) does not bring it back.
+    async fn get_or_refresh<E, Load, Loading>(
+        &self,
+        key: &str,
+        usable: impl Fn(&V) -> bool,
+        load: Load,
+    ) -> Result<Option<V>, E>
+    where
+        E: Display + Send + 'static,
+        Load: FnOnce() -> Loading,
+        Loading: Future<Output = Result<Option<V>, E>> + Send + 'static,
+    {
+        match self.get(key, usable) {
+            Lookup::Hit(value) => Ok(Some(value)),
+            Lookup::Refresh(value) => {
+                let (map, key, loading) = (self.clone(), key.to_string(), load());
+                tokio::spawn(async move {
+                    match loading.await {
+                        Ok(Some(fresh)) => map.refreshed(&key, fresh),
+                        Ok(None) => map.forget(&key),
+                        Err(error) => {
+                            // Not the key: for sessions it is the sign-in token.
+                            tracing::warn!(%error, "re-reading a cached portal read failed");
+                            map.forget(&key);
+                        }
+                    }
+                });
+                Ok(Some(value))
+            }
+            Lookup::Miss => {
+                let value = load().await?;
+                if let Some(value) = &value {
+                    self.remember(key, value.clone());
+                }
+                Ok(value)
+            }
         }
     }
 
@@ -134,21 +192,23 @@ impl SessionCache {
         }
     }
 
-    /// The session for `token`, unless it is unknown, too old to serve, or past `idle_minutes`.
-    pub fn get(&self, token: &str, idle_minutes: u32) -> Lookup<KnownSession> {
+    /// The session for `token` as `verify` reads it (None: unknown, ended or idle too long), served from
+    /// the cache unless it is unknown there, too old to serve, or past `idle_minutes`.
+    pub async fn get_or_verify<E, Verify, Verifying>(
+        &self,
+        token: &str,
+        idle_minutes: u32,
+        verify: Verify,
+    ) -> Result<Option<KnownSession>, E>
+    where
+        E: Display + Send + 'static,
+        Verify: FnOnce() -> Verifying,
+        Verifying: Future<Output = Result<Option<KnownSession>, E>> + Send + 'static,
+    {
         let now = chrono::Utc::now().timestamp_millis();
-        self.map.get(token, |known| {
-            within_idle_timeout(known.last_seen_at, idle_minutes, now)
-        })
-    }
-
-    pub fn remember(&self, token: &str, known: KnownSession) {
-        self.map.remember(token, known);
-    }
-
-    /// A background re-read's result; ignored when the session was forgotten meanwhile.
-    pub fn refreshed(&self, token: &str, known: KnownSession) {
-        self.map.refreshed(token, known);
+        let usable =
+            |known: &KnownSession| within_idle_timeout(known.last_seen_at, idle_minutes, now);
+        self.map.get_or_refresh(token, usable, verify).await
     }
 
     pub fn forget(&self, token: &str) {
@@ -181,17 +241,26 @@ impl TicketCache {
         format!("{}\u{0}{company}", customer.contact.id)
     }
 
-    pub fn get(&self, customer: &Customer) -> Lookup<Arc<Vec<Ticket>>> {
-        self.map.get(&Self::key(customer), |_| true)
-    }
-
-    pub fn remember(&self, customer: &Customer, tickets: Arc<Vec<Ticket>>) {
-        self.map.remember(&Self::key(customer), tickets);
-    }
-
-    /// A background re-read's result; ignored when a write cleared the cache meanwhile.
-    pub fn refreshed(&self, customer: &Customer, tickets: Arc<Vec<Ticket>>) {
-        self.map.refreshed(&Self::key(customer), tickets);
+    /// The customer's tickets as `read` reads them, served from the cache while it may be.
+    pub async fn get_or_read<E, Read, Reading>(
+        &self,
+        customer: &Customer,
+        read: Read,
+    ) -> Result<Arc<Vec<Ticket>>, E>
+    where
+        E: Display + Send + 'static,
+        Read: FnOnce() -> Reading,
+        Reading: Future<Output = Result<Arc<Vec<Ticket>>, E>> + Send + 'static,
+    {
+        let read = || {
+            let reading = read();
+            async move { reading.await.map(Some) }
+        };
+        let tickets = self
+            .map
+            .get_or_refresh(&Self::key(customer), |_| true, read)
+            .await?;
+        Ok(tickets.expect("a ticket read always has an answer"))
     }
 
     pub fn clear(&self) {
@@ -232,6 +301,96 @@ mod tests {
         assert!(matches!(map.get("k", |_| true), Lookup::Hit(1)));
         assert!(matches!(map.get("k", |_| false), Lookup::Miss));
         assert!(matches!(map.get("other", |_| true), Lookup::Miss));
+    }
+
+    /// The value the map holds for `key`, without counting as a lookup.
+    fn held(map: &RefreshingMap<i32>, key: &str) -> Option<i32> {
+        let entries = map.entries.lock().unwrap();
+        entries.get(key).map(|entry| entry.value)
+    }
+
+    /// Lets the (current-thread) runtime run the spawned re-reads until `done` holds.
+    async fn until(done: impl Fn() -> bool) {
+        for _ in 0..1000 {
+            if done() {
+                return;
+            }
+            tokio::task::yield_now().await;
+        }
+        panic!("the background re-read did not finish");
+    }
+
+    type Loading = std::pin::Pin<Box<dyn Future<Output = Result<Option<i32>, String>> + Send>>;
+
+    /// A load that answers `value` once `release` is sent, counting its calls.
+    fn delayed(
+        value: i32,
+        calls: &Arc<std::sync::atomic::AtomicUsize>,
+    ) -> (tokio::sync::oneshot::Sender<()>, impl FnOnce() -> Loading) {
+        let (release, released) = tokio::sync::oneshot::channel::<()>();
+        let calls = calls.clone();
+        let load = move || {
+            calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Box::pin(async move {
+                let _ = released.await;
+                Ok(Some(value))
+            }) as Loading
+        };
+        (release, load)
+    }
+
+    #[tokio::test]
+    async fn get_or_refresh_serves_a_stale_entry_at_once_while_one_background_read_replaces_it() {
+        let map = RefreshingMap::new(Duration::ZERO, Duration::from_secs(60));
+        let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        map.remember("k", 1);
+        let (release, load) = delayed(2, &calls);
+        assert_eq!(map.get_or_refresh("k", |_| true, load).await, Ok(Some(1)));
+        // A second request meanwhile is served the same, without a second read.
+        let (_, again) = delayed(3, &calls);
+        assert_eq!(map.get_or_refresh("k", |_| true, again).await, Ok(Some(1)));
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+        release.send(()).unwrap();
+        until(|| held(&map, "k") == Some(2)).await;
+    }
+
+    #[tokio::test]
+    async fn get_or_refresh_reads_an_unknown_entry_now_and_remembers_it() {
+        let map = RefreshingMap::new(Duration::from_secs(60), Duration::from_secs(60));
+        let read = || async { Ok::<_, String>(Some(7)) };
+        assert_eq!(map.get_or_refresh("k", |_| true, read).await, Ok(Some(7)));
+        assert_eq!(held(&map, "k"), Some(7));
+        let gone = || async { Ok::<_, String>(None) };
+        assert_eq!(map.get_or_refresh("other", |_| true, gone).await, Ok(None));
+        let failing = || async { Err::<Option<i32>, _>("disk on fire".to_string()) };
+        assert_eq!(
+            map.get_or_refresh("failing", |_| true, failing).await,
+            Err("disk on fire".to_string())
+        );
+        assert_eq!(held(&map, "other"), None);
+        assert_eq!(held(&map, "failing"), None);
+    }
+
+    #[tokio::test]
+    async fn get_or_refresh_does_not_bring_back_an_entry_forgotten_during_its_re_read() {
+        let map = RefreshingMap::new(Duration::ZERO, Duration::from_secs(60));
+        let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        map.remember("signed-out", 1);
+        map.remember("still-in", 1);
+        let (release_out, load_out) = delayed(2, &calls);
+        let (release_in, load_in) = delayed(2, &calls);
+        map.get_or_refresh("signed-out", |_| true, load_out)
+            .await
+            .unwrap();
+        map.get_or_refresh("still-in", |_| true, load_in)
+            .await
+            .unwrap();
+        map.forget("signed-out");
+        release_out.send(()).unwrap();
+        release_in.send(()).unwrap();
+        // Both re-reads have finished once the later one has.
+        until(|| held(&map, "still-in") == Some(2)).await;
+        assert_eq!(held(&map, "signed-out"), None);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! refusals the customer can fix (a wrong password, a missing field, a refused attachment) re-render the
 //! form with the message and what was typed, everything else becomes a `WebError`.
 
-use super::cache::{KnownSession, Lookup};
+use super::cache::KnownSession;
 use super::security::{self, cookie, FORM_COOKIE, SESSION_COOKIE};
 use super::site::Site;
 use super::{error_pages, App, WebError};
@@ -142,28 +142,15 @@ async fn signed_in(app: &App, site: &Site, headers: &HeaderMap) -> Result<Signed
     let token =
         cookie(headers, SESSION_COOKIE).ok_or(WebError::SignInRequired { expired: false })?;
     let idle_minutes = site.settings.idle_timeout_minutes;
-    let known = match app.sessions.get(&token, idle_minutes) {
-        Lookup::Hit(known) => known,
-        Lookup::Refresh(known) => {
-            let app = app.clone();
-            tokio::spawn(async move {
-                // A failed re-read forgets the session: the next page verifies it in full and shows
-                // whatever went wrong.
-                match verify_session(&app, &token, idle_minutes).await {
-                    Ok(Some(known)) => app.sessions.refreshed(&token, known),
-                    Ok(None) | Err(_) => app.sessions.forget(&token),
-                }
-            });
-            known
-        }
-        Lookup::Miss => {
-            let known = verify_session(app, &token, idle_minutes)
-                .await?
-                .ok_or(WebError::SignInRequired { expired: true })?;
-            app.sessions.remember(&token, known.clone());
-            known
-        }
+    let verify = {
+        let (app, token) = (app.clone(), token.clone());
+        move || async move { verify_session(&app, &token, idle_minutes).await }
     };
+    let known = app
+        .sessions
+        .get_or_verify(&token, idle_minutes, verify)
+        .await?
+        .ok_or(WebError::SignInRequired { expired: true })?;
     let frame = Frame {
         viewer: Some(Viewer {
             name: known.customer.contact.display_name(),
@@ -724,31 +711,14 @@ async fn list(
     let site = site(&app, &slug).await?;
     let current = signed_in(&app, &site, &headers).await?;
     let query = ListQuery::parse(&params);
-    let tickets = match app.tickets.get(&current.customer) {
-        Lookup::Hit(tickets) => tickets,
-        Lookup::Refresh(tickets) => {
-            let (app, customer) = (app.clone(), current.customer.clone());
-            tokio::spawn(async move {
-                match customer::related_tickets(&app.workspace, &customer).await {
-                    Ok(fresh) => app.tickets.refreshed(&customer, Arc::new(fresh)),
-                    Err(error) => {
-                        tracing::warn!(
-                            "re-reading the tickets of {}: {error}",
-                            customer.contact.id
-                        );
-                        app.tickets.clear();
-                    }
-                }
-            });
-            tickets
-        }
-        Lookup::Miss => {
-            let tickets =
-                Arc::new(customer::related_tickets(&app.workspace, &current.customer).await?);
-            app.tickets.remember(&current.customer, tickets.clone());
-            tickets
+    let read = {
+        let (app, customer) = (app.clone(), current.customer.clone());
+        move || async move {
+            let tickets = customer::related_tickets(&app.workspace, &customer).await?;
+            Ok::<_, WebError>(Arc::new(tickets))
         }
     };
+    let tickets = app.tickets.get_or_read(&current.customer, read).await?;
     let list = customer::list_page(
         &site.settings,
         &site.catalog,

@@ -204,6 +204,20 @@ impl WebError {
     }
 }
 
+/// For the log: what went wrong, with the cause of an unexpected failure.
+impl std::fmt::Display for WebError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WebError::NotFound => f.write_str("not found"),
+            WebError::NotAvailable => f.write_str("the portal is not available"),
+            WebError::AccessDenied => f.write_str("access denied"),
+            WebError::SignInRequired { .. } => f.write_str("sign-in required"),
+            WebError::FormExpired => f.write_str("the form token is missing or expired"),
+            WebError::Internal(cause) => f.write_str(&with_causes(cause.as_ref())),
+        }
+    }
+}
+
 impl From<StorageError> for WebError {
     fn from(error: StorageError) -> Self {
         WebError::internal(error)
