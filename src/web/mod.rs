@@ -1,12 +1,14 @@
 //! The live customer portal (spec sections 2, 5 and 6): server-rendered pages over HTTP on a loopback
-//! address, for `portal serve` and the desktop app. Handlers are thin: they read the request, call the
-//! engine (`accounts`, `conversations`, `pages`) and render with `render`, which is independent of HTTP so
+//! address, for `portal serve` and the desktop app. Handlers (`routes`, by area) are thin: they take the
+//! request context from `extract` (the site, the signed-in customer, the visitor), call the engine
+//! (`accounts`, `conversations`, `pages`) and render with `site::render`, which is independent of HTTP so
 //! the designer can preview any page with unsaved settings. Failures are mapped to a status and a branded
 //! page in one place (`error_pages`), which also logs every unexpected failure with its cause; `trace`
 //! logs every request.
 
 mod cache;
-mod handlers;
+mod extract;
+mod routes;
 pub mod security;
 mod site;
 mod trace;
@@ -127,7 +129,7 @@ impl PortalServer {
             policy: options.attachments,
             origin: format!("http://{address}"),
         });
-        let router = handlers::router(app.clone());
+        let router = routes::router(app.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             axum::serve(listener, router)

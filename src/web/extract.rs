@@ -1,0 +1,189 @@
+//! What every portal request needs before its handler runs, as axum extractors: the portal's site for
+//! the slug in the path (`SiteOf`), the signed-in customer (`SignedIn`, or `Option<SignedIn>` where a
+//! visitor is welcome too), and for pages shown before sign-in the visitor's form token and cookie
+//! (`Visitor`). A handler that names one gets it or never runs: the refusal (not found, not available,
+//! sign in first) is answered by `error_pages` like any other `WebError`.
+
+use super::cache::KnownSession;
+use super::security::{self, cookie, FORM_COOKIE, SESSION_COOKIE};
+use super::site::Site;
+use super::{App, WebError};
+use crate::app::customer::{self, Customer};
+use crate::site::render::{Frame, Viewer};
+use crate::storage::sessions::new_token;
+use axum::extract::{FromRequestParts, OptionalFromRequestParts, Path};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue};
+use axum::response::Response;
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+
+/// The portal's site for a request to `/{slug}/…`: not found under another slug, not available while
+/// off. One request sees one snapshot of the settings, however many extractors ask.
+pub(crate) struct SiteOf(pub Arc<Site>);
+
+impl FromRequestParts<App> for SiteOf {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, WebError> {
+        if let Some(site) = parts.extensions.get::<Arc<Site>>() {
+            return Ok(SiteOf(site.clone()));
+        }
+        let Path(params) =
+            <Path<HashMap<String, String>> as FromRequestParts<App>>::from_request_parts(
+                parts, app,
+            )
+            .await
+            .map_err(|_| WebError::NotFound)?;
+        let slug = params.get("slug").ok_or(WebError::NotFound)?;
+        let site = app.sites.get().await?;
+        if &site.settings.slug != slug {
+            return Err(WebError::NotFound);
+        }
+        if !site.settings.enabled {
+            return Err(WebError::NotAvailable);
+        }
+        parts.extensions.insert(site.clone());
+        Ok(SiteOf(site))
+    }
+}
+
+/// A signed-in customer and the frame their pages carry (their name and the session's form token).
+pub(crate) struct SignedIn {
+    pub customer: Arc<Customer>,
+    pub frame: Frame,
+}
+
+impl SignedIn {
+    /// Whether a posted form carries this session's token.
+    pub fn check_form(&self, token: &str) -> Result<(), WebError> {
+        if security::same(&self.frame.csrf, token) {
+            Ok(())
+        } else {
+            Err(WebError::FormExpired)
+        }
+    }
+}
+
+impl FromRequestParts<App> for SignedIn {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, WebError> {
+        let SiteOf(site) = SiteOf::from_request_parts(parts, app).await?;
+        let token = cookie(&parts.headers, SESSION_COOKIE)
+            .ok_or(WebError::SignInRequired { expired: false })?;
+        let idle_minutes = site.settings.idle_timeout_minutes;
+        let verify = {
+            let (app, token) = (app.clone(), token.clone());
+            move || async move { verify_session(&app, &token, idle_minutes).await }
+        };
+        let known = app
+            .sessions
+            .get_or_verify(&token, idle_minutes, verify)
+            .await?
+            .ok_or(WebError::SignInRequired { expired: true })?;
+        let frame = Frame {
+            viewer: Some(Viewer {
+                name: known.customer.contact.display_name(),
+                email: known.customer.contact.email.clone(),
+            }),
+            csrf: known.csrf,
+        };
+        Ok(SignedIn {
+            customer: known.customer,
+            frame,
+        })
+    }
+}
+
+/// For pages open to visitors too: None when nobody is signed in or the session cannot be verified.
+impl OptionalFromRequestParts<App> for SignedIn {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Option<Self>, Infallible> {
+        Ok(
+            <SignedIn as FromRequestParts<App>>::from_request_parts(parts, app)
+                .await
+                .ok(),
+        )
+    }
+}
+
+/// The session for `token` as the workspace has it (marking it seen), with its customer; None when it
+/// is unknown, ended or idle too long, or its contact is gone.
+async fn verify_session(
+    app: &App,
+    token: &str,
+    idle_minutes: u32,
+) -> Result<Option<KnownSession>, WebError> {
+    let Some(session) = app.workspace.touch_session(token, idle_minutes).await? else {
+        return Ok(None);
+    };
+    let Some(customer) = customer::by_id(&app.workspace, &session.contact_id).await? else {
+        return Ok(None);
+    };
+    Ok(Some(KnownSession {
+        csrf: session.csrf_token,
+        customer: Arc::new(customer),
+        last_seen_at: session.last_seen_at,
+    }))
+}
+
+/// A visitor who is not signed in: the frame for their pages, with a form token bound to their form
+/// cookie, and that cookie to set when they arrived without one.
+pub(crate) struct Visitor {
+    pub frame: Frame,
+    /// The form cookie the request carried.
+    cookie: Option<String>,
+    /// The new form cookie, when the request carried none.
+    set_cookie: Option<HeaderValue>,
+    app: App,
+}
+
+impl Visitor {
+    /// Whether a posted form carries the token of the form cookie the browser sent.
+    pub fn check_form(&self, token: &str) -> Result<(), WebError> {
+        if self.app.forms.verify(self.cookie.as_deref(), token) {
+            Ok(())
+        } else {
+            Err(WebError::FormExpired)
+        }
+    }
+
+    /// `response`, setting the visitor's new form cookie if they had none (the token on the page is
+    /// bound to it).
+    pub fn keep(&self, mut response: Response) -> Response {
+        if let Some(cookie) = &self.set_cookie {
+            response
+                .headers_mut()
+                .append(header::SET_COOKIE, cookie.clone());
+        }
+        response
+    }
+}
+
+impl FromRequestParts<App> for Visitor {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Infallible> {
+        let existing = cookie(&parts.headers, FORM_COOKIE);
+        let (value, set_cookie) = match &existing {
+            Some(value) => (value.clone(), None),
+            None => {
+                let value = new_token();
+                let set = security::set_cookie(FORM_COOKIE, &value);
+                (value, Some(set))
+            }
+        };
+        Ok(Visitor {
+            frame: Frame {
+                viewer: None,
+                csrf: app.forms.token(&value),
+            },
+            cookie: existing,
+            set_cookie,
+            app: app.clone(),
+        })
+    }
+}

@@ -1,0 +1,68 @@
+//! The support form (spec section 5): a signed-in customer submits it and lands on the new ticket.
+
+use super::{conversation_message, see_other, Answer};
+use crate::app::conversations::{self, ConversationError};
+use crate::app::customer;
+use crate::site::render::{self, Page};
+use crate::web::extract::{SignedIn, SiteOf};
+use crate::web::{App, WebError};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Form, Router};
+use std::collections::BTreeMap;
+
+pub(super) fn routes() -> Router<App> {
+    Router::new().route("/{slug}/new", get(form_page).post(form_submit))
+}
+
+async fn form_page(SiteOf(site): SiteOf, current: SignedIn) -> Answer {
+    customer::may_use_portal(&site.settings, &site.catalog, &current.customer)?;
+    let view = render::form_view(&site.settings, &site.catalog, &BTreeMap::new(), None);
+    if view.fields.is_empty() {
+        return Err(WebError::NotFound);
+    }
+    Ok(site.page(StatusCode::OK, &Page::Form(view), &current.frame))
+}
+
+async fn form_submit(
+    State(app): State<App>,
+    SiteOf(site): SiteOf,
+    current: SignedIn,
+    Form(mut values): Form<BTreeMap<String, String>>,
+) -> Answer {
+    let csrf = values.remove("csrf").unwrap_or_default();
+    current.check_form(&csrf)?;
+    let outcome = conversations::submit_form(
+        &app.workspace,
+        &site.settings,
+        &site.catalog,
+        &current.customer.contact,
+        &values,
+    )
+    .await;
+    if outcome.is_ok() {
+        app.tickets.clear();
+    }
+    let error = match outcome {
+        Ok(ticket_id) => {
+            let url = format!(
+                "/{}/{}?submitted=1",
+                site.settings.slug,
+                crate::site::encode::percent_encode(&ticket_id)
+            );
+            return Ok(see_other(&url));
+        }
+        Err(ConversationError::FormNotAvailable) => return Err(WebError::NotFound),
+        Err(ConversationError::AccessDenied(_)) => return Err(WebError::AccessDenied),
+        Err(ConversationError::Storage(error)) => return Err(error.into()),
+        Err(error) => error,
+    };
+    let view = render::form_view(
+        &site.settings,
+        &site.catalog,
+        &values,
+        Some(conversation_message(&site, &error)),
+    );
+    Ok(site.page(StatusCode::BAD_REQUEST, &Page::Form(view), &current.frame))
+}

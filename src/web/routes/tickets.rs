@@ -1,0 +1,295 @@
+//! The signed-in customer's tickets (spec section 5): the list, a ticket's page, replies with an optional
+//! attachment, and attachment downloads. A ticket the customer may not see answers as one that does not
+//! exist.
+
+use super::{conversation_message, see_other, text, Answer, Params};
+use crate::app::conversations::{self, ConversationError, Upload};
+use crate::app::customer;
+use crate::site::pages::ListQuery;
+use crate::site::render::{Page, TicketView};
+use crate::web::extract::{SignedIn, SiteOf};
+use crate::web::security;
+use crate::web::site::Site;
+use crate::web::{App, WebError};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::Router;
+use std::sync::Arc;
+
+/// `reply_limit`: the largest reply body read before it is cut off.
+pub(super) fn routes(reply_limit: usize) -> Router<App> {
+    Router::new()
+        .route("/{slug}", get(list))
+        .route("/{slug}/{ticket}", get(ticket))
+        .route(
+            "/{slug}/{ticket}/reply",
+            post(reply).layer(DefaultBodyLimit::max(reply_limit)),
+        )
+        .route("/{slug}/{ticket}/attachments/{attachment}", get(attachment))
+}
+
+async fn list(
+    State(app): State<App>,
+    SiteOf(site): SiteOf,
+    current: SignedIn,
+    Query(params): Query<Params>,
+) -> Answer {
+    let query = ListQuery::parse(&params);
+    let read = {
+        let (app, customer) = (app.clone(), current.customer.clone());
+        move || async move {
+            let tickets = customer::related_tickets(&app.workspace, &customer).await?;
+            Ok::<_, WebError>(Arc::new(tickets))
+        }
+    };
+    let tickets = app.tickets.get_or_read(&current.customer, read).await?;
+    let list = customer::list_page(
+        &site.settings,
+        &site.catalog,
+        &current.customer,
+        &tickets,
+        &query,
+    )?;
+    Ok(site.page(StatusCode::OK, &Page::List(list), &current.frame))
+}
+
+/// What the ticket page shows besides the ticket: a reply text to keep, an error or a notice.
+struct TicketExtras {
+    status: StatusCode,
+    reply_text: String,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+async fn ticket_response(
+    app: &App,
+    site: &Site,
+    current: &SignedIn,
+    ticket_id: &str,
+    extras: TicketExtras,
+) -> Answer {
+    let TicketExtras {
+        status,
+        reply_text,
+        error,
+        notice,
+    } = extras;
+    let page = customer::load_ticket(
+        &app.workspace,
+        &site.settings,
+        &site.catalog,
+        &current.customer,
+        ticket_id,
+    )
+    .await?;
+    let view = TicketView {
+        ticket: page,
+        reply_text,
+        error,
+        notice,
+        max_mb: app.policy.max_bytes.div_ceil(1024 * 1024),
+    };
+    Ok(site.page(status, &Page::Ticket(view), &current.frame))
+}
+
+async fn ticket(
+    State(app): State<App>,
+    SiteOf(site): SiteOf,
+    current: SignedIn,
+    Path((_, ticket_id)): Path<(String, String)>,
+    Query(params): Query<Params>,
+) -> Answer {
+    let notice = if params.contains_key("sent") {
+        Some(text(&site, "detail.sent"))
+    } else if params.contains_key("submitted") {
+        Some(text(&site, "form.submitted"))
+    } else {
+        None
+    };
+    ticket_response(
+        &app,
+        &site,
+        &current,
+        &ticket_id,
+        TicketExtras {
+            status: StatusCode::OK,
+            reply_text: String::new(),
+            error: None,
+            notice,
+        },
+    )
+    .await
+}
+
+/// Reads the reply form: token, text and the optional file. Bytes past the attachment limit are counted
+/// but not kept; a body cut off at the server's limit counts as an attachment that is too large.
+async fn read_reply(mut multipart: Multipart, limit: usize) -> (String, String, Option<Upload>) {
+    let (mut csrf, mut text, mut upload) = (String::new(), String::new(), None);
+    loop {
+        let mut field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(_) => {
+                if let Some(Upload { size, .. }) = upload.as_mut() {
+                    *size = (*size).max(limit + 1);
+                }
+                break;
+            }
+        };
+        match field.name().unwrap_or("") {
+            "csrf" => csrf = field.text().await.unwrap_or_default(),
+            "text" => text = field.text().await.unwrap_or_default(),
+            "attachment" => {
+                let name = field.file_name().unwrap_or("").to_string();
+                let content_type = field
+                    .content_type()
+                    .unwrap_or("application/octet-stream")
+                    .to_string();
+                let mut current = Upload {
+                    name,
+                    content_type,
+                    data: Vec::new(),
+                    size: 0,
+                };
+                let mut cut_off = false;
+                loop {
+                    match field.chunk().await {
+                        Ok(Some(chunk)) => {
+                            current.size += chunk.len();
+                            if current.size <= limit {
+                                current.data.extend_from_slice(&chunk);
+                            }
+                        }
+                        Ok(None) => break,
+                        Err(_) => {
+                            cut_off = true;
+                            break;
+                        }
+                    }
+                }
+                if cut_off {
+                    current.size = current.size.max(limit + 1);
+                }
+                // An empty file input still sends a part, without a name.
+                if !current.name.is_empty() || current.size > 0 {
+                    upload = Some(current);
+                }
+                if cut_off {
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    (csrf, text, upload)
+}
+
+async fn reply(
+    State(app): State<App>,
+    SiteOf(site): SiteOf,
+    current: SignedIn,
+    Path((_, ticket_id)): Path<(String, String)>,
+    multipart: Multipart,
+) -> Answer {
+    let (csrf, text, upload) = read_reply(multipart, app.policy.max_bytes).await;
+    current.check_form(&csrf)?;
+    let outcome = conversations::reply(
+        &app.workspace,
+        &site.settings,
+        &site.catalog,
+        &app.policy,
+        &current.customer.contact,
+        &ticket_id,
+        conversations::NewReply {
+            text: text.clone(),
+            upload,
+        },
+    )
+    .await;
+    if outcome.is_ok() {
+        app.tickets.clear();
+    }
+    let error = match outcome {
+        Ok(_) => {
+            let url = format!(
+                "/{}/{}?sent=1",
+                site.settings.slug,
+                crate::site::encode::percent_encode(&ticket_id)
+            );
+            return Ok(see_other(&url));
+        }
+        Err(ConversationError::NotFound) => return Err(WebError::NotFound),
+        Err(ConversationError::AccessDenied(_)) => return Err(WebError::AccessDenied),
+        Err(ConversationError::Storage(error)) => return Err(error.into()),
+        Err(error) => error,
+    };
+    let status = match error {
+        ConversationError::AttachmentTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        ConversationError::AttachmentBlocked { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ConversationError::Closed => StatusCode::CONFLICT,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    let message = conversation_message(&site, &error);
+    ticket_response(
+        &app,
+        &site,
+        &current,
+        &ticket_id,
+        TicketExtras {
+            status,
+            reply_text: text,
+            error: Some(message),
+            notice: None,
+        },
+    )
+    .await
+}
+
+async fn attachment(
+    State(app): State<App>,
+    SiteOf(site): SiteOf,
+    current: SignedIn,
+    Path((_, ticket_id, attachment_id)): Path<(String, String, String)>,
+) -> Answer {
+    let attachment_id: i64 = attachment_id.parse().map_err(|_| WebError::NotFound)?;
+    let stored = customer::load_attachment(
+        &app.workspace,
+        &site.settings,
+        &site.catalog,
+        &current.customer,
+        &ticket_id,
+        attachment_id,
+    )
+    .await?;
+    let content_type = HeaderValue::from_str(&stored.content_type)
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    let disposition = format!(
+        "attachment; filename=\"{}\"",
+        security::download_name(&stored.name)
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&disposition).expect("a cleaned file name"),
+            ),
+            (
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-store"),
+            ),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("default-src 'none'; sandbox"),
+            ),
+        ],
+        stored.data,
+    )
+        .into_response())
+}
