@@ -45,3 +45,98 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Which way an `Error` failed, for a front end that reacts to the kind of a failure (the desktop UI
+/// switches on it) and never to its message text, which is for people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub enum ErrorKind {
+    /// The file exists but is not a Portal Studio workspace (it was left untouched).
+    NotAWorkspace,
+    /// The file is a workspace written by a newer Portal Studio.
+    NewerVersion,
+    /// The file does not exist.
+    Missing,
+    /// The target workspace already holds data and replacing it was not asked for.
+    NotEmpty,
+    /// The request contradicts the workspace's current state (e.g. nothing to undo).
+    Conflict,
+    /// The database failed, could not be migrated, or holds damaged data.
+    Storage,
+    /// A file could not be read or written.
+    Io,
+    /// A bundle is malformed or inconsistent.
+    Bundle,
+    /// Settings that fail validation.
+    InvalidSettings,
+    /// Settings whose template overrides do not compile or render.
+    TemplatesDoNotCompile,
+    /// A settings edit that names no setting or gives a value of the wrong type.
+    Edit,
+    /// No contact has the given email.
+    UnknownContact,
+    /// A customer's sign-in, registration or password change was refused.
+    Account,
+    /// A customer's reply or support-form submission was refused.
+    Conversation,
+    /// A customer is not shown a page.
+    Page,
+    /// The portal server could not start.
+    Serve,
+}
+
+impl Error {
+    /// Which way this error failed (a refusal that wraps a storage failure is that failure).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Storage(error)
+            | Error::Account(AccountError::Storage(error))
+            | Error::Conversation(ConversationError::Storage(error))
+            | Error::Page(PageError::Storage(error)) => storage_kind(error),
+            Error::Bundle(_) => ErrorKind::Bundle,
+            Error::InvalidSettings(_) => ErrorKind::InvalidSettings,
+            Error::TemplatesDoNotCompile(_) => ErrorKind::TemplatesDoNotCompile,
+            Error::Edit(_) => ErrorKind::Edit,
+            Error::Account(_) => ErrorKind::Account,
+            Error::Conversation(_) => ErrorKind::Conversation,
+            Error::Page(_) => ErrorKind::Page,
+            Error::UnknownContact(_) => ErrorKind::UnknownContact,
+            Error::Serve(_) => ErrorKind::Serve,
+            Error::Io { .. } => ErrorKind::Io,
+        }
+    }
+}
+
+fn storage_kind(error: &StorageError) -> ErrorKind {
+    match error {
+        StorageError::NotAWorkspace(_) => ErrorKind::NotAWorkspace,
+        StorageError::NewerVersion(_) => ErrorKind::NewerVersion,
+        StorageError::Missing(_) => ErrorKind::Missing,
+        StorageError::NotEmpty(_) => ErrorKind::NotEmpty,
+        StorageError::Conflict(_) => ErrorKind::Conflict,
+        StorageError::Io { .. } => ErrorKind::Io,
+        StorageError::Database(_) | StorageError::Migration(_) | StorageError::Corrupt(_) => {
+            ErrorKind::Storage
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_workspace_from_a_newer_version_is_its_own_kind_not_a_non_workspace() {
+        let newer = Error::from(StorageError::NewerVersion("a.portal".into()));
+        let foreign = Error::from(StorageError::NotAWorkspace("a.txt".into()));
+        assert_eq!(newer.kind(), ErrorKind::NewerVersion);
+        assert_eq!(foreign.kind(), ErrorKind::NotAWorkspace);
+    }
+
+    #[test]
+    fn error_kinds_reach_the_ui_in_camel_case() {
+        let kind = serde_json::to_value(ErrorKind::TemplatesDoNotCompile).unwrap();
+        assert_eq!(kind, "templatesDoNotCompile");
+    }
+}

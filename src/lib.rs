@@ -16,5 +16,5 @@ pub mod site;
 pub mod storage;
 pub mod web;
 
-pub use error::{Error, Result};
+pub use error::{Error, ErrorKind, Result};
 pub use storage::Workspace;
