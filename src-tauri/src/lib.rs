@@ -3,6 +3,7 @@
 //! serves its customer portal in-process on a free loopback port.
 
 pub mod commands;
+pub mod error;
 pub mod state;
 
 use state::Studio;

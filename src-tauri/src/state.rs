@@ -1,6 +1,7 @@
 //! The app's managed state: the open workspace, the portal server running on it, and where it lives.
 //! The "last workspace" path is kept in the app config dir so the next start opens it again.
 
+use crate::error::CommandError;
 use portal::web::PortalServer;
 use portal::Workspace;
 use std::net::SocketAddr;
@@ -20,11 +21,11 @@ pub struct Open {
 
 impl Open {
     /// Starts the portal on a free loopback port for `workspace`.
-    pub async fn start(workspace: Workspace, path: PathBuf) -> Result<Open, String> {
+    pub async fn start(workspace: Workspace, path: PathBuf) -> Result<Open, CommandError> {
         let address: SocketAddr = ([127, 0, 0, 1], 0).into();
         let server = PortalServer::start(workspace.clone(), address)
             .await
-            .map_err(|error| format!("the portal server did not start: {error}"))?;
+            .map_err(|error| portal::Error::Serve(error.to_string()))?;
         Ok(Open {
             workspace,
             server,
@@ -98,5 +99,7 @@ pub async fn open_startup(path: PathBuf) -> Slot {
     let workspace = portal::app::workspace_files::open_or_create_demo(&path)
         .await
         .map_err(|error| format!("could not open {}: {error}", path.display()))?;
-    Open::start(workspace, path).await
+    Open::start(workspace, path)
+        .await
+        .map_err(|error| error.to_string())
 }

@@ -21,7 +21,7 @@
 
 mod common;
 
-use common::{check_eq, err, tauri_invoke, Ui};
+use common::{check_eq, err, tauri_invoke, tauri_refusal, Ui};
 use fantoccini::Locator;
 use serde_json::{json, Value};
 use std::fs;
@@ -399,22 +399,24 @@ async fn check_files(ui: &Ui<'_>, workspace: &Path) -> Result<(), String> {
     let bad = dir.join("not-a-bundle.json");
     fs::write(&bad, "{ this is not a bundle").map_err(err)?;
     let imported = dir.join("imported.portal");
-    let refused = tauri_invoke(
+    let refused = tauri_refusal(
         client,
         "import_bundle",
         json!({ "bundle": bad, "destination": imported }),
     )
-    .await;
-    match refused {
-        Err(message) if message.contains("is not a valid bundle") => {}
-        other => return Err(format!("importing a bad bundle: {other:?}")),
+    .await?;
+    let message = refused["message"].as_str().unwrap_or_default();
+    if refused["engine"] != "bundle" || !message.contains("is not a valid bundle") {
+        return Err(format!("importing a bad bundle: {refused}"));
     }
     if imported.exists() {
         return Err("a failed import left a workspace file behind".into());
     }
-    match tauri_invoke(client, "open_workspace", json!({ "path": bad })).await {
-        Err(message) if message.contains("not a") => {}
-        other => return Err(format!("opening a non-workspace file: {other:?}")),
+    let refused = tauri_refusal(client, "open_workspace", json!({ "path": bad })).await?;
+    let message = refused["message"].as_str().unwrap_or_default();
+    if refused["engine"] != "notAWorkspace" || !message.contains("is not a Portal Studio workspace")
+    {
+        return Err(format!("opening a non-workspace file: {refused}"));
     }
     check_eq(
         "open workspace after bad files",
@@ -459,7 +461,7 @@ async fn check_files(ui: &Ui<'_>, workspace: &Path) -> Result<(), String> {
             const [bundle, destination] = arguments;
             window.__import = window.__TAURI_INTERNALS__
                 .invoke("import_bundle", { bundle, destination })
-                .then((value) => ({ ok: value }), (error) => ({ err: String(error) }));
+                .then((value) => ({ ok: value }), (error) => ({ err: error }));
             "#,
             vec![json!(large), json!(cancelled)],
         )
@@ -478,8 +480,7 @@ async fn check_files(ui: &Ui<'_>, workspace: &Path) -> Result<(), String> {
         )
         .await
         .map_err(err)?;
-    let message = outcome["err"].as_str().unwrap_or_default().to_string();
-    if !message.contains("import cancelled") {
+    if outcome["err"]["kind"] != "cancelled" {
         return Err(format!("cancelled import answered {outcome}"));
     }
     if cancelled.exists() {

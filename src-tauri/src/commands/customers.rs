@@ -1,18 +1,17 @@
 //! Customers view: contacts and companies with their lists, tickets and sign-in access.
 
-use super::{cancellable, message, open_workspace};
+use super::{cancellable, open_workspace};
+use crate::error::CommandError;
 use crate::state::Studio;
 use portal::app::read_models::Customers;
 use tauri::State;
 
 /// Cancellable (`cancel_reads`): on a large workspace this reads every contact and ticket.
 #[tauri::command]
-pub async fn customers(studio: State<'_, Studio>) -> Result<Customers, String> {
+pub async fn customers(studio: State<'_, Studio>) -> Result<Customers, CommandError> {
     let (workspace, _) = open_workspace(&studio).await?;
     cancellable(&studio, async move {
-        portal::app::read_models::customers(&workspace)
-            .await
-            .map_err(message)
+        Ok(portal::app::read_models::customers(&workspace).await?)
     })
     .await
 }

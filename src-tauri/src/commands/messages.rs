@@ -1,6 +1,7 @@
 //! Outbox, inbox and timelines.
 
-use super::{message, open};
+use super::open;
+use crate::error::CommandError;
 use crate::state::Studio;
 use portal::app::read_models::InboxItem;
 use portal::storage::engagements::Engagement;
@@ -8,43 +9,30 @@ use portal::storage::outbox::OutboxEmail;
 use tauri::State;
 
 #[tauri::command]
-pub async fn outbox(studio: State<'_, Studio>) -> Result<Vec<OutboxEmail>, String> {
-    open(&studio)
-        .await?
-        .workspace
-        .outbox()
-        .await
-        .map_err(message)
+pub async fn outbox(studio: State<'_, Studio>) -> Result<Vec<OutboxEmail>, CommandError> {
+    Ok(open(&studio).await?.workspace.outbox().await?)
 }
 
 #[tauri::command]
-pub async fn inbox(studio: State<'_, Studio>) -> Result<Vec<InboxItem>, String> {
+pub async fn inbox(studio: State<'_, Studio>) -> Result<Vec<InboxItem>, CommandError> {
     let open = open(&studio).await?;
-    portal::app::read_models::inbox(&open.workspace)
-        .await
-        .map_err(message)
+    Ok(portal::app::read_models::inbox(&open.workspace).await?)
 }
 
 #[tauri::command]
 pub async fn ticket_timeline(
     studio: State<'_, Studio>,
     ticket: String,
-) -> Result<Vec<Engagement>, String> {
+) -> Result<Vec<Engagement>, CommandError> {
     let open = open(&studio).await?;
-    open.workspace
-        .ticket_timeline(&ticket)
-        .await
-        .map_err(message)
+    Ok(open.workspace.ticket_timeline(&ticket).await?)
 }
 
 #[tauri::command]
 pub async fn contact_timeline(
     studio: State<'_, Studio>,
     contact: String,
-) -> Result<Vec<Engagement>, String> {
+) -> Result<Vec<Engagement>, CommandError> {
     let open = open(&studio).await?;
-    open.workspace
-        .contact_timeline(&contact)
-        .await
-        .map_err(message)
+    Ok(open.workspace.contact_timeline(&contact).await?)
 }

@@ -12,6 +12,7 @@ pub mod settings;
 pub mod visibility;
 pub mod workspace;
 
+use crate::error::CommandError;
 use crate::state::{Open, Studio};
 use tauri::State;
 use tokio::sync::MappedMutexGuard;
@@ -25,10 +26,12 @@ pub fn app_version() -> String {
 /// The open workspace, waiting while one is being opened; `Err` says why none is open.
 pub(crate) async fn open<'a>(
     studio: &'a State<'_, Studio>,
-) -> Result<MappedMutexGuard<'a, Open>, String> {
+) -> Result<MappedMutexGuard<'a, Open>, CommandError> {
     let guard = studio.slot.lock().await;
-    if let Err(message) = &*guard {
-        return Err(message.clone());
+    if let Err(why) = &*guard {
+        return Err(CommandError::NoWorkspaceOpen {
+            message: why.clone(),
+        });
     }
     Ok(tokio::sync::MutexGuard::map(guard, |slot| {
         slot.as_mut().expect("checked above")
@@ -39,7 +42,7 @@ pub(crate) async fn open<'a>(
 /// commands are not kept waiting while they run.
 pub(crate) async fn open_workspace(
     studio: &State<'_, Studio>,
-) -> Result<(::portal::Workspace, std::path::PathBuf), String> {
+) -> Result<(::portal::Workspace, std::path::PathBuf), CommandError> {
     let open = open(studio).await?;
     Ok((open.workspace.clone(), open.path.clone()))
 }
@@ -48,8 +51,8 @@ pub(crate) async fn open_workspace(
 /// nothing, so stopping one at any point changes nothing.
 pub(crate) async fn cancellable<T: Send + 'static>(
     studio: &State<'_, Studio>,
-    work: impl std::future::Future<Output = Result<T, String>> + Send + 'static,
-) -> Result<T, String> {
+    work: impl std::future::Future<Output = Result<T, CommandError>> + Send + 'static,
+) -> Result<T, CommandError> {
     let task = tokio::spawn(work);
     {
         let mut reads = studio.reads.lock().expect("reads lock");
@@ -58,8 +61,12 @@ pub(crate) async fn cancellable<T: Send + 'static>(
     }
     match task.await {
         Ok(outcome) => outcome,
-        Err(join) if join.is_cancelled() => Err("cancelled".into()),
-        Err(join) => Err(format!("the computation failed: {join}")),
+        Err(join) if join.is_cancelled() => {
+            Err(CommandError::cancelled("stopped before it finished"))
+        }
+        Err(join) => Err(CommandError::failed(format!(
+            "the computation failed: {join}"
+        ))),
     }
 }
 
@@ -72,11 +79,6 @@ pub fn cancel_reads(studio: State<'_, Studio>) -> bool {
         handle.abort();
     }
     running
-}
-
-/// An engine error as the message the UI shows.
-pub(crate) fn message(error: impl std::fmt::Display) -> String {
-    error.to_string()
 }
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 //! defaults, branding checks, and "act as this contact" writes. Thin adapters over `portal::app::preview` and
 //! `portal::domain::branding`.
 
-use super::{message, open};
+use super::open;
+use crate::error::CommandError;
 use crate::state::Studio;
 use portal::app::preview::{self, PreviewRequest, PreviewResult, SupportFormField};
 use portal::domain::branding::{self, ContrastWarning};
@@ -16,19 +17,17 @@ pub async fn preview_page(
     studio: State<'_, Studio>,
     draft: Settings,
     request: PreviewRequest,
-) -> Result<PreviewResult, String> {
+) -> Result<PreviewResult, CommandError> {
     let open = open(&studio).await?;
-    preview::render(&open.workspace, &draft, &request)
-        .await
-        .map_err(message)
+    Ok(preview::render(&open.workspace, &draft, &request).await?)
 }
 
 /// The shipped source of template `name` (the template editor's "reset to default").
 #[tauri::command]
-pub fn shipped_template(name: String) -> Result<String, String> {
+pub fn shipped_template(name: String) -> Result<String, CommandError> {
     portal::site::render::shipped_template(&name)
         .map(str::to_string)
-        .ok_or_else(|| format!("no shipped template named {name}"))
+        .ok_or_else(|| CommandError::refused(format!("no shipped template named {name}")))
 }
 
 /// Colour pairs of `branding` that fail WCAG AA for text.
@@ -50,11 +49,9 @@ pub async fn reply_as(
     contact: String,
     ticket: String,
     text: String,
-) -> Result<String, String> {
+) -> Result<String, CommandError> {
     let open = open(&studio).await?;
-    let id = preview::reply_as(&open.workspace, &contact, &ticket, &text)
-        .await
-        .map_err(super::message)?;
+    let id = preview::reply_as(&open.workspace, &contact, &ticket, &text).await?;
     open.server.invalidate();
     Ok(id)
 }
@@ -65,11 +62,9 @@ pub async fn submit_form_as(
     studio: State<'_, Studio>,
     contact: String,
     values: BTreeMap<String, String>,
-) -> Result<String, String> {
+) -> Result<String, CommandError> {
     let open = open(&studio).await?;
-    let id = preview::submit_form_as(&open.workspace, &contact, &values)
-        .await
-        .map_err(super::message)?;
+    let id = preview::submit_form_as(&open.workspace, &contact, &values).await?;
     open.server.invalidate();
     Ok(id)
 }
@@ -78,9 +73,7 @@ pub async fn submit_form_as(
 #[tauri::command]
 pub async fn support_form_fields(
     studio: State<'_, Studio>,
-) -> Result<Vec<SupportFormField>, String> {
+) -> Result<Vec<SupportFormField>, CommandError> {
     let open = open(&studio).await?;
-    preview::support_form_fields(&open.workspace)
-        .await
-        .map_err(message)
+    Ok(preview::support_form_fields(&open.workspace).await?)
 }

@@ -1,7 +1,8 @@
 //! Setup checklist, settings editor and history. Validation, the checklist, saving (one history entry)
 //! and undo are the engine's; a save tells the running portal to reload its settings.
 
-use super::{message, open};
+use super::open;
+use crate::error::CommandError;
 use crate::state::{Open, Studio};
 use portal::domain::settings::{self, ChecklistItem, FieldError, Settings};
 use portal::storage::settings::HistoryEntry;
@@ -40,7 +41,10 @@ pub struct SaveOutcome {
     pub settings: Settings,
 }
 
-async fn outcome(open: &Open, result: portal::Result<Option<i64>>) -> Result<SaveOutcome, String> {
+async fn outcome(
+    open: &Open,
+    result: portal::Result<Option<i64>>,
+) -> Result<SaveOutcome, CommandError> {
     let (saved, entry, errors) = match result {
         Ok(entry) => {
             open.server.invalidate();
@@ -56,34 +60,24 @@ async fn outcome(open: &Open, result: portal::Result<Option<i64>>) -> Result<Sav
                 .map(portal::app::preview::TemplateError::field_error)
                 .collect(),
         ),
-        Err(error) => return Err(message(error)),
+        Err(error) => return Err(error.into()),
     };
     Ok(SaveOutcome {
         saved,
         entry,
         errors,
-        settings: open.workspace.settings().await.map_err(message)?,
+        settings: open.workspace.settings().await?,
     })
 }
 
 #[tauri::command]
-pub async fn get_settings(studio: State<'_, Studio>) -> Result<Settings, String> {
-    open(&studio)
-        .await?
-        .workspace
-        .settings()
-        .await
-        .map_err(message)
+pub async fn get_settings(studio: State<'_, Studio>) -> Result<Settings, CommandError> {
+    Ok(open(&studio).await?.workspace.settings().await?)
 }
 
 #[tauri::command]
-pub async fn settings_options(studio: State<'_, Studio>) -> Result<SettingsOptions, String> {
-    let catalog = open(&studio)
-        .await?
-        .workspace
-        .catalog()
-        .await
-        .map_err(message)?;
+pub async fn settings_options(studio: State<'_, Studio>) -> Result<SettingsOptions, CommandError> {
+    let catalog = open(&studio).await?.workspace.catalog().await?;
     let choices = |items: Vec<(String, String)>| {
         items
             .into_iter()
@@ -137,11 +131,9 @@ pub async fn settings_options(studio: State<'_, Studio>) -> Result<SettingsOptio
 pub async fn validate_settings(
     studio: State<'_, Studio>,
     draft: Settings,
-) -> Result<Vec<FieldError>, String> {
+) -> Result<Vec<FieldError>, CommandError> {
     let open = open(&studio).await?;
-    portal::app::workspaces::validate_settings(&open.workspace, &draft)
-        .await
-        .map_err(message)
+    Ok(portal::app::workspaces::validate_settings(&open.workspace, &draft).await?)
 }
 
 /// The setup checklist for `draft`, or for the saved settings.
@@ -149,13 +141,13 @@ pub async fn validate_settings(
 pub async fn checklist(
     studio: State<'_, Studio>,
     draft: Option<Settings>,
-) -> Result<Vec<ChecklistItem>, String> {
+) -> Result<Vec<ChecklistItem>, CommandError> {
     let open = open(&studio).await?;
     let settings = match draft {
         Some(draft) => draft,
-        None => open.workspace.settings().await.map_err(message)?,
+        None => open.workspace.settings().await?,
     };
-    let catalog = open.workspace.catalog().await.map_err(message)?;
+    let catalog = open.workspace.catalog().await?;
     Ok(settings::checklist(&settings, &catalog))
 }
 
@@ -163,7 +155,7 @@ pub async fn checklist(
 pub async fn save_settings(
     studio: State<'_, Studio>,
     draft: Settings,
-) -> Result<SaveOutcome, String> {
+) -> Result<SaveOutcome, CommandError> {
     let open = open(&studio).await?;
     let result = portal::app::workspaces::save_settings(
         &open.workspace,
@@ -176,7 +168,10 @@ pub async fn save_settings(
 
 /// The enable switch: refused (with the engine's reasons) while the checklist fails.
 #[tauri::command]
-pub async fn set_enabled(studio: State<'_, Studio>, enabled: bool) -> Result<SaveOutcome, String> {
+pub async fn set_enabled(
+    studio: State<'_, Studio>,
+    enabled: bool,
+) -> Result<SaveOutcome, CommandError> {
     let open = open(&studio).await?;
     let result = portal::app::workspaces::set_setting(
         &open.workspace,
@@ -189,18 +184,13 @@ pub async fn set_enabled(studio: State<'_, Studio>, enabled: bool) -> Result<Sav
 }
 
 #[tauri::command]
-pub async fn history(studio: State<'_, Studio>) -> Result<Vec<HistoryEntry>, String> {
-    open(&studio)
-        .await?
-        .workspace
-        .history()
-        .await
-        .map_err(message)
+pub async fn history(studio: State<'_, Studio>) -> Result<Vec<HistoryEntry>, CommandError> {
+    Ok(open(&studio).await?.workspace.history().await?)
 }
 
 /// Reverts one history entry as a new entry.
 #[tauri::command]
-pub async fn undo(studio: State<'_, Studio>, entry: i64) -> Result<SaveOutcome, String> {
+pub async fn undo(studio: State<'_, Studio>, entry: i64) -> Result<SaveOutcome, CommandError> {
     let open = open(&studio).await?;
     let result = portal::app::workspaces::undo(
         &open.workspace,

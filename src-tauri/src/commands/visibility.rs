@@ -1,7 +1,8 @@
 //! Visibility matrix, audit CSV, what-if and the simulated login's explanation. Thin adapters over
 //! `portal::app::matrix`, `portal::app::what_if` and `portal::app::view_as`.
 
-use super::{cancellable, message, open, open_workspace};
+use super::{cancellable, open, open_workspace};
+use crate::error::CommandError;
 use crate::state::Studio;
 use portal::app::matrix::{self, AuditData, AuditRow};
 use portal::app::what_if::cache::ImpactCache;
@@ -21,22 +22,17 @@ static IMPACT_CACHE: LazyLock<ImpactCache> = LazyLock::new(ImpactCache::new);
 pub async fn visibility_matrix(
     studio: State<'_, Studio>,
     draft: Option<Settings>,
-) -> Result<Vec<AuditRow>, String> {
+) -> Result<Vec<AuditRow>, CommandError> {
     let (workspace, path) = open_workspace(&studio).await?;
     cancellable(&studio, async move {
         match draft {
             Some(draft) => {
-                let data = AuditData::load_for(&workspace, &draft)
-                    .await
-                    .map_err(message)?;
+                let data = AuditData::load_for(&workspace, &draft).await?;
                 Ok(matrix::matrix(&draft, &data))
             }
             None => {
                 let key = path.display().to_string();
-                let matrix = IMPACT_CACHE
-                    .saved_matrix(&workspace, &key)
-                    .await
-                    .map_err(message)?;
+                let matrix = IMPACT_CACHE.saved_matrix(&workspace, &key).await?;
                 Ok(matrix.as_ref().clone())
             }
         }
@@ -47,35 +43,35 @@ pub async fn visibility_matrix(
 /// Loads what the what-if needs (the data and the saved settings' matrix) ahead of the first edit, so
 /// that the first impact shown costs only the draft's half.
 #[tauri::command]
-pub async fn prepare_what_if(studio: State<'_, Studio>) -> Result<(), String> {
+pub async fn prepare_what_if(studio: State<'_, Studio>) -> Result<(), CommandError> {
     let (workspace, path) = open_workspace(&studio).await?;
     IMPACT_CACHE
         .saved_matrix(&workspace, &path.display().to_string())
-        .await
-        .map(drop)
-        .map_err(message)
+        .await?;
+    Ok(())
 }
 
 /// The saved settings' matrix as CSV, exactly what `portal audit --format csv` prints; written to `path`.
 /// Cancellable (`cancel_reads`); nothing is written unless the whole matrix was computed.
 #[tauri::command]
-pub async fn export_audit_csv(studio: State<'_, Studio>, path: String) -> Result<(), String> {
+pub async fn export_audit_csv(studio: State<'_, Studio>, path: String) -> Result<(), CommandError> {
     let (workspace, _) = open_workspace(&studio).await?;
-    let rows = cancellable(&studio, async move {
-        matrix::audit(&workspace).await.map_err(message)
+    let rows = cancellable(&studio, async move { Ok(matrix::audit(&workspace).await?) }).await?;
+    std::fs::write(&path, matrix::to_csv(&rows)).map_err(|source| {
+        CommandError::from(portal::Error::Io {
+            path: path.into(),
+            source,
+        })
     })
-    .await?;
-    std::fs::write(&path, matrix::to_csv(&rows)).map_err(|error| format!("{path}: {error}"))
 }
 
 /// What saving `draft` would change against the saved settings.
 #[tauri::command]
-pub async fn what_if(studio: State<'_, Studio>, draft: Settings) -> Result<Impact, String> {
+pub async fn what_if(studio: State<'_, Studio>, draft: Settings) -> Result<Impact, CommandError> {
     let (workspace, path) = open_workspace(&studio).await?;
-    IMPACT_CACHE
+    Ok(IMPACT_CACHE
         .impact(&workspace, &path.display().to_string(), &draft)
-        .await
-        .map_err(message)
+        .await?)
 }
 
 /// Everything `contact` (email) would be served under `draft`, with reasons.
@@ -85,9 +81,7 @@ pub async fn explain_contact(
     draft: Settings,
     contact: String,
     view: Option<View>,
-) -> Result<ContactView, String> {
+) -> Result<ContactView, CommandError> {
     let open = open(&studio).await?;
-    portal::app::view_as::view_as_with(&open.workspace, &draft, &contact, view)
-        .await
-        .map_err(message)
+    Ok(portal::app::view_as::view_as_with(&open.workspace, &draft, &contact, view).await?)
 }

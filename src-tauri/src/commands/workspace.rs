@@ -1,6 +1,7 @@
 //! File actions: which workspace is open, new / open / import / export, and cancelling a long import.
 
-use super::{message, open};
+use super::open;
+use crate::error::CommandError;
 use crate::state::{Open, Studio};
 use portal::app::workspaces::{import_file_with_progress, ImportProgress, ImportStatus};
 use serde::{Deserialize, Serialize};
@@ -18,8 +19,8 @@ pub struct WorkspaceInfo {
     pub enabled: bool,
 }
 
-async fn info(open: &Open) -> Result<WorkspaceInfo, String> {
-    let settings = open.workspace.settings().await.map_err(message)?;
+async fn info(open: &Open) -> Result<WorkspaceInfo, CommandError> {
+    let settings = open.workspace.settings().await?;
     Ok(WorkspaceInfo {
         path: open.path.display().to_string(),
         portal_url: open.server.url(),
@@ -30,13 +31,13 @@ async fn info(open: &Open) -> Result<WorkspaceInfo, String> {
 
 /// The open workspace (waits while the startup workspace is still being opened or created).
 #[tauri::command]
-pub async fn workspace_info(studio: State<'_, Studio>) -> Result<WorkspaceInfo, String> {
+pub async fn workspace_info(studio: State<'_, Studio>) -> Result<WorkspaceInfo, CommandError> {
     let open = open(&studio).await?;
     info(&open).await
 }
 
 /// Makes `next` the open workspace; the previous one is closed only after `next` started.
-async fn switch(studio: &State<'_, Studio>, next: Open) -> Result<WorkspaceInfo, String> {
+async fn switch(studio: &State<'_, Studio>, next: Open) -> Result<WorkspaceInfo, CommandError> {
     let result = info(&next).await;
     studio.remember(&next.path);
     let previous = std::mem::replace(&mut *studio.slot.lock().await, Ok(next));
@@ -66,17 +67,17 @@ pub async fn new_workspace(
     studio: State<'_, Studio>,
     path: String,
     demo: bool,
-) -> Result<WorkspaceInfo, String> {
+) -> Result<WorkspaceInfo, CommandError> {
     let path = PathBuf::from(path);
     if current_path(&studio)
         .await
         .is_some_and(|current| same_file(&current, &path))
     {
-        return Err("that file is the open workspace; choose another name".into());
+        return Err(CommandError::refused(
+            "that file is the open workspace; choose another name",
+        ));
     }
-    let workspace = portal::app::workspace_files::create(&path, demo)
-        .await
-        .map_err(message)?;
+    let workspace = portal::app::workspace_files::create(&path, demo).await?;
     switch(&studio, Open::start(workspace, path).await?).await
 }
 
@@ -85,27 +86,22 @@ pub async fn new_workspace(
 pub async fn open_workspace(
     studio: State<'_, Studio>,
     path: String,
-) -> Result<WorkspaceInfo, String> {
+) -> Result<WorkspaceInfo, CommandError> {
     let path = PathBuf::from(path);
-    if !path.is_file() {
-        return Err(format!("{} does not exist", path.display()));
-    }
-    let workspace = portal::Workspace::open(&path, false)
-        .await
-        .map_err(|error| {
-            format!(
-                "{} is not a Portal Studio workspace: {error}",
-                path.display()
-            )
-        })?;
+    let workspace = open_file(&path).await?;
+    switch(&studio, Open::start(workspace, path).await?).await
+}
+
+/// The workspace at `path`, refused with the engine's own reason: missing, not a workspace, or written
+/// by a newer Portal Studio (a workspace all the same, which the message must not deny).
+pub(crate) async fn open_file(path: &std::path::Path) -> Result<portal::Workspace, CommandError> {
+    let workspace = portal::Workspace::open(path, false).await?;
     if let Err(error) = workspace.settings().await {
         workspace.close().await;
-        return Err(format!(
-            "{} is not a usable workspace: {error}",
-            path.display()
-        ));
+        let context = format!("{} is not a usable workspace", path.display());
+        return Err(CommandError::engine_in(&context, error.into()));
     }
-    switch(&studio, Open::start(workspace, path).await?).await
+    Ok(workspace)
 }
 
 /// Creates the workspace `destination` from the bundle file `bundle` and opens it. Runs as one
@@ -115,14 +111,16 @@ pub async fn import_bundle(
     studio: State<'_, Studio>,
     bundle: String,
     destination: String,
-) -> Result<WorkspaceInfo, String> {
+) -> Result<WorkspaceInfo, CommandError> {
     let bundle = PathBuf::from(bundle);
     let destination = PathBuf::from(destination);
     if current_path(&studio)
         .await
         .is_some_and(|current| same_file(&current, &destination))
     {
-        return Err("the open workspace cannot be the destination; choose another file".into());
+        return Err(CommandError::refused(
+            "the open workspace cannot be the destination; choose another file",
+        ));
     }
     let existed = destination.exists();
     let target = destination.clone();
@@ -133,10 +131,11 @@ pub async fn import_bundle(
         let (workspace, _) = import_file_with_progress(&target, &bundle, true, progress)
             .await
             .map_err(|error| match error {
-                portal::Error::Bundle(_) => {
-                    format!("{} is not a valid bundle: {error}", bundle.display())
-                }
-                other => message(other),
+                portal::Error::Bundle(_) => CommandError::engine_in(
+                    &format!("{} is not a valid bundle", bundle.display()),
+                    error,
+                ),
+                other => other.into(),
             })?;
         Open::start(workspace, target).await
     });
@@ -155,9 +154,11 @@ pub async fn import_bundle(
                     let _ = std::fs::remove_file(file);
                 }
             }
-            Err("import cancelled: nothing was changed".into())
+            Err(CommandError::cancelled(
+                "import cancelled: nothing was changed",
+            ))
         }
-        Err(join) => Err(format!("the import failed: {join}")),
+        Err(join) => Err(CommandError::failed(format!("the import failed: {join}"))),
     }
 }
 
@@ -186,12 +187,86 @@ pub fn cancel_work(studio: State<'_, Studio>) -> bool {
 
 /// Writes the open workspace as a bundle file (secrets are never exported).
 #[tauri::command]
-pub async fn export_bundle(studio: State<'_, Studio>, path: String) -> Result<(), String> {
+pub async fn export_bundle(studio: State<'_, Studio>, path: String) -> Result<(), CommandError> {
     let text = {
         let open = open(&studio).await?;
-        portal::app::workspaces::export(&open.workspace)
-            .await
-            .map_err(message)?
+        portal::app::workspaces::export(&open.workspace).await?
     };
-    std::fs::write(&path, text).map_err(|error| format!("could not write {path}: {error}"))
+    std::fs::write(&path, text).map_err(|source| {
+        CommandError::from(portal::Error::Io {
+            path: path.into(),
+            source,
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use portal::ErrorKind;
+
+    fn refusal(outcome: Result<portal::Workspace, CommandError>) -> (ErrorKind, String) {
+        match outcome {
+            Err(CommandError::Engine { engine, message }) => (engine, message),
+            Err(other) => panic!("expected an engine refusal, got {other:?}"),
+            Ok(_) => panic!("expected a refusal, the file opened"),
+        }
+    }
+
+    #[tokio::test]
+    async fn opening_a_workspace_of_a_newer_version_says_so_and_not_that_it_is_no_workspace() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("newer.portal");
+        portal::Workspace::open(&path, true)
+            .await
+            .unwrap()
+            .close()
+            .await;
+        // A newer Portal Studio has applied a migration this one does not know.
+        let newer = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
+             VALUES (99990101000000, 'from the future', 1, x'00', 0)",
+        )
+        .execute(&newer)
+        .await
+        .unwrap();
+        newer.close().await;
+
+        let (kind, message) = refusal(open_file(&path).await);
+        assert_eq!(kind, ErrorKind::NewerVersion);
+        assert!(message.contains("newer Portal Studio"), "{message}");
+        assert!(
+            !message.contains("not a Portal Studio workspace"),
+            "{message}"
+        );
+    }
+
+    #[tokio::test]
+    async fn opening_a_file_that_is_no_workspace_says_so_once_and_leaves_it_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("notes.txt");
+        std::fs::write(&path, "shopping list").unwrap();
+
+        let (kind, message) = refusal(open_file(&path).await);
+        assert_eq!(kind, ErrorKind::NotAWorkspace);
+        assert_eq!(
+            message.matches("is not a Portal Studio workspace").count(),
+            1
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "shopping list");
+    }
+
+    #[tokio::test]
+    async fn opening_a_missing_file_says_it_does_not_exist() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gone.portal");
+
+        let (kind, message) = refusal(open_file(&path).await);
+        assert_eq!(kind, ErrorKind::Missing);
+        assert!(message.ends_with("does not exist"), "{message}");
+        assert!(!path.exists());
+    }
 }

@@ -214,7 +214,7 @@ pub async fn tauri_invoke(
     let script = r#"
         const [command, args, done] = arguments;
         window.__TAURI_INTERNALS__.invoke(command, args)
-            .then((value) => done({ ok: value }), (error) => done({ err: String(error) }));
+            .then((value) => done({ ok: value }), (error) => done({ err: error }));
     "#;
     let reply = client
         .execute_async(script, vec![json!(command), args])
@@ -223,6 +223,27 @@ pub async fn tauri_invoke(
     match reply {
         Value::Object(mut reply) if reply.contains_key("ok") => Ok(reply.remove("ok").unwrap()),
         other => Err(format!("invoke({command}) failed: {other}")),
+    }
+}
+
+/// Calls `command` expecting a refusal; returns the command's error (`{ kind, message, … }`).
+pub async fn tauri_refusal(
+    client: &fantoccini::Client,
+    command: &str,
+    args: Value,
+) -> Result<Value, String> {
+    let script = r#"
+        const [command, args, done] = arguments;
+        window.__TAURI_INTERNALS__.invoke(command, args)
+            .then((value) => done({ ok: value }), (error) => done({ err: error }));
+    "#;
+    let reply = client
+        .execute_async(script, vec![json!(command), args])
+        .await
+        .map_err(err)?;
+    match reply {
+        Value::Object(mut reply) if reply.contains_key("err") => Ok(reply.remove("err").unwrap()),
+        other => Err(format!("invoke({command}) was not refused: {other}")),
     }
 }
 

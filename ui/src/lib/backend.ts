@@ -3,6 +3,7 @@
 // All argument and result types are generated from Rust (ui/src/bindings, by ts-rs).
 import { invoke, isTauri } from "@tauri-apps/api/core";
 import type { ChecklistItem } from "../bindings/ChecklistItem";
+import type { CommandError } from "../bindings/CommandError";
 import type { Customers } from "../bindings/Customers";
 import type { Engagement } from "../bindings/Engagement";
 import type { FieldError } from "../bindings/FieldError";
@@ -24,8 +25,24 @@ export async function appVersion(): Promise<string | null> {
   return invoke<string>("app_version");
 }
 
-/** A command's error (a plain string from Rust) as a message. */
+/** True when `error` is a command's refusal (`CommandError`: `{ kind, message }`) rather than a JS error. */
+export function isCommandError(error: unknown): error is CommandError {
+  return (
+    typeof error === "object" &&
+    error !== null &&
+    typeof (error as { kind?: unknown }).kind === "string" &&
+    typeof (error as { message?: unknown }).message === "string"
+  );
+}
+
+/** True when the user stopped the command (`cancel_work`, `cancel_reads`): nothing went wrong. */
+export function isCancelled(error: unknown): boolean {
+  return isCommandError(error) && error.kind === "cancelled";
+}
+
+/** A failed call's message, for people: a command's own message, or a JS error's. */
 export function errorMessage(error: unknown): string {
+  if (isCommandError(error)) return error.message;
   if (error instanceof Error) return error.message;
   return String(error);
 }

@@ -1,6 +1,6 @@
 // App-wide state: the open workspace, a running long job (with cancel), and the last notice.
 import type { WorkspaceInfo } from "../bindings/WorkspaceInfo";
-import { backend, errorMessage } from "./backend";
+import { backend, errorMessage, isCancelled } from "./backend";
 import { loadSettings } from "./draft.svelte";
 
 export const studio: {
@@ -16,9 +16,8 @@ let dismiss: ReturnType<typeof setTimeout> | undefined;
 
 /** For a cancellable read (`cancel_reads`): true when the user stopped it; any other failure is shown. */
 export function stoppedOrReported(e: unknown): boolean {
-  const message = errorMessage(e);
-  if (message === "cancelled") return true;
-  notify("error", message);
+  if (isCancelled(e)) return true;
+  notify("error", errorMessage(e));
   return false;
 }
 
@@ -46,7 +45,8 @@ export async function refresh(): Promise<void> {
   studio.revision += 1;
 }
 
-/** Runs a long job with the progress overlay; errors become a notice and leave everything as it was. */
+/** Runs a long job with the progress overlay; errors become a notice and leave everything as it was
+ * (a job the user cancelled says so as a confirmation, not as an error). */
 export async function runLong<T>(
   label: string,
   cancellable: boolean,
@@ -56,7 +56,7 @@ export async function runLong<T>(
   try {
     return await job();
   } catch (e) {
-    notify("error", errorMessage(e));
+    notify(isCancelled(e) ? "ok" : "error", errorMessage(e));
     return null;
   } finally {
     studio.busy = null;
