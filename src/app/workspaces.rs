@@ -10,7 +10,7 @@ use crate::storage::{self, StorageError};
 use crate::{Error, Result, Workspace};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 use ts_rs::TS;
 
@@ -150,11 +150,6 @@ fn remove_workspace_files(path: &Path) {
     }
 }
 
-pub async fn export(workspace: &Workspace) -> Result<String> {
-    let bytes = export_to(workspace, Vec::new()).await?;
-    Ok(String::from_utf8(bytes).expect("a bundle is UTF-8"))
-}
-
 /// Writes the workspace as a bundle to `out` and gives `out` back, streaming: tickets and threads are
 /// read a page at a time while the previous page is written, so memory stays bounded whatever the
 /// workspace's size. On an error `out` may hold an incomplete bundle (`export_file` removes it).
@@ -227,13 +222,57 @@ pub async fn import_file(
     bundle_path: &Path,
     replace: bool,
 ) -> Result<(Workspace, ImportSummary)> {
-    import_file_with_progress(
+    let imported = import_file_with_progress(
         workspace_path,
         bundle_path,
         replace,
         Arc::new(ImportProgress::default()),
+        &CancelToken::default(),
     )
-    .await
+    .await?;
+    match imported {
+        Imported::Workspace(workspace, summary) => Ok((workspace, summary)),
+        Imported::Cancelled => unreachable!("nobody holds the token to cancel this import"),
+    }
+}
+
+/// A request to stop a running import, made from elsewhere (the desktop's Cancel button). The import
+/// notices it between chunks, rolls its transaction back and removes a workspace file it created.
+#[derive(Debug, Default)]
+pub struct CancelToken {
+    requested: AtomicBool,
+    wake: tokio::sync::Notify,
+}
+
+impl CancelToken {
+    pub fn cancel(&self) {
+        self.requested.store(true, Ordering::SeqCst);
+        self.wake.notify_waiters();
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.requested.load(Ordering::SeqCst)
+    }
+
+    /// Completes once `cancel` has been called.
+    async fn cancelled(&self) {
+        loop {
+            // Created before the check, so a `cancel` between the two still wakes it.
+            let woken = self.wake.notified();
+            if self.is_cancelled() {
+                return;
+            }
+            woken.await;
+        }
+    }
+}
+
+/// What an import that could be cancelled came to.
+#[derive(Debug)]
+pub enum Imported {
+    Workspace(Workspace, ImportSummary),
+    /// Stopped before it committed: nothing was written, and a workspace file it created was removed.
+    Cancelled,
 }
 
 /// How far a running import is, for a progress bar: updated by the import, read by anyone holding it.
@@ -278,21 +317,29 @@ impl ImportProgress {
     }
 }
 
-/// `import_file`, reporting how far it is in `progress`.
+/// `import_file`, reporting how far it is in `progress` and stopping when `cancel` is cancelled (then
+/// nothing is written: the transaction rolls back, and a workspace file this call created is removed).
 pub async fn import_file_with_progress(
     workspace_path: &Path,
     bundle_path: &Path,
     replace: bool,
     progress: Arc<ImportProgress>,
-) -> Result<(Workspace, ImportSummary)> {
+    cancel: &CancelToken,
+) -> Result<Imported> {
+    let existed = workspace_path.exists();
     let size = std::fs::metadata(bundle_path).map_or(0, |metadata| metadata.len());
     progress.size.store(size, Ordering::Relaxed);
     progress.start(0);
     let source = bundle_path.to_path_buf();
     let counter = progress.clone();
-    let checked =
-        blocking(move || bundle::check(bundle::Source::CountedFile(&source, &counter.read)))
-            .await?;
+    // Checking writes nothing, so a cancel stops waiting for it at once (the reading thread runs out).
+    let checked = tokio::select! {
+        biased;
+        () = cancel.cancelled() => return Ok(Imported::Cancelled),
+        checked = blocking(move || {
+            bundle::check(bundle::Source::CountedFile(&source, &counter.read))
+        }) => checked?,
+    };
     if checked.has_problems() {
         // Complete the list of problems (pass two adds those of references) and stop.
         let source = bundle_path.to_path_buf();
@@ -307,7 +354,12 @@ pub async fn import_file_with_progress(
         threads: checked.thread_count,
     };
     let hashes = hash_passwords(&checked.head.passwords);
+    if cancel.is_cancelled() {
+        return Ok(Imported::Cancelled);
+    }
     let source = bundle_path.to_path_buf();
+    let stopped = AtomicBool::new(false);
+    let stopped_ref = &stopped;
     let workspace = replace_with(workspace_path, replace, |workspace| async move {
         let mut write = workspace.begin_replace().await?;
         let head = &checked.head;
@@ -325,11 +377,26 @@ pub async fn import_file_with_progress(
                 chunks.blocking_send(chunk).is_ok()
             })
         });
-        while let Some(chunk) = received.recv().await {
+        loop {
+            let chunk = tokio::select! {
+                chunk = received.recv() => chunk,
+                () = cancel.cancelled() => {
+                    stopped_ref.store(true, Ordering::SeqCst);
+                    None
+                }
+            };
             match chunk {
-                bundle::Chunk::Tickets(tickets) => write.tickets(&tickets).await?,
-                bundle::Chunk::Threads(threads) => write.threads(&threads).await?,
+                Some(bundle::Chunk::Tickets(tickets)) => write.tickets(&tickets).await?,
+                Some(bundle::Chunk::Threads(threads)) => write.threads(&threads).await?,
+                None => break,
             }
+        }
+        if stopped_ref.load(Ordering::SeqCst) {
+            // The reader's next send fails, which ends it; what it read is thrown away.
+            drop(received);
+            let _ = reader.join();
+            write.rollback().await?;
+            return Ok(());
         }
         match reader.join().expect("the bundle reader panicked") {
             Ok(()) => {
@@ -344,7 +411,14 @@ pub async fn import_file_with_progress(
         Ok(())
     })
     .await?;
-    Ok((workspace, summary))
+    if stopped.load(Ordering::SeqCst) {
+        workspace.close().await;
+        if !existed {
+            remove_workspace_files(workspace_path);
+        }
+        return Ok(Imported::Cancelled);
+    }
+    Ok(Imported::Workspace(workspace, summary))
 }
 
 /// Runs CPU-bound `work` off the async threads.
@@ -458,5 +532,125 @@ mod tests {
         assert!((progress.status().fraction - 0.9).abs() < 1e-9);
         progress.start(2);
         assert_eq!(progress.status().step, "Building indexes");
+    }
+
+    fn demo_bundle(dir: &Path, contacts: usize, tickets: usize) -> std::path::PathBuf {
+        let data = demo::generate(7, demo::DemoSize { contacts, tickets });
+        let path = dir.join(format!("demo-{tickets}.json"));
+        std::fs::write(&path, bundle::write(&data)).unwrap();
+        path
+    }
+
+    /// Imports `bundle` into `workspace_path`, cancelling as soon as the import starts writing.
+    async fn import_cancelled_while_writing(workspace_path: &Path, bundle: &Path) -> Imported {
+        let progress = Arc::new(ImportProgress::default());
+        let cancel = Arc::new(CancelToken::default());
+        let watcher = {
+            let (progress, cancel) = (progress.clone(), cancel.clone());
+            tokio::spawn(async move {
+                while progress.step.load(Ordering::Relaxed) == 0 {
+                    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                }
+                cancel.cancel();
+            })
+        };
+        let imported = import_file_with_progress(workspace_path, bundle, true, progress, &cancel)
+            .await
+            .unwrap();
+        watcher.abort();
+        imported
+    }
+
+    fn workspace_files(path: &Path) -> Vec<std::path::PathBuf> {
+        ["", "-wal", "-shm"]
+            .iter()
+            .map(|suffix| {
+                let mut file = path.as_os_str().to_owned();
+                file.push(suffix);
+                std::path::PathBuf::from(file)
+            })
+            .filter(|file| file.exists())
+            .collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_cancelled_import_removes_the_workspace_file_it_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let bundle = demo_bundle(dir.path(), 500, 20_000);
+        let target = dir.path().join("new.portal");
+
+        let imported = import_cancelled_while_writing(&target, &bundle).await;
+        assert!(matches!(imported, Imported::Cancelled), "{imported:?}");
+        assert_eq!(workspace_files(&target), Vec::<std::path::PathBuf>::new());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_cancelled_import_over_a_workspace_leaves_its_data_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("kept.portal");
+        let small = demo::generate(
+            3,
+            demo::DemoSize {
+                contacts: 5,
+                tickets: 10,
+            },
+        );
+        import(&target, &small, false).await.unwrap().close().await;
+        let bundle = demo_bundle(dir.path(), 500, 20_000);
+
+        let imported = import_cancelled_while_writing(&target, &bundle).await;
+        assert!(matches!(imported, Imported::Cancelled), "{imported:?}");
+        let kept = Workspace::open(&target, false).await.unwrap();
+        assert_eq!(kept.contacts().await.unwrap().len(), 5);
+        kept.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_cancel_before_the_import_starts_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let bundle = demo_bundle(dir.path(), 5, 10);
+        let target = dir.path().join("never.portal");
+        let cancel = CancelToken::default();
+        cancel.cancel();
+
+        let imported =
+            import_file_with_progress(&target, &bundle, true, Default::default(), &cancel)
+                .await
+                .unwrap();
+        assert!(matches!(imported, Imported::Cancelled), "{imported:?}");
+        assert!(!target.exists());
+    }
+
+    #[tokio::test]
+    async fn a_failed_export_leaves_the_previous_bundle_intact_and_no_partial_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = dir.path().join("w.portal");
+        let small = demo::generate(
+            3,
+            demo::DemoSize {
+                contacts: 5,
+                tickets: 10,
+            },
+        );
+        let workspace = import(&source, &small, false).await.unwrap();
+        let target = dir.path().join("bundle.json");
+        std::fs::write(&target, "the previous bundle").unwrap();
+        // The workspace's file disappears under it: the export fails once it has begun.
+        workspace.close().await;
+        for file in workspace_files(&source) {
+            std::fs::remove_file(file).unwrap();
+        }
+
+        assert!(export_file(&workspace, &target).await.is_err());
+        assert_eq!(
+            std::fs::read_to_string(&target).unwrap(),
+            "the previous bundle"
+        );
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.starts_with("bundle"))
+            .collect();
+        assert_eq!(left, vec!["bundle.json".to_string()]);
     }
 }
