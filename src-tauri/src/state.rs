@@ -44,8 +44,8 @@ pub type Slot = Result<Open, String>;
 
 pub struct Studio {
     pub slot: Arc<Mutex<Slot>>,
-    /// The running long job (import), which `cancel_work` aborts.
-    pub work: std::sync::Mutex<Option<tokio::task::AbortHandle>>,
+    /// The running long job (import), which `cancel_work` stops.
+    pub work: std::sync::Mutex<Option<Arc<portal::app::workspaces::CancelToken>>>,
     /// Long reads under way (matrices), which `cancel_reads` aborts.
     pub reads: std::sync::Mutex<Vec<tokio::task::AbortHandle>>,
     /// How far the running import is (`work_progress`).

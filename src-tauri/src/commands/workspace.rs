@@ -3,7 +3,9 @@
 use super::open;
 use crate::error::CommandError;
 use crate::state::{Open, Studio};
-use portal::app::workspaces::{import_file_with_progress, ImportProgress, ImportStatus};
+use portal::app::workspaces::{
+    import_file_with_progress, CancelToken, ImportProgress, ImportStatus, Imported,
+};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -122,43 +124,27 @@ pub async fn import_bundle(
             "the open workspace cannot be the destination; choose another file",
         ));
     }
-    let existed = destination.exists();
-    let target = destination.clone();
     let progress = Arc::new(ImportProgress::default());
+    let cancel = Arc::new(CancelToken::default());
     *studio.import_progress.lock().expect("progress lock") = Some(progress.clone());
-    let task = tokio::spawn(async move {
-        // Streaming, as `portal import` does: a bundle of any size is read twice, never held whole.
-        let (workspace, _) = import_file_with_progress(&target, &bundle, true, progress)
-            .await
-            .map_err(|error| match error {
-                portal::Error::Bundle(_) => CommandError::engine_in(
-                    &format!("{} is not a valid bundle", bundle.display()),
-                    error,
-                ),
-                other => other.into(),
-            })?;
-        Open::start(workspace, target).await
-    });
-    *studio.work.lock().expect("work lock") = Some(task.abort_handle());
-    let outcome = task.await;
+    *studio.work.lock().expect("work lock") = Some(cancel.clone());
+    // Streaming, as `portal import` does: a bundle of any size is read twice, never held whole. A
+    // cancel rolls the import back and removes a file it created (the engine does both).
+    let outcome = import_file_with_progress(&destination, &bundle, true, progress, &cancel).await;
     studio.work.lock().expect("work lock").take();
     studio.import_progress.lock().expect("progress lock").take();
     match outcome {
-        Ok(Ok(next)) => switch(&studio, next).await,
-        Ok(Err(error)) => Err(error),
-        Err(join) if join.is_cancelled() => {
-            if !existed {
-                for suffix in ["", "-wal", "-shm"] {
-                    let mut file = destination.clone().into_os_string();
-                    file.push(suffix);
-                    let _ = std::fs::remove_file(file);
-                }
-            }
-            Err(CommandError::cancelled(
-                "import cancelled: nothing was changed",
-            ))
+        Ok(Imported::Workspace(workspace, _)) => {
+            switch(&studio, Open::start(workspace, destination).await?).await
         }
-        Err(join) => Err(CommandError::failed(format!("the import failed: {join}"))),
+        Ok(Imported::Cancelled) => Err(CommandError::cancelled(
+            "import cancelled: nothing was changed",
+        )),
+        Err(error @ portal::Error::Bundle(_)) => Err(CommandError::engine_in(
+            &format!("{} is not a valid bundle", bundle.display()),
+            error,
+        )),
+        Err(error) => Err(error.into()),
     }
 }
 
@@ -177,27 +163,21 @@ pub fn work_progress(studio: State<'_, Studio>) -> Option<ImportStatus> {
 #[tauri::command]
 pub fn cancel_work(studio: State<'_, Studio>) -> bool {
     match studio.work.lock().expect("work lock").take() {
-        Some(handle) => {
-            handle.abort();
+        Some(cancel) => {
+            cancel.cancel();
             true
         }
         None => false,
     }
 }
 
-/// Writes the open workspace as a bundle file (secrets are never exported).
+/// Writes the open workspace as a bundle file (secrets are never exported), as `portal export` does:
+/// streamed to a temporary file that replaces `path` only once complete, so a failed export leaves
+/// whatever was at `path` as it was. Other commands run meanwhile.
 #[tauri::command]
 pub async fn export_bundle(studio: State<'_, Studio>, path: String) -> Result<(), CommandError> {
-    let text = {
-        let open = open(&studio).await?;
-        portal::app::workspaces::export(&open.workspace).await?
-    };
-    std::fs::write(&path, text).map_err(|source| {
-        CommandError::from(portal::Error::Io {
-            path: path.into(),
-            source,
-        })
-    })
+    let (workspace, _) = super::open_workspace(&studio).await?;
+    Ok(portal::app::workspaces::export_file(&workspace, std::path::Path::new(&path)).await?)
 }
 
 #[cfg(test)]
