@@ -68,7 +68,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (label, draft) in &drafts {
         let cache = ImpactCache::new();
         let started = Instant::now();
-        let impact = cache.impact(&workspace, "bench", draft).await?;
+        let impact = cache.impact(&workspace, draft).await?;
         println!(
             "app, cold first what-if, {label:<28} {:>6.2} s ({} lists change, {} thread changes)",
             started.elapsed().as_secs_f64(),
@@ -79,7 +79,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Prepared: opening Settings or Visibility loads the data and the saved matrix in the background.
     let cache = ImpactCache::new();
     let started = Instant::now();
-    cache.saved_matrix(&workspace, "bench").await?;
+    cache.saved_matrix(&workspace).await?;
     println!(
         "app, preparing on opening Settings/Visibility:          {:>6.2} s",
         started.elapsed().as_secs_f64()
@@ -87,7 +87,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (label, draft) in &drafts {
         for call in ["first", "next"] {
             let started = Instant::now();
-            let impact = cache.impact(&workspace, "bench", draft).await?;
+            let impact = cache.impact(&workspace, draft).await?;
             println!(
                 "app, prepared, {label:<28} {call} what-if: {:>6.2} s ({} lists change, {} thread changes)",
                 started.elapsed().as_secs_f64(),

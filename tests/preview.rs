@@ -212,10 +212,7 @@ async fn the_what_if_cache_equals_what_if_and_reloads_when_the_data_changes() {
     let expected = portal::app::what_if::impact(&portal.workspace, &draft)
         .await
         .unwrap();
-    let cached = cache
-        .impact(&portal.workspace, "acme", &draft)
-        .await
-        .unwrap();
+    let cached = cache.impact(&portal.workspace, &draft).await.unwrap();
     assert_eq!(cached, expected);
     let lost = |impact: &portal::app::what_if::Impact, email: &str| -> Vec<String> {
         impact
@@ -235,10 +232,7 @@ async fn the_what_if_cache_equals_what_if_and_reloads_when_the_data_changes() {
     preview::submit_form_as(&portal.workspace, "ben@acme.example", &values)
         .await
         .unwrap();
-    let again = cache
-        .impact(&portal.workspace, "acme", &draft)
-        .await
-        .unwrap();
+    let again = cache.impact(&portal.workspace, &draft).await.unwrap();
     let fresh = portal::app::what_if::impact(&portal.workspace, &draft)
         .await
         .unwrap();
@@ -352,27 +346,21 @@ async fn a_draft_filtering_on_a_property_no_saved_filter_reads_gets_the_same_imp
     let portal = acme().await;
     let cache = portal::app::what_if::cache::ImpactCache::new();
     // The visibility view's matrix fills the cache with what the saved filters read (the pipeline).
-    let matrix = cache.saved_matrix(&portal.workspace, "acme").await.unwrap();
+    let matrix = cache.saved_matrix(&portal.workspace).await.unwrap();
     assert_eq!(
         *matrix,
         portal::app::matrix::audit(&portal.workspace).await.unwrap()
     );
     let mut draft = portal.workspace.settings().await.unwrap();
     draft.ticket_permissions = TicketPermissions::Contact;
-    cache
-        .impact(&portal.workspace, "acme", &draft)
-        .await
-        .unwrap();
+    cache.impact(&portal.workspace, &draft).await.unwrap();
     // Now a filter on the priority, which nothing loaded so far: the cache must load it.
     draft.ticket_filters.push(TicketFilter {
         property: "priority".into(),
         operator: FilterOperator::IsAnyOf,
         values: vec!["HIGH".into()],
     });
-    let cached = cache
-        .impact(&portal.workspace, "acme", &draft)
-        .await
-        .unwrap();
+    let cached = cache.impact(&portal.workspace, &draft).await.unwrap();
     let fresh = portal::app::what_if::impact(&portal.workspace, &draft)
         .await
         .unwrap();

@@ -19,8 +19,7 @@ use tokio::sync::Mutex;
 use crate::storage::DataFingerprint as Fingerprint;
 
 struct Entry {
-    /// Which workspace (its file) and which state of its data.
-    workspace: String,
+    /// Which state of the workspace's data.
     fingerprint: Fingerprint,
     /// The ticket properties loaded: those the filters of the settings asked about so far read.
     properties: BTreeSet<String>,
@@ -30,7 +29,8 @@ struct Entry {
     saved_matrix: Option<(Settings, Arc<Vec<AuditRow>>)>,
 }
 
-/// Loaded what-if data, reused while the workspace's data is unchanged.
+/// Loaded what-if data of one workspace, reused while its data is unchanged. Keep one per open
+/// workspace (the desktop keeps it with the workspace, so closing the workspace drops it).
 #[derive(Default)]
 pub struct ImpactCache {
     entry: Mutex<Option<Entry>>,
@@ -53,18 +53,12 @@ impl ImpactCache {
         ImpactCache::default()
     }
 
-    /// Forgets the loaded data (e.g. when another workspace is opened).
-    pub async fn clear(&self) {
-        *self.entry.lock().await = None;
-    }
-
-    /// The cached entry for `key` with at least the ticket properties `settings` need, (re)loaded when
-    /// missing, made for another workspace, stale, or short of a property. Loading only what filters
+    /// The cached entry with at least the ticket properties `settings` need, (re)loaded when missing,
+    /// stale, or short of a property. Loading only what filters
     /// read (not every ticket's text) is what keeps the first what-if of a large workspace fast.
     async fn entry_for<'a>(
         slot: &'a mut Option<Entry>,
         workspace: &Workspace,
-        key: &str,
         settings: &[&Settings],
     ) -> Result<&'a mut Entry> {
         let current = fingerprint(workspace).await?;
@@ -72,9 +66,7 @@ impl ImpactCache {
             .iter()
             .flat_map(|settings| filter_properties(settings))
             .collect();
-        let reusable = slot
-            .as_ref()
-            .filter(|entry| entry.workspace == key && entry.fingerprint == current);
+        let reusable = slot.as_ref().filter(|entry| entry.fingerprint == current);
         let complete = reusable.is_some_and(|entry| needed.is_subset(&entry.properties));
         if !complete {
             // Same data but a new property: keep what was loaded before in the set, and the saved matrix.
@@ -88,7 +80,6 @@ impl ImpactCache {
             let names: Vec<&str> = needed.iter().map(String::as_str).collect();
             let data = AuditData::load_properties(workspace, &names).await?;
             *slot = Some(Entry {
-                workspace: key.to_string(),
                 fingerprint: current,
                 properties: needed,
                 data: Arc::new(data),
@@ -103,14 +94,10 @@ impl ImpactCache {
     /// of the data. The visibility view shows it, and every what-if compares a draft with it, so showing
     /// the view (or opening the settings) prepares the what-if: the thread activities a change of the
     /// shown thread needs are read meanwhile too.
-    pub async fn saved_matrix(
-        &self,
-        workspace: &Workspace,
-        key: &str,
-    ) -> Result<Arc<Vec<AuditRow>>> {
+    pub async fn saved_matrix(&self, workspace: &Workspace) -> Result<Arc<Vec<AuditRow>>> {
         let saved = workspace.settings().await?;
         let mut slot = self.entry.lock().await;
-        let cached = Self::entry_for(&mut slot, workspace, key, &[&saved]).await?;
+        let cached = Self::entry_for(&mut slot, workspace, &[&saved]).await?;
         Self::saved_matrix_and_threads(cached, workspace, &saved, true).await
     }
 
@@ -149,17 +136,12 @@ impl ImpactCache {
         }
     }
 
-    /// `what_if::impact` of `draft` against the saved settings of `workspace` (named by `key`, e.g. its
-    /// path), loading the data only when it is not cached or the workspace's data changed.
-    pub async fn impact(
-        &self,
-        workspace: &Workspace,
-        key: &str,
-        draft: &Settings,
-    ) -> Result<Impact> {
+    /// `what_if::impact` of `draft` against the saved settings of `workspace`, loading the data only
+    /// when it is not cached or the workspace's data changed.
+    pub async fn impact(&self, workspace: &Workspace, draft: &Settings) -> Result<Impact> {
         let saved = workspace.settings().await?;
         let mut slot = self.entry.lock().await;
-        let cached = Self::entry_for(&mut slot, workspace, key, &[&saved, draft]).await?;
+        let cached = Self::entry_for(&mut slot, workspace, &[&saved, draft]).await?;
         let thread_choice_changes = saved.thread_shown != draft.thread_shown;
         let before =
             Self::saved_matrix_and_threads(cached, workspace, &saved, thread_choice_changes)
