@@ -1,35 +1,43 @@
-//! The app's managed state: the open workspace, the portal server running on it, and where it lives.
+//! The app's managed state: the open workspace with the portal server running on it and its what-if
+//! data, the long jobs under way, and where the last workspace lives.
 //! The "last workspace" path is kept in the app config dir so the next start opens it again.
 
 use crate::error::CommandError;
+use portal::app::what_if::cache::ImpactCache;
+use portal::app::workspaces::{CancelToken, ImportProgress, ImportStatus};
 use portal::web::PortalServer;
 use portal::Workspace;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::sync::{Mutex, OwnedMutexGuard};
+use tokio::task::AbortHandle;
 
 /// Overrides which workspace the app opens (tests point it at a temporary file); when set, the
 /// "last workspace" file is neither read nor written.
 pub const WORKSPACE_ENV: &str = "PORTAL_STUDIO_WORKSPACE";
 
-pub struct Open {
+/// The workspace the window works on, with what lives exactly as long as it is open.
+pub struct OpenWorkspace {
     pub workspace: Workspace,
     pub server: PortalServer,
     pub path: PathBuf,
+    /// The what-if data loaded from this workspace, kept between edits of the draft.
+    pub impacts: Arc<ImpactCache>,
 }
 
-impl Open {
+impl OpenWorkspace {
     /// Starts the portal on a free loopback port for `workspace`.
-    pub async fn start(workspace: Workspace, path: PathBuf) -> Result<Open, CommandError> {
+    pub async fn start(workspace: Workspace, path: PathBuf) -> Result<OpenWorkspace, CommandError> {
         let address: SocketAddr = ([127, 0, 0, 1], 0).into();
         let server = PortalServer::start(workspace.clone(), address)
             .await
             .map_err(|error| portal::Error::Serve(error.to_string()))?;
-        Ok(Open {
+        Ok(OpenWorkspace {
             workspace,
             server,
             path,
+            impacts: Arc::new(ImpactCache::new()),
         })
     }
 
@@ -40,22 +48,91 @@ impl Open {
 }
 
 /// What is open; `Err` holds why nothing could be opened (shown in the UI, which can still open another).
-pub type Slot = Result<Open, String>;
+pub type WorkspaceSlot = Result<OpenWorkspace, String>;
 
 pub struct Studio {
-    pub slot: Arc<Mutex<Slot>>,
-    /// The running long job (import), which `cancel_work` stops.
-    pub work: std::sync::Mutex<Option<Arc<portal::app::workspaces::CancelToken>>>,
-    /// Long reads under way (matrices), which `cancel_reads` aborts.
-    pub reads: std::sync::Mutex<Vec<tokio::task::AbortHandle>>,
-    /// How far the running import is (`work_progress`).
-    pub import_progress: std::sync::Mutex<Option<Arc<portal::app::workspaces::ImportProgress>>>,
+    pub slot: Arc<Mutex<WorkspaceSlot>>,
+    pub jobs: Jobs,
     /// File holding the last workspace path; None when the env override is in use.
     pub last_file: Option<PathBuf>,
 }
 
+/// The long work under way, which the UI can watch and stop: at most one import (`work_progress`,
+/// `cancel_work`) and any number of long reads such as matrices (`cancel_reads`).
+#[derive(Default)]
+pub struct Jobs {
+    running: std::sync::Mutex<Running>,
+}
+
+#[derive(Default)]
+struct Running {
+    import: Option<ImportJob>,
+    reads: Vec<AbortHandle>,
+}
+
+/// A running import: how far it is, and how to stop it.
+#[derive(Clone, Default)]
+pub struct ImportJob {
+    pub progress: Arc<ImportProgress>,
+    pub cancel: Arc<CancelToken>,
+}
+
+impl Jobs {
+    fn running(&self) -> std::sync::MutexGuard<'_, Running> {
+        self.running.lock().expect("jobs lock")
+    }
+
+    /// Registers a new import (replacing a finished one) and returns it.
+    pub fn start_import(&self) -> ImportJob {
+        let job = ImportJob::default();
+        self.running().import = Some(job.clone());
+        job
+    }
+
+    pub fn finish_import(&self) {
+        self.running().import = None;
+    }
+
+    /// How far the running import is; None when none runs.
+    pub fn import_status(&self) -> Option<ImportStatus> {
+        self.running()
+            .import
+            .as_ref()
+            .map(|job| job.progress.status())
+    }
+
+    /// Stops the running import (it reports its progress until it has rolled back); true when one was
+    /// running and not stopped yet.
+    pub fn cancel_import(&self) -> bool {
+        match &self.running().import {
+            Some(job) if !job.cancel.is_cancelled() => {
+                job.cancel.cancel();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Registers a long read so that `cancel_reads` can abort it.
+    pub fn add_read(&self, read: AbortHandle) {
+        let mut running = self.running();
+        running.reads.retain(|handle| !handle.is_finished());
+        running.reads.push(read);
+    }
+
+    /// Aborts every long read; true when one was still running.
+    pub fn cancel_reads(&self) -> bool {
+        let mut running = self.running();
+        let any = running.reads.iter().any(|handle| !handle.is_finished());
+        for handle in running.reads.drain(..) {
+            handle.abort();
+        }
+        any
+    }
+}
+
 impl Studio {
-    pub fn new(last_file: Option<PathBuf>) -> (Studio, OwnedMutexGuard<Slot>) {
+    pub fn new(last_file: Option<PathBuf>) -> (Studio, OwnedMutexGuard<WorkspaceSlot>) {
         let slot = Arc::new(Mutex::new(
             Err("the workspace is still opening".to_string()),
         ));
@@ -63,9 +140,7 @@ impl Studio {
         (
             Studio {
                 slot,
-                work: std::sync::Mutex::new(None),
-                import_progress: std::sync::Mutex::new(None),
-                reads: std::sync::Mutex::new(Vec::new()),
+                jobs: Jobs::default(),
                 last_file,
             },
             guard,
@@ -95,11 +170,54 @@ pub fn startup_path(last_file: Option<&Path>) -> PathBuf {
 }
 
 /// Opens `path` (creating the demo workspace there on first run) and starts its portal.
-pub async fn open_startup(path: PathBuf) -> Slot {
+pub async fn open_startup(path: PathBuf) -> WorkspaceSlot {
     let workspace = portal::app::workspace_files::open_or_create_demo(&path)
         .await
         .map_err(|error| format!("could not open {}: {error}", path.display()))?;
-    Open::start(workspace, path)
+    OpenWorkspace::start(workspace, path)
         .await
         .map_err(|error| error.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn closing_a_workspace_drops_its_what_if_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.portal");
+        let workspace = Workspace::open(&path, true).await.unwrap();
+        let open = OpenWorkspace::start(workspace, path).await.unwrap();
+        let impacts = Arc::downgrade(&open.impacts);
+
+        open.close().await;
+        assert!(impacts.upgrade().is_none());
+    }
+
+    #[test]
+    fn cancel_work_stops_the_running_import_once() {
+        let jobs = Jobs::default();
+        assert!(!jobs.cancel_import(), "nothing runs yet");
+        let job = jobs.start_import();
+        assert!(jobs.import_status().is_some());
+
+        assert!(jobs.cancel_import());
+        assert!(job.cancel.is_cancelled());
+        assert!(!jobs.cancel_import(), "the import was already stopped");
+        assert!(jobs.import_status().is_some(), "shown until it has rolled back");
+        jobs.finish_import();
+        assert_eq!(jobs.import_status(), None);
+    }
+
+    #[tokio::test]
+    async fn cancel_reads_aborts_every_running_read() {
+        let jobs = Jobs::default();
+        let read = tokio::spawn(std::future::pending::<()>());
+        jobs.add_read(read.abort_handle());
+
+        assert!(jobs.cancel_reads());
+        assert!(read.await.unwrap_err().is_cancelled());
+        assert!(!jobs.cancel_reads(), "nothing left to stop");
+    }
 }

@@ -13,7 +13,9 @@ pub mod visibility;
 pub mod workspace;
 
 use crate::error::CommandError;
-use crate::state::{Open, Studio};
+use crate::state::{OpenWorkspace, Studio};
+use ::portal::app::what_if::cache::ImpactCache;
+use std::sync::Arc;
 use tauri::State;
 use tokio::sync::MappedMutexGuard;
 
@@ -26,7 +28,7 @@ pub fn app_version() -> String {
 /// The open workspace, waiting while one is being opened; `Err` says why none is open.
 pub(crate) async fn open<'a>(
     studio: &'a State<'_, Studio>,
-) -> Result<MappedMutexGuard<'a, Open>, CommandError> {
+) -> Result<MappedMutexGuard<'a, OpenWorkspace>, CommandError> {
     let guard = studio.slot.lock().await;
     if let Err(why) = &*guard {
         return Err(CommandError::NoWorkspaceOpen {
@@ -38,13 +40,13 @@ pub(crate) async fn open<'a>(
     }))
 }
 
-/// The open workspace and its path, without holding the slot: long reads use this so that other
-/// commands are not kept waiting while they run.
-pub(crate) async fn open_workspace(
+/// The open workspace and its what-if data, without holding the slot: long reads use this so that
+/// other commands are not kept waiting while they run.
+pub(crate) async fn workspace_handle(
     studio: &State<'_, Studio>,
-) -> Result<(::portal::Workspace, std::path::PathBuf), CommandError> {
+) -> Result<(::portal::Workspace, Arc<ImpactCache>), CommandError> {
     let open = open(studio).await?;
-    Ok((open.workspace.clone(), open.path.clone()))
+    Ok((open.workspace.clone(), open.impacts.clone()))
 }
 
 /// Runs a long read (a matrix over every contact) so that `cancel_reads` can stop it. Reads write
@@ -54,11 +56,7 @@ pub(crate) async fn cancellable<T: Send + 'static>(
     work: impl std::future::Future<Output = Result<T, CommandError>> + Send + 'static,
 ) -> Result<T, CommandError> {
     let task = tokio::spawn(work);
-    {
-        let mut reads = studio.reads.lock().expect("reads lock");
-        reads.retain(|handle| !handle.is_finished());
-        reads.push(task.abort_handle());
-    }
+    studio.jobs.add_read(task.abort_handle());
     match task.await {
         Ok(outcome) => outcome,
         Err(join) if join.is_cancelled() => {
@@ -73,12 +71,7 @@ pub(crate) async fn cancellable<T: Send + 'static>(
 /// Stops every running long read; true when there was one.
 #[tauri::command]
 pub fn cancel_reads(studio: State<'_, Studio>) -> bool {
-    let mut reads = studio.reads.lock().expect("reads lock");
-    let running = reads.iter().any(|handle| !handle.is_finished());
-    for handle in reads.drain(..) {
-        handle.abort();
-    }
-    running
+    studio.jobs.cancel_reads()
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use super::open;
 use crate::error::CommandError;
-use crate::state::{Open, Studio};
+use crate::state::{OpenWorkspace, Studio};
 use portal::domain::settings::{self, ChecklistItem, FieldError, Settings};
 use portal::storage::settings::HistoryEntry;
 use serde::{Deserialize, Serialize};
@@ -42,7 +42,7 @@ pub struct SaveOutcome {
 }
 
 async fn outcome(
-    open: &Open,
+    open: &OpenWorkspace,
     result: portal::Result<Option<i64>>,
 ) -> Result<SaveOutcome, CommandError> {
     let (saved, entry, errors) = match result {

@@ -1,20 +1,14 @@
 //! Visibility matrix, audit CSV, what-if and the simulated login's explanation. Thin adapters over
 //! `portal::app::matrix`, `portal::app::what_if` and `portal::app::view_as`.
 
-use super::{cancellable, open, open_workspace};
+use super::{cancellable, open, workspace_handle};
 use crate::error::CommandError;
 use crate::state::Studio;
 use portal::app::matrix::{self, AuditData, AuditRow};
-use portal::app::what_if::cache::ImpactCache;
 use portal::app::what_if::Impact;
 use portal::domain::rules::{ContactView, View};
 use portal::domain::settings::Settings;
-use std::sync::LazyLock;
 use tauri::State;
-
-/// The what-if data of the open workspace, kept between edits of the draft (reloaded when the
-/// workspace's data changes or another workspace is opened).
-static IMPACT_CACHE: LazyLock<ImpactCache> = LazyLock::new(ImpactCache::new);
 
 /// The matrix of every contact under `draft`, or under the saved settings (then kept, with its data,
 /// for the what-if). Cancellable (`cancel_reads`).
@@ -23,7 +17,7 @@ pub async fn visibility_matrix(
     studio: State<'_, Studio>,
     draft: Option<Settings>,
 ) -> Result<Vec<AuditRow>, CommandError> {
-    let (workspace, path) = open_workspace(&studio).await?;
+    let (workspace, impacts) = workspace_handle(&studio).await?;
     cancellable(&studio, async move {
         match draft {
             Some(draft) => {
@@ -31,8 +25,7 @@ pub async fn visibility_matrix(
                 Ok(matrix::matrix(&draft, &data))
             }
             None => {
-                let key = path.display().to_string();
-                let matrix = IMPACT_CACHE.saved_matrix(&workspace, &key).await?;
+                let matrix = impacts.saved_matrix(&workspace).await?;
                 Ok(matrix.as_ref().clone())
             }
         }
@@ -44,10 +37,8 @@ pub async fn visibility_matrix(
 /// that the first impact shown costs only the draft's half.
 #[tauri::command]
 pub async fn prepare_what_if(studio: State<'_, Studio>) -> Result<(), CommandError> {
-    let (workspace, path) = open_workspace(&studio).await?;
-    IMPACT_CACHE
-        .saved_matrix(&workspace, &path.display().to_string())
-        .await?;
+    let (workspace, impacts) = workspace_handle(&studio).await?;
+    impacts.saved_matrix(&workspace).await?;
     Ok(())
 }
 
@@ -55,7 +46,7 @@ pub async fn prepare_what_if(studio: State<'_, Studio>) -> Result<(), CommandErr
 /// Cancellable (`cancel_reads`); nothing is written unless the whole matrix was computed.
 #[tauri::command]
 pub async fn export_audit_csv(studio: State<'_, Studio>, path: String) -> Result<(), CommandError> {
-    let (workspace, _) = open_workspace(&studio).await?;
+    let (workspace, _) = workspace_handle(&studio).await?;
     let rows = cancellable(&studio, async move { Ok(matrix::audit(&workspace).await?) }).await?;
     std::fs::write(&path, matrix::to_csv(&rows)).map_err(|source| {
         CommandError::from(portal::Error::Io {
@@ -68,10 +59,8 @@ pub async fn export_audit_csv(studio: State<'_, Studio>, path: String) -> Result
 /// What saving `draft` would change against the saved settings.
 #[tauri::command]
 pub async fn what_if(studio: State<'_, Studio>, draft: Settings) -> Result<Impact, CommandError> {
-    let (workspace, path) = open_workspace(&studio).await?;
-    Ok(IMPACT_CACHE
-        .impact(&workspace, &path.display().to_string(), &draft)
-        .await?)
+    let (workspace, impacts) = workspace_handle(&studio).await?;
+    Ok(impacts.impact(&workspace, &draft).await?)
 }
 
 /// Everything `contact` (email) would be served under `draft`, with reasons.

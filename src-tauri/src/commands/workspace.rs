@@ -2,13 +2,10 @@
 
 use super::open;
 use crate::error::CommandError;
-use crate::state::{Open, Studio};
-use portal::app::workspaces::{
-    import_file_with_progress, CancelToken, ImportProgress, ImportStatus, Imported,
-};
+use crate::state::{OpenWorkspace, Studio};
+use portal::app::workspaces::{import_file_with_progress, ImportStatus, Imported};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
-use std::sync::Arc;
 use tauri::State;
 use ts_rs::TS;
 
@@ -21,7 +18,7 @@ pub struct WorkspaceInfo {
     pub enabled: bool,
 }
 
-async fn info(open: &Open) -> Result<WorkspaceInfo, CommandError> {
+async fn info(open: &OpenWorkspace) -> Result<WorkspaceInfo, CommandError> {
     let settings = open.workspace.settings().await?;
     Ok(WorkspaceInfo {
         path: open.path.display().to_string(),
@@ -39,7 +36,10 @@ pub async fn workspace_info(studio: State<'_, Studio>) -> Result<WorkspaceInfo, 
 }
 
 /// Makes `next` the open workspace; the previous one is closed only after `next` started.
-async fn switch(studio: &State<'_, Studio>, next: Open) -> Result<WorkspaceInfo, CommandError> {
+async fn switch(
+    studio: &State<'_, Studio>,
+    next: OpenWorkspace,
+) -> Result<WorkspaceInfo, CommandError> {
     let result = info(&next).await;
     studio.remember(&next.path);
     let previous = std::mem::replace(&mut *studio.slot.lock().await, Ok(next));
@@ -80,7 +80,7 @@ pub async fn new_workspace(
         ));
     }
     let workspace = portal::app::workspace_files::create(&path, demo).await?;
-    switch(&studio, Open::start(workspace, path).await?).await
+    switch(&studio, OpenWorkspace::start(workspace, path).await?).await
 }
 
 /// Opens an existing workspace file. A file that is not a workspace leaves the open one as it was.
@@ -91,7 +91,7 @@ pub async fn open_workspace(
 ) -> Result<WorkspaceInfo, CommandError> {
     let path = PathBuf::from(path);
     let workspace = open_file(&path).await?;
-    switch(&studio, Open::start(workspace, path).await?).await
+    switch(&studio, OpenWorkspace::start(workspace, path).await?).await
 }
 
 /// The workspace at `path`, refused with the engine's own reason: missing, not a workspace, or written
@@ -124,18 +124,15 @@ pub async fn import_bundle(
             "the open workspace cannot be the destination; choose another file",
         ));
     }
-    let progress = Arc::new(ImportProgress::default());
-    let cancel = Arc::new(CancelToken::default());
-    *studio.import_progress.lock().expect("progress lock") = Some(progress.clone());
-    *studio.work.lock().expect("work lock") = Some(cancel.clone());
+    let job = studio.jobs.start_import();
     // Streaming, as `portal import` does: a bundle of any size is read twice, never held whole. A
     // cancel rolls the import back and removes a file it created (the engine does both).
-    let outcome = import_file_with_progress(&destination, &bundle, true, progress, &cancel).await;
-    studio.work.lock().expect("work lock").take();
-    studio.import_progress.lock().expect("progress lock").take();
+    let outcome =
+        import_file_with_progress(&destination, &bundle, true, job.progress, &job.cancel).await;
+    studio.jobs.finish_import();
     match outcome {
         Ok(Imported::Workspace(workspace, _)) => {
-            switch(&studio, Open::start(workspace, destination).await?).await
+            switch(&studio, OpenWorkspace::start(workspace, destination).await?).await
         }
         Ok(Imported::Cancelled) => Err(CommandError::cancelled(
             "import cancelled: nothing was changed",
@@ -151,24 +148,13 @@ pub async fn import_bundle(
 /// How far the running import is; None when no import runs.
 #[tauri::command]
 pub fn work_progress(studio: State<'_, Studio>) -> Option<ImportStatus> {
-    studio
-        .import_progress
-        .lock()
-        .expect("progress lock")
-        .as_ref()
-        .map(|progress| progress.status())
+    studio.jobs.import_status()
 }
 
 /// Cancels the running import, if any.
 #[tauri::command]
 pub fn cancel_work(studio: State<'_, Studio>) -> bool {
-    match studio.work.lock().expect("work lock").take() {
-        Some(cancel) => {
-            cancel.cancel();
-            true
-        }
-        None => false,
-    }
+    studio.jobs.cancel_import()
 }
 
 /// Writes the open workspace as a bundle file (secrets are never exported), as `portal export` does:
@@ -176,7 +162,7 @@ pub fn cancel_work(studio: State<'_, Studio>) -> bool {
 /// whatever was at `path` as it was. Other commands run meanwhile.
 #[tauri::command]
 pub async fn export_bundle(studio: State<'_, Studio>, path: String) -> Result<(), CommandError> {
-    let (workspace, _) = super::open_workspace(&studio).await?;
+    let (workspace, _) = super::workspace_handle(&studio).await?;
     Ok(portal::app::workspaces::export_file(&workspace, std::path::Path::new(&path)).await?)
 }
 
