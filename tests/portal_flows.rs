@@ -951,7 +951,7 @@ async fn a_broken_template_never_blanks_the_portal() {
         "{% extends \"base\" %}{% block content %}{{ page.nothing.deeper.still }}{% endblock %}",
     ] {
         assert!(matches!(
-            portal::app::workspaces::set_setting(
+            portal::app::settings_admin::set_setting(
                 &portal.workspace,
                 "templates.list",
                 broken,
@@ -992,7 +992,7 @@ async fn a_broken_template_never_blanks_the_portal() {
 async fn settings_saved_elsewhere_reach_the_running_portal_within_a_second() {
     let portal = acme().await;
     // Saved as the CLI would, without telling the server.
-    portal::app::workspaces::set_setting(
+    portal::app::settings_admin::set_setting(
         &portal.workspace,
         "page_title",
         "Acme Help Centre",
@@ -1024,7 +1024,7 @@ async fn portal_serve_prints_the_url_when_ready_and_serves_it() {
     use std::io::{BufRead, BufReader};
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("served.portal");
-    portal::app::workspaces::import(&path, &acme_data(), false)
+    portal::app::transfer::import(&path, &acme_data(), false)
         .await
         .unwrap()
         .close()

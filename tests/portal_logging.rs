@@ -22,7 +22,7 @@ impl Served {
     async fn start() -> Served {
         let dir = tempfile::tempdir().unwrap();
         let workspace = dir.path().join("served.portal");
-        portal::app::workspaces::import(&workspace, &acme_data(), false)
+        portal::app::transfer::import(&workspace, &acme_data(), false)
             .await
             .unwrap()
             .close()

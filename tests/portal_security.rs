@@ -334,7 +334,7 @@ async fn pages_forbid_scripts_by_content_security_policy() {
 async fn the_server_refuses_to_listen_beyond_loopback() {
     let dir = tempfile::tempdir().unwrap();
     let workspace =
-        portal::app::workspaces::import(&dir.path().join("w.portal"), &Default::default(), false)
+        portal::app::transfer::import(&dir.path().join("w.portal"), &Default::default(), false)
             .await
             .unwrap();
     let outcome = portal::web::PortalServer::start(workspace, "0.0.0.0:0".parse().unwrap()).await;

@@ -254,7 +254,7 @@ async fn saving_a_template_that_does_not_compile_is_refused_and_changes_nothing(
         "detail".into(),
         "<p>first line</p>\n<p>{% for %}</p>".into(),
     );
-    let error = portal::app::workspaces::save_settings(&portal.workspace, &draft, "test")
+    let error = portal::app::settings_admin::save_settings(&portal.workspace, &draft, "test")
         .await
         .expect_err("a template that does not compile is not saved");
     let portal::Error::TemplatesDoNotCompile(broken) = &error else {
@@ -276,7 +276,7 @@ async fn saving_a_template_that_does_not_compile_is_refused_and_changes_nothing(
         "{% for %}",
         "{% extends \"base\" %}{% block content %}{{ page.nothing.deeper.still }}{% endblock %}",
     ] {
-        let error = portal::app::workspaces::set_setting(
+        let error = portal::app::settings_admin::set_setting(
             &portal.workspace,
             "templates.list",
             source,
@@ -293,7 +293,7 @@ async fn saving_a_template_that_does_not_compile_is_refused_and_changes_nothing(
     assert_eq!(portal.workspace.settings().await.unwrap(), saved);
     assert_eq!(portal.workspace.history().await.unwrap(), history);
     // The editor's validation names the template too, and a template that compiles is saved.
-    let problems = portal::app::workspaces::validate_settings(&portal.workspace, &draft)
+    let problems = portal::app::settings_admin::validate_settings(&portal.workspace, &draft)
         .await
         .unwrap();
     assert!(problems
@@ -304,7 +304,7 @@ async fn saving_a_template_that_does_not_compile_is_refused_and_changes_nothing(
         "{% extends \"base\" %}{% block content %}ok{% endblock %}".into(),
     );
     assert!(
-        portal::app::workspaces::save_settings(&portal.workspace, &draft, "test")
+        portal::app::settings_admin::save_settings(&portal.workspace, &draft, "test")
             .await
             .unwrap()
             .is_some()

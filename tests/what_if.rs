@@ -1,14 +1,14 @@
 //! The what-if view: the impact of an unsaved settings draft on the acme fixture.
 
-use portal::app::{what_if, workspaces};
+use portal::app::{transfer, what_if};
 use portal::domain::settings::{AccessMode, ThreadShown, TicketPermissions};
 use portal::Workspace;
 use std::path::Path;
 
 async fn acme(directory: &Path) -> Workspace {
     let bundle = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/acme.bundle.json");
-    let data = workspaces::read_bundle(&bundle).unwrap();
-    workspaces::import(&directory.join("acme.portal"), &data, false)
+    let data = transfer::read_bundle(&bundle).unwrap();
+    transfer::import(&directory.join("acme.portal"), &data, false)
         .await
         .unwrap()
 }

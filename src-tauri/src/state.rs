@@ -3,8 +3,8 @@
 //! The "last workspace" path is kept in the app config dir so the next start opens it again.
 
 use crate::error::CommandError;
+use portal::app::transfer::{CancelToken, ImportProgress, ImportStatus};
 use portal::app::what_if::cache::ImpactCache;
-use portal::app::workspaces::{CancelToken, ImportProgress, ImportStatus};
 use portal::web::PortalServer;
 use portal::Workspace;
 use std::net::SocketAddr;
@@ -205,7 +205,10 @@ mod tests {
         assert!(jobs.cancel_import());
         assert!(job.cancel.is_cancelled());
         assert!(!jobs.cancel_import(), "the import was already stopped");
-        assert!(jobs.import_status().is_some(), "shown until it has rolled back");
+        assert!(
+            jobs.import_status().is_some(),
+            "shown until it has rolled back"
+        );
         jobs.finish_import();
         assert_eq!(jobs.import_status(), None);
     }

@@ -27,7 +27,7 @@ async fn designer_preview_what_if_through_the_window() {
     let bundle = std::fs::read_to_string(fixtures().join("acme.bundle.json")).unwrap();
     let data = portal::bundle::read(&bundle).unwrap();
     drop(
-        portal::app::workspaces::import(&workspace, &data, false)
+        portal::app::transfer::import(&workspace, &data, false)
             .await
             .unwrap(),
     );

@@ -487,7 +487,7 @@ impl DemoGenerator {
 }
 
 /// Generates a demo workspace of `size` from `seed` in memory (for small sizes: tests, the first-run
-/// workspace); `workspaces::write_demo` streams a large one into a file.
+/// workspace); `transfer::write_demo` streams a large one into a file.
 pub fn generate(seed: u64, size: DemoSize) -> WorkspaceData {
     let mut generator = DemoGenerator::new(seed, size);
     let (tickets, threads) = generator.next_chunk(size.tickets);

@@ -1,25 +1,18 @@
-//! What an administrator does to a workspace as a whole: create it from a bundle, export it, and change
-//! its settings (validated against the workspace's data, recorded in the history, undoable).
+//! A workspace in and out as a whole: created from a bundle (streamed, with progress, cancellable) or
+//! from the demo data, and exported as a bundle (streamed, written atomically). The command line and the
+//! desktop app both go through here.
 
-use crate::app::{demo, preview};
+use crate::app::demo;
 use crate::bundle;
 use crate::domain::model::WorkspaceData;
 use crate::domain::passwords;
-use crate::domain::settings::{self, Settings};
-use crate::storage::{self, StorageError};
+use crate::storage::StorageError;
 use crate::{Error, Result, Workspace};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 use ts_rs::TS;
-
-/// Who made a change, for the settings history.
-pub fn current_user() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("USERNAME"))
-        .unwrap_or_else(|_| "admin".into())
-}
 
 /// Reads and validates a bundle file.
 pub fn read_bundle(path: &Path) -> Result<WorkspaceData> {
@@ -428,89 +421,6 @@ async fn blocking<T: Send + 'static>(
     Ok(tokio::task::spawn_blocking(work)
         .await
         .expect("bundle reading panicked")?)
-}
-
-/// Problems with `settings` against this workspace's data (empty = can be saved), template overrides
-/// that do not compile included (as errors of `templates.<name>`).
-pub async fn validate_settings(
-    workspace: &Workspace,
-    settings: &Settings,
-) -> Result<Vec<settings::FieldError>> {
-    let catalog = workspace.catalog().await?;
-    let mut problems = settings::validate(settings, &catalog);
-    problems.extend(
-        preview::template_errors(settings, &catalog)
-            .iter()
-            .map(preview::TemplateError::field_error),
-    );
-    Ok(problems)
-}
-
-/// Saves `settings` if they are valid, as one history entry. Returns the entry id (None: nothing changed).
-/// Template overrides that do not compile are refused with `Error::TemplatesDoNotCompile` and nothing is
-/// written, so the live portal keeps serving its templates.
-pub async fn save_settings(
-    workspace: &Workspace,
-    settings: &Settings,
-    changed_by: &str,
-) -> Result<Option<i64>> {
-    save(workspace, settings, changed_by, None).await
-}
-
-async fn save(
-    workspace: &Workspace,
-    settings: &Settings,
-    changed_by: &str,
-    undoes: Option<i64>,
-) -> Result<Option<i64>> {
-    let catalog = workspace.catalog().await?;
-    let problems = settings::validate(settings, &catalog);
-    if !problems.is_empty() {
-        return Err(Error::InvalidSettings(problems));
-    }
-    let broken = preview::template_errors(settings, &catalog);
-    if !broken.is_empty() {
-        return Err(Error::TemplatesDoNotCompile(broken));
-    }
-    let mut transaction = workspace.write().await?;
-    let entry = storage::settings::save_in(&mut transaction, settings, changed_by, undoes).await?;
-    if entry.is_some() {
-        // Spec section 2: saving a `lists` portal invites listed contacts without a login, with the save.
-        let origin = crate::app::accounts::public_origin(settings);
-        crate::app::accounts::invite_listed_contacts_in(&mut transaction, settings, &origin)
-            .await?;
-    }
-    transaction.commit().await?;
-    Ok(entry)
-}
-
-/// Sets one setting by dotted key (`branding.primary_color`) and saves.
-pub async fn set_setting(
-    workspace: &Workspace,
-    key: &str,
-    value: &str,
-    changed_by: &str,
-) -> Result<Option<i64>> {
-    let current = workspace.settings().await?;
-    let changed = settings::with_value(&current, key, value)?;
-    save(workspace, &changed, changed_by, None).await
-}
-
-/// Reverts history entry `entry` (the latest when None) as a new history entry.
-pub async fn undo(
-    workspace: &Workspace,
-    entry: Option<i64>,
-    changed_by: &str,
-) -> Result<Option<i64>> {
-    let entry = match entry {
-        Some(entry) => entry,
-        None => match workspace.history().await?.first() {
-            Some(latest) => latest.id,
-            None => return Err(StorageError::Conflict("there is nothing to undo".into()).into()),
-        },
-    };
-    let reverted = workspace.settings_without_entry(entry).await?;
-    save(workspace, &reverted, changed_by, Some(entry)).await
 }
 
 #[cfg(test)]

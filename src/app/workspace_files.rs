@@ -2,7 +2,7 @@
 //! the folders they go in. The command line and the desktop app both start here, so the first run is the
 //! same in both.
 
-use crate::app::{demo, workspaces};
+use crate::app::{demo, transfer};
 use crate::{Error, Result, Workspace};
 use std::path::Path;
 
@@ -27,7 +27,7 @@ pub async fn open_or_create_demo(path: &Path) -> Result<Workspace> {
     }
     create_parent_dir(path)?;
     let data = demo::generate(demo::DEFAULT_SEED, demo::DemoSize::default());
-    workspaces::import(path, &data, false).await
+    transfer::import(path, &data, false).await
 }
 
 /// Creates a new workspace at `path` (replacing a file there): the demo data, or an empty workspace
@@ -38,5 +38,5 @@ pub async fn create(path: &Path, with_demo: bool) -> Result<Workspace> {
     } else {
         crate::domain::model::WorkspaceData::default()
     };
-    workspaces::import(path, &data, true).await
+    transfer::import(path, &data, true).await
 }

@@ -197,7 +197,7 @@ impl Workspace {
     }
 
     /// Everything the workspace holds, in memory, for export (passwords are not part of it). For a large
-    /// workspace use `export_snapshot`, which `workspaces::export_to` streams.
+    /// workspace use `export_snapshot`, which `transfer::export_to` streams.
     pub async fn export_data(&self) -> Result<WorkspaceData> {
         let (mut data, pages) = self.export_snapshot().await?;
         let (tickets, mut ticket_pages) = tokio::sync::mpsc::channel(4);

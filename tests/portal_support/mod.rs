@@ -3,7 +3,7 @@
 //! helpers to read form tokens and the markup contract (data-ticket-id / data-message-id).
 #![allow(dead_code)]
 
-use portal::app::workspaces;
+use portal::app::{settings_admin, transfer};
 use portal::bundle;
 use portal::domain::model::WorkspaceData;
 use portal::web::{PortalServer, ServerOptions};
@@ -76,7 +76,7 @@ pub async fn start(data: WorkspaceData) -> Portal {
 pub async fn start_with(data: WorkspaceData, options: ServerOptions) -> Portal {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("test.portal");
-    let workspace = workspaces::import(&path, &data, false).await.unwrap();
+    let workspace = transfer::import(&path, &data, false).await.unwrap();
     let server =
         PortalServer::start_with(workspace.clone(), "127.0.0.1:0".parse().unwrap(), options)
             .await
@@ -200,7 +200,7 @@ pub async fn session_csrf(client: &reqwest::Client, portal: &Portal) -> String {
 
 /// Saves `key` = `value` in the workspace settings (as the CLI would) and makes the server see it now.
 pub async fn set_setting(portal: &Portal, key: &str, value: &str) {
-    workspaces::set_setting(&portal.workspace, key, value, "test")
+    settings_admin::set_setting(&portal.workspace, key, value, "test")
         .await
         .unwrap();
     portal.server.invalidate();

@@ -133,7 +133,7 @@ pub async fn validate_settings(
     draft: Settings,
 ) -> Result<Vec<FieldError>, CommandError> {
     let open = open(&studio).await?;
-    Ok(portal::app::workspaces::validate_settings(&open.workspace, &draft).await?)
+    Ok(portal::app::settings_admin::validate_settings(&open.workspace, &draft).await?)
 }
 
 /// The setup checklist for `draft`, or for the saved settings.
@@ -157,10 +157,10 @@ pub async fn save_settings(
     draft: Settings,
 ) -> Result<SaveOutcome, CommandError> {
     let open = open(&studio).await?;
-    let result = portal::app::workspaces::save_settings(
+    let result = portal::app::settings_admin::save_settings(
         &open.workspace,
         &draft,
-        &portal::app::workspaces::current_user(),
+        &portal::app::settings_admin::current_user(),
     )
     .await;
     outcome(&open, result).await
@@ -173,11 +173,11 @@ pub async fn set_enabled(
     enabled: bool,
 ) -> Result<SaveOutcome, CommandError> {
     let open = open(&studio).await?;
-    let result = portal::app::workspaces::set_setting(
+    let result = portal::app::settings_admin::set_setting(
         &open.workspace,
         "enabled",
         if enabled { "true" } else { "false" },
-        &portal::app::workspaces::current_user(),
+        &portal::app::settings_admin::current_user(),
     )
     .await;
     outcome(&open, result).await
@@ -192,10 +192,10 @@ pub async fn history(studio: State<'_, Studio>) -> Result<Vec<HistoryEntry>, Com
 #[tauri::command]
 pub async fn undo(studio: State<'_, Studio>, entry: i64) -> Result<SaveOutcome, CommandError> {
     let open = open(&studio).await?;
-    let result = portal::app::workspaces::undo(
+    let result = portal::app::settings_admin::undo(
         &open.workspace,
         Some(entry),
-        &portal::app::workspaces::current_user(),
+        &portal::app::settings_admin::current_user(),
     )
     .await;
     outcome(&open, result).await

@@ -3,7 +3,7 @@
 use super::open;
 use crate::error::CommandError;
 use crate::state::{OpenWorkspace, Studio};
-use portal::app::workspaces::{import_file_with_progress, ImportStatus, Imported};
+use portal::app::transfer::{import_file_with_progress, ImportStatus, Imported};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use tauri::State;
@@ -163,7 +163,7 @@ pub fn cancel_work(studio: State<'_, Studio>) -> bool {
 #[tauri::command]
 pub async fn export_bundle(studio: State<'_, Studio>, path: String) -> Result<(), CommandError> {
     let (workspace, _) = super::workspace_handle(&studio).await?;
-    Ok(portal::app::workspaces::export_file(&workspace, std::path::Path::new(&path)).await?)
+    Ok(portal::app::transfer::export_file(&workspace, std::path::Path::new(&path)).await?)
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use crate::logging::{self, LogFormat};
 use clap::{Parser, Subcommand, ValueEnum};
-use portal::app::{demo, matrix, view_as, workspace_files, workspaces};
+use portal::app::{demo, matrix, settings_admin, transfer, view_as, workspace_files};
 use portal::domain::rules::{ContactView, View};
 use portal::domain::settings::checklist;
 use portal::storage::default_workspace_path;
@@ -188,7 +188,7 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
             workspace,
             replace,
         } => {
-            let (opened, summary) = workspaces::import_file(&workspace, &bundle, replace).await?;
+            let (opened, summary) = transfer::import_file(&workspace, &bundle, replace).await?;
             opened.close().await;
             println!(
                 "Imported {} contacts, {} companies, {} tickets and {} threads into {}",
@@ -202,10 +202,10 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
         Command::Export { workspace, out } => {
             let workspace = open(workspace).await?;
             match out {
-                Some(path) => workspaces::export_file(&workspace, &path).await?,
+                Some(path) => transfer::export_file(&workspace, &path).await?,
                 None => {
                     use std::io::Write;
-                    let mut stdout = workspaces::export_to(&workspace, std::io::stdout()).await?;
+                    let mut stdout = transfer::export_to(&workspace, std::io::stdout()).await?;
                     let _ = writeln!(stdout);
                 }
             }
@@ -300,7 +300,7 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
             let path = workspace.unwrap_or_else(default_workspace_path);
             workspace_files::create_parent_dir(&path)?;
             let size = demo::DemoSize { contacts, tickets };
-            let opened = workspaces::write_demo(&path, seed, size, replace).await?;
+            let opened = transfer::write_demo(&path, seed, size, replace).await?;
             opened.close().await;
             println!(
                 "Wrote a demo workspace with {} contacts and {} tickets to {} (password for signing in: {})",
@@ -315,7 +315,7 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
 }
 
 async fn settings_command(action: SettingsAction) -> Result<ExitCode, Error> {
-    let who = workspaces::current_user();
+    let who = settings_admin::current_user();
     match action {
         SettingsAction::Show { workspace } => {
             let workspace = open(workspace).await?;
@@ -332,7 +332,7 @@ async fn settings_command(action: SettingsAction) -> Result<ExitCode, Error> {
             workspace,
         } => {
             let workspace = open(workspace).await?;
-            match workspaces::set_setting(&workspace, &key, &value, &who).await? {
+            match settings_admin::set_setting(&workspace, &key, &value, &who).await? {
                 Some(entry) => println!("Saved {key} (history entry #{entry})"),
                 None => println!("{key} already has that value; nothing changed"),
             }
@@ -355,7 +355,7 @@ async fn settings_command(action: SettingsAction) -> Result<ExitCode, Error> {
         }
         SettingsAction::Undo { entry, workspace } => {
             let workspace = open(workspace).await?;
-            match workspaces::undo(&workspace, entry, &who).await? {
+            match settings_admin::undo(&workspace, entry, &who).await? {
                 Some(new_entry) => println!("Undone (history entry #{new_entry})"),
                 None => println!("Nothing to undo: the settings already have those values"),
             }
