@@ -8,6 +8,7 @@ fn main() {
     // `allow-<command>` permission that a capability in `capabilities/` must grant to a window.
     let manifest = tauri_build::AppManifest::new().commands(&[
         "app_version",
+        "open_log_folder",
         "workspace_info",
         "new_workspace",
         "open_workspace",

@@ -12,10 +12,29 @@ use tauri::Manager;
 /// The shell's crate version, e.g. `"0.1.0"`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// The log file's size at which it is rotated, and how many rotated files are kept beside it.
+const LOG_FILE_BYTES: u128 = 2_000_000;
+const LOG_FILES_KEPT: usize = 4;
+
+/// The app's log: the terminal and a rotating file in the app's log directory (`open_log_folder`).
+/// The engine and the shell log through `tracing`, whose events reach this logger through the `log`
+/// facade (tracing's "log" feature); `RUST_LOG`-style filtering is by level here.
+fn logging() -> tauri::plugin::TauriPlugin<tauri::Wry> {
+    tauri_plugin_log::Builder::new()
+        .rotation_strategy(tauri_plugin_log::RotationStrategy::KeepSome(LOG_FILES_KEPT))
+        .max_file_size(LOG_FILE_BYTES)
+        .level(log::LevelFilter::Info)
+        // Every statement at info would drown the log; slow statements still come at warn.
+        .level_for("sqlx", log::LevelFilter::Warn)
+        .build()
+}
+
 /// Builds and runs the desktop application. Blocks until the last window closes.
 pub fn run() {
     tauri::Builder::default()
+        .plugin(logging())
         .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_opener::init())
         .setup(|app| {
             let last_file = if std::env::var_os(state::WORKSPACE_ENV).is_some() {
                 None
@@ -37,6 +56,7 @@ pub fn run() {
         })
         .invoke_handler(tauri::generate_handler![
             commands::app_version,
+            commands::open_log_folder,
             commands::workspace::workspace_info,
             commands::workspace::new_workspace,
             commands::workspace::open_workspace,

@@ -418,6 +418,13 @@ async fn check_files(ui: &Ui<'_>, workspace: &Path) -> Result<(), String> {
     {
         return Err(format!("opening a non-workspace file: {refused}"));
     }
+    // Every command failure is in the app's log file, with its cause.
+    let log = common::app_log(workspace);
+    if !log.contains(message) {
+        return Err(format!(
+            "the log file lacks the refusal {message:?}:\n{log}"
+        ));
+    }
     check_eq(
         "open workspace after bad files",
         path_of(tauri_invoke(client, "workspace_info", json!({})).await?),

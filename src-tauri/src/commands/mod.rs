@@ -25,6 +25,24 @@ pub fn app_version() -> String {
     crate::VERSION.to_owned()
 }
 
+/// Opens the folder holding the app's log files in the system file manager; returns its path.
+#[tauri::command]
+pub fn open_log_folder(app: tauri::AppHandle) -> Result<String, CommandError> {
+    use tauri::Manager;
+    use tauri_plugin_opener::OpenerExt;
+    let folder = app
+        .path()
+        .app_log_dir()
+        .map_err(|error| CommandError::failed(format!("the app has no log folder: {error}")))?;
+    let shown = folder.display().to_string();
+    std::fs::create_dir_all(&folder)
+        .map_err(|error| CommandError::failed(format!("could not create {shown}: {error}")))?;
+    app.opener()
+        .open_path(&shown, None::<&str>)
+        .map_err(|error| CommandError::failed(format!("could not open {shown}: {error}")))?;
+    Ok(shown)
+}
+
 /// The open workspace, waiting while one is being opened; `Err` says why none is open.
 pub(crate) async fn open<'a>(
     studio: &'a State<'_, Studio>,

@@ -65,6 +65,8 @@ pub async fn start(workspace: &Path, name: &str) -> Session {
         .arg(&native_driver)
         .env("DISPLAY", &display)
         .env("PORTAL_STUDIO_WORKSPACE", workspace)
+        // The app's data, WebKit's and the log folder (`app_log_dir`) go beside the workspace.
+        .env("XDG_DATA_HOME", workspace.parent().unwrap().join("data"))
         .env("NO_AT_BRIDGE", "1")
         .env("GDK_BACKEND", "x11")
         // The app turns WebKit's accelerated compositing off (src-tauri/src/main.rs), but in that
@@ -245,6 +247,19 @@ pub async fn tauri_refusal(
         Value::Object(mut reply) if reply.contains_key("err") => Ok(reply.remove("err").unwrap()),
         other => Err(format!("invoke({command}) was not refused: {other}")),
     }
+}
+
+/// Everything the app has logged so far (its rotating files under `$XDG_DATA_HOME`, set by `start`).
+pub fn app_log(workspace: &Path) -> String {
+    let folder = workspace
+        .parent()
+        .unwrap()
+        .join("data/studio.portal.desktop/logs");
+    let mut text = String::new();
+    for entry in fs::read_dir(folder).into_iter().flatten().flatten() {
+        text.push_str(&fs::read_to_string(entry.path()).unwrap_or_default());
+    }
+    text
 }
 
 pub fn check_eq<A, E>(what: &str, actual: A, expected: E) -> Result<(), String>

@@ -60,6 +60,8 @@ export const backend = {
   /** How far the running import is (null when none runs). */
   workProgress: () => invoke<ImportStatus | null>("work_progress"),
   portalUrl: () => invoke<string>("portal_url"),
+  /** Opens the folder of the app's log files in the file manager; resolves to its path. */
+  openLog: () => invoke<string>("open_log_folder"),
   openPortal: () => invoke<string>("open_portal"),
   getSettings: () => invoke<Settings>("get_settings"),
   settingsOptions: () => invoke<SettingsOptions>("settings_options"),
