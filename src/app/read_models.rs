@@ -3,6 +3,7 @@
 //! the portal, with the inbox they arrived in. Pure reads; the desktop commands only forward them.
 
 use crate::app::matrix;
+use crate::domain::rules;
 use crate::{Result, Workspace};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -131,10 +132,78 @@ pub async fn inbox(workspace: &Workspace) -> Result<Vec<InboxItem>> {
     Ok(workspace.inbox().await?)
 }
 
+/// A contact as the Preview's picker offers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ContactChoice {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    /// The company's name.
+    pub company: Option<String>,
+    /// Whether the saved settings let this contact sign in.
+    pub can_sign_in: bool,
+}
+
+/// Every contact to pick from, by name (then email), with whether they may sign in: contacts, companies
+/// and the sign-in rule only, so that filling a picker does not cost the visibility matrix (every
+/// contact against every ticket) that `customers` computes.
+pub async fn contact_choices(workspace: &Workspace) -> Result<Vec<ContactChoice>> {
+    let settings = workspace.settings().await?;
+    let catalog = workspace.catalog().await?;
+    let companies: HashMap<String, String> = workspace
+        .companies()
+        .await?
+        .into_iter()
+        .map(|company| (company.id, company.name))
+        .collect();
+    let mut choices: Vec<ContactChoice> = workspace
+        .contacts()
+        .await?
+        .into_iter()
+        .map(|contact| ContactChoice {
+            name: contact.display_name(),
+            company: contact
+                .company
+                .as_ref()
+                .and_then(|id| companies.get(id).cloned()),
+            can_sign_in: rules::may_sign_in(&settings, &catalog, &contact).allowed,
+            id: contact.id,
+            email: contact.email,
+        })
+        .collect();
+    choices.sort_by_cached_key(|choice| (choice.name.to_lowercase(), choice.email.to_lowercase()));
+    Ok(choices)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::app::workspace_files::{create, open_or_create_demo};
+
+    #[tokio::test]
+    async fn the_contact_picker_lists_every_contact_by_name_with_their_company() {
+        let dir = tempfile::tempdir().unwrap();
+        let workspace = create(&dir.path().join("demo.portal"), true).await.unwrap();
+        let choices = contact_choices(&workspace).await.unwrap();
+        let customers = customers(&workspace).await.unwrap().contacts;
+        assert_eq!(choices.len(), customers.len());
+        for row in &customers {
+            let choice = choices.iter().find(|choice| choice.id == row.id).unwrap();
+            assert_eq!(
+                (
+                    &choice.email,
+                    &choice.name,
+                    &choice.company,
+                    choice.can_sign_in
+                ),
+                (&row.email, &row.name, &row.company, row.can_sign_in)
+            );
+        }
+        let names: Vec<String> = choices.iter().map(|c| c.name.to_lowercase()).collect();
+        assert!(names.windows(2).all(|pair| pair[0] <= pair[1]), "{names:?}");
+        workspace.close().await;
+    }
 
     #[tokio::test]
     async fn first_run_makes_the_demo_and_the_read_models_describe_it() {
