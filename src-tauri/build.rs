@@ -28,6 +28,7 @@ fn main() {
         "history",
         "undo",
         "customers",
+        "contact_choices",
         "outbox",
         "inbox",
         "ticket_timeline",

@@ -76,6 +76,7 @@ pub fn run() {
             commands::settings::history,
             commands::settings::undo,
             commands::customers::customers,
+            commands::customers::contact_choices,
             commands::messages::outbox,
             commands::messages::inbox,
             commands::messages::ticket_timeline,

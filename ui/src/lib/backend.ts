@@ -3,6 +3,7 @@
 // All argument and result types are generated from Rust (ui/src/bindings, by ts-rs).
 import { invoke, isTauri } from "@tauri-apps/api/core";
 import type { ChecklistItem } from "../bindings/ChecklistItem";
+import type { ContactChoice } from "../bindings/ContactChoice";
 import type { CommandError } from "../bindings/CommandError";
 import type { Customers } from "../bindings/Customers";
 import type { Engagement } from "../bindings/Engagement";
@@ -72,6 +73,8 @@ export const backend = {
   history: () => invoke<HistoryEntry[]>("history"),
   undo: (entry: number) => invoke<SaveOutcome>("undo", { entry }),
   customers: () => invoke<Customers>("customers"),
+  /** Every contact (name, email, company), sorted by name: cheap, for pickers. */
+  contactChoices: () => invoke<ContactChoice[]>("contact_choices"),
   outbox: () => invoke<OutboxEmail[]>("outbox"),
   inbox: () => invoke<InboxItem[]>("inbox"),
   ticketTimeline: (ticket: string) => invoke<Engagement[]>("ticket_timeline", { ticket }),
