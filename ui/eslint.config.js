@@ -13,12 +13,6 @@ export default ts.config(
       "dist/",
       // Generated from the Rust types by ts-rs (cargo test); never edited by hand.
       "src/bindings/",
-      // formatted at merge
-      "src/lib/backend.ts",
-      // formatted at merge
-      "src/lib/designer.ts",
-      // formatted at merge
-      "src/lib/studio.svelte.ts",
     ],
   },
   js.configs.recommended,

@@ -19,7 +19,8 @@ export const designer = {
   shippedTemplate: (name: string) => invoke<string>("shipped_template", { name }),
   contrastWarnings: (branding: Branding) => invoke<ContrastWarning[]>("contrast_warnings", { branding }),
   checkImage: (field: string, image: Image) => invoke<string[]>("check_image", { field, image }),
-  replyAs: (contact: string, ticket: string, text: string) => invoke<string>("reply_as", { contact, ticket, text }),
+  replyAs: (contact: string, ticket: string, text: string) =>
+    invoke<string>("reply_as", { contact, ticket, text }),
   submitFormAs: (contact: string, values: Record<string, string>) =>
     invoke<string>("submit_form_as", { contact, values }),
   /** The saved support form's fields (what `submitFormAs` fills in); empty when there is no form. */

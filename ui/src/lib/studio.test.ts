@@ -37,6 +37,8 @@ describe("stoppedOrReported", () => {
   });
 });
 
+// Tauri's invoke rejects with the command's error as sent (a CommandError object), not an Error.
+/* eslint-disable @typescript-eslint/prefer-promise-reject-errors */
 describe("runLong", () => {
   it("confirms a cancelled job instead of reporting an error", async () => {
     expect(await runLong("Importing…", true, () => Promise.reject(stopped))).toBeNull();
