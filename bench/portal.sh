@@ -4,7 +4,7 @@
 # /healthz route as the ceiling. Target: >= 3,000 requests/s, p99 < 50 ms, zero errors.
 # Reuses bench/out/engine.portal (bench/engine.sh writes it; generated here when missing).
 #
-# Usage: bench/portal.sh [CONTACTS]   (default 160 signed-in contacts). Not run in CI.
+# Usage: [PORTAL=BINARY] bench/portal.sh [CONTACTS]   (default 160 signed-in contacts). Not run in CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CONTACTS=${1:-160}
@@ -13,12 +13,16 @@ CONNECTIONS=${CONNECTIONS:-64}
 WORKSPACE=bench/out/engine.portal
 OUT=bench/out/portal
 mkdir -p "$OUT"
-cargo build --release --bin portal
+# PORTAL=path/to/portal measures another build (e.g. an older commit's, for a before/after on one machine).
+if [ -z "${PORTAL:-}" ]; then
+  cargo build --release --bin portal
+  PORTAL=target/release/portal
+fi
 if [ ! -f "$WORKSPACE" ]; then
-  target/release/portal demo --workspace "$WORKSPACE" --contacts 100000 --tickets 1000000
+  "$PORTAL" demo --workspace "$WORKSPACE" --contacts 100000 --tickets 1000000
 fi
 
-target/release/portal serve --workspace "$WORKSPACE" --port 0 > "$OUT/serve.out" 2> "$OUT/serve.err" &
+"$PORTAL" serve --workspace "$WORKSPACE" --port 0 > "$OUT/serve.out" 2> "$OUT/serve.err" &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 url=""
