@@ -208,24 +208,36 @@ impl Ui<'_> {
     }
 }
 
-pub async fn tauri_invoke(
+/// Calls `command` in the app's window; the reply is `{ ok: value }` or `{ err: error }`.
+async fn invoke_in_window(
     client: &fantoccini::Client,
     command: &str,
     args: Value,
-) -> Result<Value, String> {
+) -> Result<serde_json::Map<String, Value>, String> {
     let script = r#"
         const [command, args, done] = arguments;
         window.__TAURI_INTERNALS__.invoke(command, args)
             .then((value) => done({ ok: value }), (error) => done({ err: error }));
     "#;
-    let reply = client
+    match client
         .execute_async(script, vec![json!(command), args])
         .await
-        .map_err(err)?;
-    match reply {
-        Value::Object(mut reply) if reply.contains_key("ok") => Ok(reply.remove("ok").unwrap()),
-        other => Err(format!("invoke({command}) failed: {other}")),
+        .map_err(err)?
+    {
+        Value::Object(reply) => Ok(reply),
+        other => Err(format!("invoke({command}) answered {other}")),
     }
+}
+
+pub async fn tauri_invoke(
+    client: &fantoccini::Client,
+    command: &str,
+    args: Value,
+) -> Result<Value, String> {
+    let mut reply = invoke_in_window(client, command, args).await?;
+    reply
+        .remove("ok")
+        .ok_or_else(|| format!("invoke({command}) failed: {reply:?}"))
 }
 
 /// Calls `command` expecting a refusal; returns the command's error (`{ kind, message, … }`).
@@ -234,19 +246,10 @@ pub async fn tauri_refusal(
     command: &str,
     args: Value,
 ) -> Result<Value, String> {
-    let script = r#"
-        const [command, args, done] = arguments;
-        window.__TAURI_INTERNALS__.invoke(command, args)
-            .then((value) => done({ ok: value }), (error) => done({ err: error }));
-    "#;
-    let reply = client
-        .execute_async(script, vec![json!(command), args])
-        .await
-        .map_err(err)?;
-    match reply {
-        Value::Object(mut reply) if reply.contains_key("err") => Ok(reply.remove("err").unwrap()),
-        other => Err(format!("invoke({command}) was not refused: {other}")),
-    }
+    let mut reply = invoke_in_window(client, command, args).await?;
+    reply
+        .remove("err")
+        .ok_or_else(|| format!("invoke({command}) was not refused: {reply:?}"))
 }
 
 /// Everything the app has logged so far (its rotating files under `$XDG_DATA_HOME`, set by `start`).
