@@ -1054,3 +1054,63 @@ async fn portal_serve_prints_the_url_when_ready_and_serves_it() {
     let _ = child.wait();
     result.expect("the served portal answers");
 }
+
+// ---- Attachment names ----
+
+#[tokio::test]
+async fn blocked_types_are_recognised_behind_trailing_dots_spaces_and_case() {
+    let portal = acme().await;
+    let ana = signed_in(&portal, "ana@acme.example").await;
+    for name in [
+        "run.exe.",
+        "run.exe ",
+        "RUN.EXE. .",
+        "invoice.pdf.lnk",
+        "disk.iso",
+        "settings.reg",
+        "site.url",
+    ] {
+        let response = post_reply(
+            &ana,
+            &portal,
+            "1001",
+            "Here is the file",
+            Some((name, vec![0x4d, 0x5a])),
+        )
+        .await;
+        assert_eq!(response.status(), 415, "{name:?}");
+        let page = response.text().await.unwrap();
+        assert!(page.contains("cannot be attached"), "{name:?}");
+        assert!(page.contains(">Here is the file</textarea>"), "{name:?}");
+    }
+    assert!(portal
+        .workspace
+        .ticket_timeline("1001")
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn an_attachment_whose_name_holds_a_nul_is_refused_and_the_typed_text_kept() {
+    let portal = acme().await;
+    let ana = signed_in(&portal, "ana@acme.example").await;
+    let response = post_reply(
+        &ana,
+        &portal,
+        "1001",
+        "The log is attached",
+        Some(("report\0.txt", b"paper jam".to_vec())),
+    )
+    .await;
+    assert_eq!(response.status(), 400, "refused, not acknowledged");
+    let page = response.text().await.unwrap();
+    assert!(page.contains("rename the file"));
+    assert!(page.contains(">The log is attached</textarea>"));
+    assert!(portal
+        .workspace
+        .ticket_timeline("1001")
+        .await
+        .unwrap()
+        .is_empty());
+}

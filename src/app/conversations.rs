@@ -26,10 +26,58 @@ pub struct AttachmentPolicy {
     pub blocked_extensions: Vec<String>,
 }
 
-/// Executables, scripts and pages a browser would run: never accepted from customers.
-pub const BLOCKED_EXTENSIONS: [&str; 22] = [
-    "exe", "bat", "cmd", "com", "msi", "scr", "pif", "cpl", "dll", "vbs", "vbe", "js", "jse",
-    "wsf", "wsh", "ps1", "hta", "jar", "html", "htm", "xhtml", "sh",
+/// Executables, scripts, shortcuts, disk images, registry files and pages a browser would run: never
+/// accepted from customers.
+pub const BLOCKED_EXTENSIONS: [&str; 48] = [
+    // Programs and installers.
+    "exe",
+    "com",
+    "msi",
+    "msp",
+    "mst",
+    "scr",
+    "pif",
+    "cpl",
+    "dll",
+    "sys",
+    "jar",
+    "appx",
+    "msix",
+    "appxbundle",
+    "msixbundle",
+    "application",
+    "appref-ms",
+    "gadget", // Scripts.
+    "bat",
+    "cmd",
+    "vb",
+    "vbs",
+    "vbe",
+    "js",
+    "jse",
+    "ws",
+    "wsf",
+    "wsc",
+    "wsh",
+    "ps1",
+    "psm1",
+    "psd1",
+    "ps1xml",
+    "hta",
+    "sh",
+    "scf", // Shortcuts, registry and settings files that run something.
+    "lnk",
+    "url",
+    "reg",
+    "inf",
+    "chm", // Disk images, which mount and run their contents.
+    "iso",
+    "img",
+    "vhd",
+    "vhdx", // Pages a browser runs.
+    "html",
+    "htm",
+    "xhtml",
 ];
 
 impl Default for AttachmentPolicy {
@@ -41,6 +89,17 @@ impl Default for AttachmentPolicy {
     }
 }
 
+/// The name the customer's or an agent's file system would give a file sent as `name`: its last path
+/// component, without an NTFS stream suffix (`run.exe:stream`), without the trailing dots and spaces
+/// Windows drops (`run.exe. ` is `run.exe`), in lowercase. The blocked types are checked on this name.
+pub fn normalised_name(name: &str) -> String {
+    let last = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let without_stream = last.split(':').next().unwrap_or(last);
+    without_stream
+        .trim_end_matches(|c: char| c == '.' || c.is_whitespace())
+        .to_lowercase()
+}
+
 impl AttachmentPolicy {
     /// Why `upload` is refused, if it is.
     pub fn problem(&self, upload: &Upload) -> Option<ConversationError> {
@@ -49,10 +108,17 @@ impl AttachmentPolicy {
                 limit_mb: self.max_bytes.div_ceil(1024 * 1024),
             });
         }
-        let extension = upload
-            .name
+        // A NUL or another control character cuts the name short or hides its type on many systems:
+        // refuse it rather than store a name that is not what the customer sees.
+        if upload.name.chars().any(char::is_control) {
+            return Some(ConversationError::AttachmentName {
+                name: upload.name.replace(char::is_control, "\u{fffd}"),
+            });
+        }
+        let name = normalised_name(&upload.name);
+        let extension = name
             .rsplit_once('.')
-            .map(|(_, extension)| extension.trim().to_ascii_lowercase())
+            .map(|(_, extension)| extension.to_string())
             .unwrap_or_default();
         let content_type = upload.content_type.to_ascii_lowercase();
         let runnable_type = content_type.starts_with("text/html")
@@ -92,6 +158,13 @@ pub enum ConversationError {
     AttachmentTooLarge { limit_mb: usize },
     #[error("files like \"{name}\" cannot be attached")]
     AttachmentBlocked { name: String },
+    /// The name holds characters (a NUL, a control character) that cannot be kept as they are.
+    #[error("the file name \"{name}\" cannot be used")]
+    AttachmentName { name: String },
+    /// The attachment's part of the form could not be read (its headers are malformed, e.g. a NUL in
+    /// the file name), so the reply is refused rather than sent without it.
+    #[error("the attachment could not be read")]
+    AttachmentUnreadable,
     #[error("replies cannot be delivered: no inbox with a channel is set up for them")]
     NoInbox,
     #[error("the support form is not available")]
@@ -486,5 +559,41 @@ mod tests {
             ));
         }
         assert!(policy.problem(&upload("a.txt", "text/html", 10)).is_some());
+    }
+
+    #[test]
+    fn blocked_types_are_checked_on_the_normalised_name() {
+        let policy = AttachmentPolicy::default();
+        for name in [
+            "run.exe.",
+            "run.exe ",
+            "RUN.EXE. . ",
+            "run.exe::$DATA",
+            "C:\\Users\\x\\run.exe",
+            "report.pdf.lnk",
+            "disk.ISO",
+            "settings.reg",
+            "site.url",
+        ] {
+            assert!(
+                matches!(
+                    policy.problem(&upload(name, "application/octet-stream", 10)),
+                    Some(ConversationError::AttachmentBlocked { .. })
+                ),
+                "{name:?} is blocked"
+            );
+        }
+        assert!(policy
+            .problem(&upload("notes.exe.txt", "text/plain", 10))
+            .is_none());
+    }
+
+    #[test]
+    fn a_name_with_a_control_character_is_refused() {
+        let policy = AttachmentPolicy::default();
+        assert!(matches!(
+            policy.problem(&upload("report\0.exe", "text/plain", 10)),
+            Some(ConversationError::AttachmentName { .. })
+        ));
     }
 }

@@ -123,6 +123,10 @@ fn conversation_message(site: &Site, error: &ConversationError) -> String {
         ConversationError::AttachmentBlocked { name } => {
             format(site, "error.attachment_blocked", &[("name", name)])
         }
+        ConversationError::AttachmentName { name } => {
+            format(site, "error.attachment_name", &[("name", name)])
+        }
+        ConversationError::AttachmentUnreadable => text(site, "error.attachment_unreadable"),
         ConversationError::NoInbox => text(site, "error.no_inbox"),
         ConversationError::FormNotAvailable => text(site, "error.form_not_available"),
         ConversationError::MissingFields(fields) => format(

@@ -123,24 +123,39 @@ async fn ticket(
     .await
 }
 
-/// Reads the reply form: token, text and the optional file. Bytes past the attachment limit are counted
-/// but not kept; a body cut off at the server's limit counts as an attachment that is too large.
-async fn read_reply(mut multipart: Multipart, limit: usize) -> (String, String, Option<Upload>) {
-    let (mut csrf, mut text, mut upload) = (String::new(), String::new(), None);
+/// The reply form as read: token, text, the optional file, and whether a part could not be read.
+#[derive(Default)]
+struct ReplyForm {
+    csrf: String,
+    text: String,
+    upload: Option<Upload>,
+    /// The form broke off outside an attachment's bytes (e.g. a part header with a NUL in the file
+    /// name): the file it was bringing would be lost, so the reply is refused and the text kept.
+    unreadable: bool,
+}
+
+/// Reads the reply form. Bytes past the attachment limit are counted but not kept; a body cut off at the
+/// server's limit counts as an attachment that is too large.
+async fn read_reply(mut multipart: Multipart, limit: usize) -> ReplyForm {
+    let mut form = ReplyForm::default();
     loop {
         let mut field = match multipart.next_field().await {
             Ok(Some(field)) => field,
             Ok(None) => break,
-            Err(_) => {
-                if let Some(Upload { size, .. }) = upload.as_mut() {
-                    *size = (*size).max(limit + 1);
+            Err(error) => {
+                match form.upload.as_mut() {
+                    Some(Upload { size, .. }) => *size = (*size).max(limit + 1),
+                    None => {
+                        tracing::warn!(%error, "a reply form could not be read to its end");
+                        form.unreadable = true;
+                    }
                 }
                 break;
             }
         };
         match field.name().unwrap_or("") {
-            "csrf" => csrf = field.text().await.unwrap_or_default(),
-            "text" => text = field.text().await.unwrap_or_default(),
+            "csrf" => form.csrf = field.text().await.unwrap_or_default(),
+            "text" => form.text = field.text().await.unwrap_or_default(),
             "attachment" => {
                 let name = field.file_name().unwrap_or("").to_string();
                 let content_type = field
@@ -174,7 +189,7 @@ async fn read_reply(mut multipart: Multipart, limit: usize) -> (String, String, 
                 }
                 // An empty file input still sends a part, without a name.
                 if !current.name.is_empty() || current.size > 0 {
-                    upload = Some(current);
+                    form.upload = Some(current);
                 }
                 if cut_off {
                     break;
@@ -183,7 +198,7 @@ async fn read_reply(mut multipart: Multipart, limit: usize) -> (String, String, 
             _ => {}
         }
     }
-    (csrf, text, upload)
+    form
 }
 
 async fn reply(
@@ -193,21 +208,30 @@ async fn reply(
     Path((_, ticket_id)): Path<(String, String)>,
     multipart: Multipart,
 ) -> Answer {
-    let (csrf, text, upload) = read_reply(multipart, app.policy.max_bytes).await;
+    let ReplyForm {
+        csrf,
+        text,
+        upload,
+        unreadable,
+    } = read_reply(multipart, app.policy.max_bytes).await;
     current.check_form(&csrf)?;
-    let outcome = conversations::reply(
-        &app.workspace,
-        &site.settings,
-        &site.catalog,
-        &app.policy,
-        &current.customer.contact,
-        &ticket_id,
-        conversations::NewReply {
-            text: text.clone(),
-            upload,
-        },
-    )
-    .await;
+    let outcome = if unreadable {
+        Err(ConversationError::AttachmentUnreadable)
+    } else {
+        conversations::reply(
+            &app.workspace,
+            &site.settings,
+            &site.catalog,
+            &app.policy,
+            &current.customer.contact,
+            &ticket_id,
+            conversations::NewReply {
+                text: text.clone(),
+                upload,
+            },
+        )
+        .await
+    };
     if outcome.is_ok() {
         app.tickets.clear();
     }
