@@ -1055,6 +1055,61 @@ async fn portal_serve_prints_the_url_when_ready_and_serves_it() {
     result.expect("the served portal answers");
 }
 
+// ---- Writes that fail ----
+
+/// Makes every insert into `table` fail, as a full disk or a broken file would, behind the server's back.
+async fn refuse_inserts_into(portal: &Portal, table: &str) {
+    sqlx::query(&format!(
+        "CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} \
+         BEGIN SELECT RAISE(FAIL, 'simulated write failure'); END"
+    ))
+    .execute(&portal.sql().await)
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_reply_that_cannot_be_saved_is_shown_again_with_its_text() {
+    let portal = acme().await;
+    let ana = signed_in(&portal, "ana@acme.example").await;
+    refuse_inserts_into(&portal, "messages").await;
+    let response = post_reply(
+        &ana,
+        &portal,
+        "1001",
+        "A long reply I typed carefully",
+        None,
+    )
+    .await;
+    assert_ne!(response.status(), 200);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("could not be saved"));
+    assert!(page.contains(">A long reply I typed carefully</textarea>"));
+}
+
+#[tokio::test]
+async fn a_support_form_that_cannot_be_saved_is_shown_again_with_its_values() {
+    let portal = acme().await;
+    let ana = signed_in(&portal, "ana@acme.example").await;
+    refuse_inserts_into(&portal, "tickets").await;
+    let csrf = csrf_from(&ana, &portal.url("/new")).await;
+    let response = ana
+        .post(portal.url("/new"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("subject", "Scanner jams"),
+            ("content", "Every second page jams."),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(response.status(), 200);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("could not be saved"));
+    assert!(page.contains("value=\"Scanner jams\""));
+    assert!(page.contains("Every second page jams.</textarea>"));
+}
+
 // ---- Attachment names ----
 
 #[tokio::test]

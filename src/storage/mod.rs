@@ -51,6 +51,22 @@ pub enum StorageError {
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
 
+impl StorageError {
+    /// Whether the write failed only because other writers held the workspace longer than the busy
+    /// timeout (SQLite's BUSY or LOCKED, or no free connection in time): trying again later can work.
+    pub fn is_busy(&self) -> bool {
+        match self {
+            StorageError::Database(sqlx::Error::PoolTimedOut) => true,
+            StorageError::Database(sqlx::Error::Database(error)) => error
+                .code()
+                .and_then(|code| code.parse::<i64>().ok())
+                // The primary result code is the low byte of an extended one (517 is BUSY_SNAPSHOT).
+                .is_some_and(|code| matches!(code & 0xff, 5 | 6)),
+            _ => false,
+        }
+    }
+}
+
 /// A write transaction on the workspace (`Workspace::write`). The storage modules' `*_in` functions take
 /// it (as a connection) so a use-case can make several writes land together; dropping it without
 /// `commit` rolls everything back.

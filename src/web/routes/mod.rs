@@ -19,8 +19,9 @@ use super::{error_pages, App, WebError};
 use crate::app::accounts::AccountError;
 use crate::app::conversations::ConversationError;
 use crate::domain::i18n;
+use crate::storage::StorageError;
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
@@ -134,10 +135,35 @@ fn conversation_message(site: &Site, error: &ConversationError) -> String {
             "error.missing_fields",
             &[("fields", &fields.join(", "))],
         ),
-        ConversationError::NotFound
-        | ConversationError::AccessDenied(_)
-        | ConversationError::Storage(_) => text(site, "error.text"),
+        ConversationError::Storage(_) => text(site, "error.not_saved"),
+        ConversationError::NotFound | ConversationError::AccessDenied(_) => {
+            text(site, "error.text")
+        }
     }
+}
+
+/// The status of a page that shows a customer's writing again because it could not be saved: 503 (with
+/// a hint to retry soon) while the workspace is busy with other writers, 500 for anything else.
+fn not_saved_status(
+    error: &StorageError,
+) -> (StatusCode, Option<(header::HeaderName, HeaderValue)>) {
+    if error.is_busy() {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Some((header::RETRY_AFTER, HeaderValue::from_static("2"))),
+        )
+    } else {
+        (StatusCode::INTERNAL_SERVER_ERROR, None)
+    }
+}
+
+/// Logs a write that failed with its cause; the caller shows the form again with what was typed.
+fn log_not_saved(what: &str, error: &StorageError) {
+    tracing::error!(
+        error = %super::with_causes(error),
+        busy = error.is_busy(),
+        "{what} could not be saved; the form is shown again with what was typed"
+    );
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! The support form (spec section 5): a signed-in customer submits it and lands on the new ticket.
 
-use super::{conversation_message, see_other, Answer};
+use super::{conversation_message, log_not_saved, not_saved_status, see_other, Answer};
 use crate::app::conversations::{self, ConversationError};
 use crate::app::customer;
 use crate::site::render::{self, Page};
@@ -55,8 +55,15 @@ async fn form_submit(
         }
         Err(ConversationError::FormNotAvailable) => return Err(WebError::NotFound),
         Err(ConversationError::AccessDenied(_)) => return Err(WebError::AccessDenied),
-        Err(ConversationError::Storage(error)) => return Err(error.into()),
         Err(error) => error,
+    };
+    // A submission that could not be saved is shown again with everything typed, like a refused one.
+    let (status, retry_after) = match &error {
+        ConversationError::Storage(error) => {
+            log_not_saved("a support-form submission", error);
+            not_saved_status(error)
+        }
+        _ => (StatusCode::BAD_REQUEST, None),
     };
     let view = render::form_view(
         &site.settings,
@@ -64,5 +71,9 @@ async fn form_submit(
         &values,
         Some(conversation_message(&site, &error)),
     );
-    Ok(site.page(StatusCode::BAD_REQUEST, &Page::Form(view), &current.frame))
+    let mut response = site.page(status, &Page::Form(view), &current.frame);
+    if let Some((name, value)) = retry_after {
+        response.headers_mut().insert(name, value);
+    }
+    Ok(response)
 }

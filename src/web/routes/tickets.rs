@@ -2,7 +2,9 @@
 //! attachment, and attachment downloads. A ticket the customer may not see answers as one that does not
 //! exist.
 
-use super::{conversation_message, see_other, text, Answer, Params};
+use super::{
+    conversation_message, log_not_saved, not_saved_status, see_other, text, Answer, Params,
+};
 use crate::app::conversations::{self, ConversationError, Upload};
 use crate::app::customer;
 use crate::site::pages::ListQuery;
@@ -246,17 +248,20 @@ async fn reply(
         }
         Err(ConversationError::NotFound) => return Err(WebError::NotFound),
         Err(ConversationError::AccessDenied(_)) => return Err(WebError::AccessDenied),
-        Err(ConversationError::Storage(error)) => return Err(error.into()),
         Err(error) => error,
     };
-    let status = match error {
-        ConversationError::AttachmentTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-        ConversationError::AttachmentBlocked { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        ConversationError::Closed => StatusCode::CONFLICT,
-        _ => StatusCode::BAD_REQUEST,
+    let (status, retry_after) = match &error {
+        ConversationError::AttachmentTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, None),
+        ConversationError::AttachmentBlocked { .. } => (StatusCode::UNSUPPORTED_MEDIA_TYPE, None),
+        ConversationError::Closed => (StatusCode::CONFLICT, None),
+        ConversationError::Storage(error) => {
+            log_not_saved("a reply", error);
+            not_saved_status(error)
+        }
+        _ => (StatusCode::BAD_REQUEST, None),
     };
     let message = conversation_message(&site, &error);
-    ticket_response(
+    let mut response = ticket_response(
         &app,
         &site,
         &current,
@@ -268,7 +273,11 @@ async fn reply(
             notice: None,
         },
     )
-    .await
+    .await?;
+    if let Some((name, value)) = retry_after {
+        response.headers_mut().insert(name, value);
+    }
+    Ok(response)
 }
 
 async fn attachment(
