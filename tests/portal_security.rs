@@ -6,6 +6,7 @@
 mod portal_support;
 
 use portal::domain::model::{Attachment, Direction, Message, MessageType, Thread, Ticket};
+use portal::web::ServerOptions;
 use portal_support::*;
 
 #[tokio::test]
@@ -342,4 +343,88 @@ async fn the_server_refuses_to_listen_beyond_loopback() {
         outcome,
         Err(portal::web::ServerError::NotLoopback(_))
     ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn simultaneous_guesses_are_counted_before_any_is_checked() {
+    let portal = acme().await;
+    let limit = ServerOptions::default().max_failed_logins;
+    let password = acme_password("ana@acme.example");
+    // 48 visitors, each with a form token, guess at once; one of them has the right password.
+    let mut guesses = Vec::new();
+    for n in 0..48 {
+        let visitor = client();
+        let csrf = csrf_from(&visitor, &portal.url("/login")).await;
+        let guess = if n == 47 {
+            password.clone()
+        } else {
+            format!("guess number {n}")
+        };
+        guesses.push((visitor, csrf, guess));
+    }
+    let url = portal.url("/login");
+    let answers: Vec<_> = guesses
+        .into_iter()
+        .map(|(visitor, csrf, guess)| {
+            let url = url.clone();
+            tokio::spawn(async move {
+                visitor
+                    .post(&url)
+                    .form(&[
+                        ("csrf", csrf.as_str()),
+                        ("email", "ana@acme.example"),
+                        ("password", guess.as_str()),
+                    ])
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    let mut checked = 0;
+    for answer in answers {
+        if answer.await.unwrap() != 429 {
+            checked += 1;
+        }
+    }
+    assert!(
+        checked <= limit,
+        "{checked} of 48 simultaneous guesses were checked; at most {limit} may be"
+    );
+}
+
+#[tokio::test]
+async fn spraying_many_accounts_from_one_address_is_throttled() {
+    let options = ServerOptions {
+        max_failed_logins_per_origin: 6,
+        ..Default::default()
+    };
+    let portal = start_with(acme_data(), options).await;
+    let sprayer = client();
+    // One wrong guess for each of many addresses: no address reaches its own limit.
+    for n in 0..6 {
+        let response = sign_in(
+            &sprayer,
+            &portal,
+            &format!("someone{n}@acme.example"),
+            "Summer2025!",
+        )
+        .await;
+        assert_eq!(response.status(), 401);
+    }
+    let response = sign_in(
+        &sprayer,
+        &portal,
+        "ben@acme.example",
+        &acme_password("ben@acme.example"),
+    )
+    .await;
+    assert_eq!(response.status(), 429, "the address of origin is throttled");
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("Too many failed attempts"));
 }

@@ -13,6 +13,7 @@ use crate::storage::tokens::{self, TokenPurpose};
 use crate::storage::{contacts, outbox, StorageError, Tx};
 use crate::Workspace;
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
@@ -52,62 +53,133 @@ pub enum AccountError {
 
 pub type Result<T, E = AccountError> = std::result::Result<T, E>;
 
-/// Refuses password attempts for an address after repeated failures, so passwords cannot be guessed at
-/// speed. Kept in memory: it protects the running server, and a restart is no faster than waiting.
+/// Limits password attempts, both per account (the address typed) and per address of origin (the
+/// client's IP as the server sees it, so spraying one guess over many accounts is limited too).
+///
+/// An attempt is counted *before* its password is checked, under one lock that also decides whether
+/// it may go ahead, so simultaneous guesses cannot all pass a check made before any of them failed:
+/// at most the limit of them is ever verified. A successful sign-in takes its own attempt back and
+/// clears the account's earlier failures.
+///
+/// The state is in memory, not in the workspace: it protects the running server, costs no write
+/// transaction per attempt (which would queue behind customers' replies for SQLite's one write lock),
+/// and a restart is no faster for a guesser than waiting. Two servers on one workspace each keep
+/// their own counts.
 #[derive(Debug)]
 pub struct LoginThrottle {
-    failures: Mutex<HashMap<String, Vec<Instant>>>,
-    max_failures: usize,
+    state: Mutex<ThrottleState>,
+    per_account: usize,
+    per_origin: usize,
     window: Duration,
 }
 
+#[derive(Debug, Default)]
+struct ThrottleState {
+    accounts: HashMap<String, Vec<Instant>>,
+    origins: HashMap<IpAddr, Vec<Instant>>,
+}
+
+/// Past this many keys, entries whose attempts are all older than the window are forgotten, so many
+/// addresses cannot make the throttle hold unbounded memory.
+const THROTTLE_PRUNE_AT: usize = 10_000;
+
 impl Default for LoginThrottle {
-    /// Five failures within fifteen minutes lock the address until the oldest of them is fifteen minutes old.
+    /// Five failures within fifteen minutes lock the account, fifty the address of origin, until the
+    /// oldest of them is fifteen minutes old.
     fn default() -> Self {
-        LoginThrottle::new(5, Duration::from_secs(15 * 60))
+        LoginThrottle::new(5, 50, Duration::from_secs(15 * 60))
     }
 }
 
+/// One counted sign-in attempt. Dropping it leaves it counted as a failure; `succeeded` takes it back.
+#[derive(Debug)]
+pub struct LoginAttempt<'a> {
+    throttle: &'a LoginThrottle,
+    account: String,
+    origin: Option<IpAddr>,
+    at: Instant,
+}
+
+impl LoginAttempt<'_> {
+    /// The password was right: the account's failures are forgotten and this attempt no longer counts
+    /// against the address of origin.
+    pub fn succeeded(self) {
+        let mut state = self.throttle.state.lock().expect("throttle lock");
+        state.accounts.remove(&self.account);
+        if let Some(origin) = self.origin {
+            if let Some(times) = state.origins.get_mut(&origin) {
+                if let Some(at) = times.iter().position(|at| *at == self.at) {
+                    times.remove(at);
+                }
+            }
+        }
+    }
+}
+
+/// Drops the times older than `window` and answers how long until a place frees when `times` is full.
+fn full_for(
+    times: &mut Vec<Instant>,
+    limit: usize,
+    window: Duration,
+    now: Instant,
+) -> Option<Duration> {
+    times.retain(|at| now.duration_since(*at) < window);
+    (times.len() >= limit).then(|| window.saturating_sub(now.duration_since(times[0])))
+}
+
 impl LoginThrottle {
-    pub fn new(max_failures: usize, window: Duration) -> Self {
+    pub fn new(per_account: usize, per_origin: usize, window: Duration) -> Self {
         LoginThrottle {
-            failures: Mutex::new(HashMap::new()),
-            max_failures,
+            state: Mutex::new(ThrottleState::default()),
+            per_account: per_account.max(1),
+            per_origin: per_origin.max(1),
             window,
         }
     }
 
-    /// `Err(wait)` while `key` is locked.
-    pub fn check(&self, key: &str) -> std::result::Result<(), Duration> {
+    /// Counts an attempt on `account` from `origin` before its password is checked; `Err(wait)`, with
+    /// nothing counted, while the account or the origin is locked.
+    pub fn begin(
+        &self,
+        account: &str,
+        origin: Option<IpAddr>,
+    ) -> std::result::Result<LoginAttempt<'_>, Duration> {
         let now = Instant::now();
-        let mut failures = self.failures.lock().expect("throttle lock");
-        let Some(times) = failures.get_mut(key) else {
-            return Ok(());
-        };
-        times.retain(|at| now.duration_since(*at) < self.window);
-        if times.len() >= self.max_failures {
-            let oldest = times[0];
-            return Err(self.window.saturating_sub(now.duration_since(oldest)));
-        }
-        Ok(())
-    }
-
-    pub fn record_failure(&self, key: &str) {
-        let now = Instant::now();
-        let mut failures = self.failures.lock().expect("throttle lock");
-        // Bound the memory an attacker can make us use with many addresses: forget stale entries first.
-        if failures.len() > 10_000 {
-            failures.retain(|_, times| {
+        let mut state = self.state.lock().expect("throttle lock");
+        let ThrottleState { accounts, origins } = &mut *state;
+        if accounts.len() > THROTTLE_PRUNE_AT {
+            accounts.retain(|_, times| {
                 times
                     .last()
                     .is_some_and(|at| now.duration_since(*at) < self.window)
             });
         }
-        failures.entry(key.to_string()).or_default().push(now);
-    }
-
-    pub fn clear(&self, key: &str) {
-        self.failures.lock().expect("throttle lock").remove(key);
+        if origins.len() > THROTTLE_PRUNE_AT {
+            origins.retain(|_, times| {
+                times
+                    .last()
+                    .is_some_and(|at| now.duration_since(*at) < self.window)
+            });
+        }
+        let account_times = accounts.entry(account.to_string()).or_default();
+        let mut wait = full_for(account_times, self.per_account, self.window, now);
+        if let Some(origin) = origin {
+            let origin_times = origins.entry(origin).or_default();
+            wait = wait.max(full_for(origin_times, self.per_origin, self.window, now));
+        }
+        if let Some(wait) = wait {
+            return Err(wait);
+        }
+        accounts.entry(account.to_string()).or_default().push(now);
+        if let Some(origin) = origin {
+            origins.entry(origin).or_default().push(now);
+        }
+        Ok(LoginAttempt {
+            throttle: self,
+            account: account.to_string(),
+            origin,
+            at: now,
+        })
     }
 }
 
@@ -144,35 +216,39 @@ fn access_check(settings: &Settings, catalog: &Catalog, contact: &Contact) -> Re
         .map_err(AccountError::AccessDenied)
 }
 
-/// Signs a customer in with email and password. A wrong password and an unknown address are the same
-/// error; a correct password of a contact who may not use the portal is `AccessDenied`.
+/// Signs a customer in with email and password, from the client address `origin` (for the throttle).
+/// A wrong password and an unknown address are the same error; a correct password of a contact who may
+/// not use the portal is `AccessDenied`.
 pub async fn sign_in_with_password(
     workspace: &Workspace,
     settings: &Settings,
     catalog: &Catalog,
     throttle: &LoginThrottle,
+    origin: Option<IpAddr>,
     email: &str,
     password: &str,
 ) -> Result<Contact> {
     if settings.access.mode.uses_sso() {
         return Err(AccountError::PasswordSignInDisabled);
     }
-    let key = throttle_key(email);
-    if let Err(wait) = throttle.check(&key) {
-        return Err(AccountError::Throttled {
-            minutes: wait.as_secs().div_ceil(60).max(1),
-        });
-    }
+    let attempt = throttle
+        .begin(&throttle_key(email), origin)
+        .map_err(|wait| {
+            tracing::warn!(origin = ?origin, "password sign-in refused: too many failed attempts");
+            AccountError::Throttled {
+                minutes: wait.as_secs().div_ceil(60).max(1),
+            }
+        })?;
     let contact = workspace.contact_by_email(email).await?;
     let hash = match &contact {
         Some(contact) => workspace.password_hash(&contact.id).await?,
         None => None,
     };
     if !verify_password(password, hash).await {
-        throttle.record_failure(&key);
+        tracing::info!(origin = ?origin, "password sign-in refused: wrong address or password");
         return Err(AccountError::InvalidCredentials);
     }
-    throttle.clear(&key);
+    attempt.succeeded();
     let contact = contact.expect("a verified password belongs to a contact");
     access_check(settings, catalog, &contact)?;
     Ok(contact)
@@ -583,15 +659,49 @@ mod tests {
     use super::*;
 
     #[test]
-    fn throttle_locks_after_repeated_failures_and_clears_on_success() {
-        let throttle = LoginThrottle::new(3, Duration::from_secs(60));
-        for _ in 0..3 {
-            assert!(throttle.check("a").is_ok());
-            throttle.record_failure("a");
+    fn throttle_locks_an_account_after_repeated_failures_and_clears_on_success() {
+        let throttle = LoginThrottle::new(3, 100, Duration::from_secs(60));
+        for _ in 0..2 {
+            drop(throttle.begin("a", None).expect("not locked yet"));
         }
-        assert!(throttle.check("a").is_err());
-        assert!(throttle.check("b").is_ok());
-        throttle.clear("a");
-        assert!(throttle.check("a").is_ok());
+        throttle.begin("a", None).expect("a third try").succeeded();
+        for _ in 0..3 {
+            drop(
+                throttle
+                    .begin("a", None)
+                    .expect("the success cleared the failures"),
+            );
+        }
+        assert!(throttle.begin("a", None).is_err());
+        assert!(throttle.begin("b", None).is_ok());
+    }
+
+    #[test]
+    fn throttle_locks_an_origin_that_tries_many_accounts() {
+        let throttle = LoginThrottle::new(3, 4, Duration::from_secs(60));
+        let origin = Some(IpAddr::from([10, 0, 0, 1]));
+        for n in 0..4 {
+            drop(
+                throttle
+                    .begin(&format!("account {n}"), origin)
+                    .expect("under both limits"),
+            );
+        }
+        assert!(throttle.begin("account 9", origin).is_err());
+        assert!(throttle
+            .begin("account 9", Some(IpAddr::from([10, 0, 0, 2])))
+            .is_ok());
+    }
+
+    #[test]
+    fn a_successful_attempt_does_not_count_against_its_origin() {
+        let throttle = LoginThrottle::new(3, 2, Duration::from_secs(60));
+        let origin = Some(IpAddr::from([10, 0, 0, 1]));
+        for _ in 0..5 {
+            throttle
+                .begin("a", origin)
+                .expect("successes never lock")
+                .succeeded();
+        }
     }
 }

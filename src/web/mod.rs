@@ -41,9 +41,13 @@ pub struct ServerOptions {
     /// How long past `refresh_interval` a session or ticket read may still be served while it is read
     /// again in the background (never past the session's idle timeout).
     pub stale_grace: Duration,
-    /// Failed sign-ins per address before it is locked, and for how long failures count.
+    /// Failed sign-ins per account (the email address typed) before it is locked, and for how long
+    /// failures count.
     pub max_failed_logins: usize,
     pub failed_login_window: Duration,
+    /// Failed sign-ins from one client address (whatever accounts they try) before it is locked for the
+    /// same window. Behind a reverse proxy every customer shares the proxy's address.
+    pub max_failed_logins_per_origin: usize,
 }
 
 impl Default for ServerOptions {
@@ -54,6 +58,7 @@ impl Default for ServerOptions {
             stale_grace: Duration::from_secs(10),
             max_failed_logins: 5,
             failed_login_window: Duration::from_secs(15 * 60),
+            max_failed_logins_per_origin: 50,
         }
     }
 }
@@ -124,7 +129,11 @@ impl PortalServer {
             sites,
             sessions: cache::SessionCache::new(options.refresh_interval, options.stale_grace),
             tickets: cache::TicketCache::new(options.refresh_interval, options.stale_grace),
-            throttle: LoginThrottle::new(options.max_failed_logins, options.failed_login_window),
+            throttle: LoginThrottle::new(
+                options.max_failed_logins,
+                options.max_failed_logins_per_origin,
+                options.failed_login_window,
+            ),
             forms: FormSigner::default(),
             policy: options.attachments,
             origin: format!("http://{address}"),
@@ -132,11 +141,14 @@ impl PortalServer {
         let router = routes::router(app.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
         });
         Ok(PortalServer {
             app,

@@ -7,11 +7,12 @@ use crate::site::render::{self, Frame, Page};
 use crate::web::extract::{SignedIn, SiteOf, Visitor};
 use crate::web::security::{self, cookie, SESSION_COOKIE};
 use crate::web::App;
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
+use std::net::SocketAddr;
 
 pub(super) fn routes() -> Router<App> {
     Router::new()
@@ -49,6 +50,7 @@ async fn login(
     State(app): State<App>,
     SiteOf(site): SiteOf,
     visitor: Visitor,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Form(form): Form<LoginForm>,
 ) -> Answer {
     visitor.check_form(&form.csrf)?;
@@ -57,6 +59,7 @@ async fn login(
         &site.settings,
         &site.catalog,
         &app.throttle,
+        Some(peer.ip()),
         &form.email,
         &form.password,
     )
