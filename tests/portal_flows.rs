@@ -1110,6 +1110,83 @@ async fn a_support_form_that_cannot_be_saved_is_shown_again_with_its_values() {
     assert!(page.contains("Every second page jams.</textarea>"));
 }
 
+#[tokio::test]
+async fn registering_an_existing_contacts_address_never_sets_the_registrants_password() {
+    let mut data = acme_data();
+    data.contacts.push(Contact {
+        id: "zed".into(),
+        email: "zed@acme.example".into(),
+        first_name: "Zed".into(),
+        last_name: "Moor".into(),
+        company: Some("acme".into()),
+        lists: vec!["customers".into()],
+    });
+    let portal = start(data).await;
+    set_setting(&portal, "access.mode", "self_registration").await;
+    // Someone registers Zed's address with a password of their own.
+    let attacker = client();
+    let csrf = csrf_from(&attacker, &portal.url("/register")).await;
+    let response = attacker
+        .post(portal.url("/register"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", "zed@acme.example"),
+            ("password", "the attacker's password"),
+            ("consent", "yes"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(response.text().await.unwrap().contains("Check your email"));
+    let outbox = portal.outbox().await;
+    assert_eq!(outbox.len(), 1);
+    assert_eq!(outbox[0].to_address, "zed@acme.example");
+
+    // Zed opens the link: he is asked for a password of his own, not signed in.
+    let zed = client();
+    let link = local(&portal, &link_in(&outbox[0].body));
+    let response = zed.get(&link).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_ne!(response.url().as_str(), portal.base, "not signed in yet");
+    let page = response.text().await.unwrap();
+    assert!(page.contains("Choose your password"));
+    let refused = sign_in(
+        &client(),
+        &portal,
+        "zed@acme.example",
+        "the attacker's password",
+    )
+    .await;
+    assert_eq!(
+        refused.status(),
+        401,
+        "the registrant's password opens nothing"
+    );
+
+    let token = link.split("token=").nth(1).unwrap().to_string();
+    let response = zed
+        .post(portal.url("/welcome"))
+        .form(&[
+            ("csrf", csrf_in(&page).as_str()),
+            ("token", token.as_str()),
+            ("password", "zed's own password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.url().as_str(), portal.base);
+    let refused = sign_in(
+        &client(),
+        &portal,
+        "zed@acme.example",
+        "the attacker's password",
+    )
+    .await;
+    assert_eq!(refused.status(), 401);
+    let own = sign_in(&client(), &portal, "zed@acme.example", "zed's own password").await;
+    assert_eq!(own.url().as_str(), portal.base);
+}
+
 // ---- Attachment names ----
 
 #[tokio::test]

@@ -314,9 +314,11 @@ pub struct Registration<'a> {
 }
 
 /// Self-registration. Nothing is signed in yet: a confirmation link goes to the address, and opening it
-/// activates the chosen password, so nobody can take over someone else's email (and with it a contact's
-/// tickets). An address that already has a login gets a "you already have an account" email instead; the
-/// visitor sees the same answer either way.
+/// activates the chosen password, so nobody can take over someone else's email. When the address is an
+/// existing contact's (who has tickets to protect), the registrant's password is never used: the link
+/// asks the contact to choose a password of their own, so a registrant who is not the contact cannot
+/// pre-claim the account and wait for the contact to click. An address that already has a login gets a
+/// "you already have an account" email instead; the visitor sees the same answer in every case.
 pub async fn register(
     workspace: &Workspace,
     settings: &Settings,
@@ -338,8 +340,8 @@ pub async fn register(
     }
     let hash = hash_password(registration.password).await;
     let mut transaction = workspace.write().await?;
-    let contact = match contacts::contact_by_email_in(&mut transaction, email).await? {
-        Some(contact) => contact,
+    let (contact, existed) = match contacts::contact_by_email_in(&mut transaction, email).await? {
+        Some(contact) => (contact, true),
         None => {
             let contact = Contact {
                 id: format!("portal-{}", random_id()),
@@ -350,7 +352,7 @@ pub async fn register(
                 lists: Vec::new(),
             };
             contacts::insert_contact_in(&mut transaction, &contact).await?;
-            contact
+            (contact, false)
         }
     };
     if contacts::has_login_in(&mut transaction, &contact.id).await? {
@@ -365,12 +367,22 @@ pub async fn register(
         )
         .await?;
     } else {
+        // An existing contact's link carries no password: whoever opens it chooses one.
+        let (chosen, key) = if existed {
+            tracing::info!(
+                contact = %contact.id,
+                "registration for an existing contact: the link asks them to choose a password"
+            );
+            (None, "claim")
+        } else {
+            (Some(hash.as_str()), "confirm")
+        };
         let token = tokens::issue_in(
             &mut transaction,
             &contact.id,
             TokenPurpose::Invitation,
             CONFIRMATION_VALID_MINUTES,
-            Some(&hash),
+            chosen,
         )
         .await?;
         let confirm = link(origin, settings, &format!("welcome?token={token}"));
@@ -379,7 +391,7 @@ pub async fn register(
             settings,
             "registration",
             &contact,
-            "confirm",
+            key,
             &confirm,
         )
         .await?;
