@@ -428,3 +428,52 @@ async fn spraying_many_accounts_from_one_address_is_throttled() {
         .unwrap()
         .contains("Too many failed attempts"));
 }
+
+#[tokio::test]
+async fn reset_emails_for_one_address_are_limited() {
+    let portal = acme().await;
+    let limit = portal::app::accounts::MAX_ACCOUNT_EMAILS_PER_WINDOW;
+    let visitor = client();
+    let mut pages = Vec::new();
+    for _ in 0..limit + 3 {
+        let csrf = csrf_from(&visitor, &portal.url("/password-reset")).await;
+        let response = visitor
+            .post(portal.url("/password-reset"))
+            .form(&[("csrf", csrf.as_str()), ("email", "ana@acme.example")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        pages.push(response.text().await.unwrap());
+    }
+    assert!(
+        pages.windows(2).all(|pair| pair[0] == pair[1]),
+        "every request reads the same"
+    );
+    assert_eq!(portal.outbox().await.len(), limit);
+}
+
+#[tokio::test]
+async fn unconfirmed_registrations_for_one_address_are_limited() {
+    let portal = acme().await;
+    set_setting(&portal, "access.mode", "self_registration").await;
+    let limit = portal::app::accounts::MAX_ACCOUNT_EMAILS_PER_WINDOW;
+    let visitor = client();
+    for _ in 0..limit + 3 {
+        let csrf = csrf_from(&visitor, &portal.url("/register")).await;
+        let response = visitor
+            .post(portal.url("/register"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("email", "zoe@newco.example"),
+                ("password", "a long enough password"),
+                ("consent", "yes"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert!(response.text().await.unwrap().contains("Check your email"));
+    }
+    assert_eq!(portal.outbox().await.len(), limit);
+}

@@ -20,6 +20,27 @@ use std::time::{Duration, Instant};
 pub const INVITATION_VALID_MINUTES: i64 = 7 * 24 * 60;
 pub const CONFIRMATION_VALID_MINUTES: i64 = 24 * 60;
 pub const RESET_VALID_MINUTES: i64 = 60;
+/// At most this many registration emails (confirmations, "you already have an account") and, separately,
+/// this many password-reset emails go to one address within `ACCOUNT_EMAIL_WINDOW_MINUTES`; further
+/// requests answer the same but send nothing, so nobody can flood an address or the outbox.
+pub const MAX_ACCOUNT_EMAILS_PER_WINDOW: usize = 3;
+pub const ACCOUNT_EMAIL_WINDOW_MINUTES: i64 = 60;
+
+/// Whether another email of `kind` may go to `address` now; logs the refusal. Runs inside the write
+/// transaction that would queue it, so requests racing for the last place cannot both take it.
+async fn may_email(connection: &mut Tx, address: &str, kind: &str) -> Result<bool, StorageError> {
+    let since = chrono::Utc::now().timestamp_millis() - ACCOUNT_EMAIL_WINDOW_MINUTES * 60_000;
+    let sent = outbox::sent_since_in(connection, address, kind, since).await?;
+    if sent >= MAX_ACCOUNT_EMAILS_PER_WINDOW {
+        tracing::warn!(
+            kind,
+            sent,
+            "not sending another account email to this address within the window"
+        );
+        return Ok(false);
+    }
+    Ok(true)
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
@@ -340,6 +361,9 @@ pub async fn register(
     }
     let hash = hash_password(registration.password).await;
     let mut transaction = workspace.write().await?;
+    if !may_email(&mut transaction, email, "registration").await? {
+        return Ok(());
+    }
     let (contact, existed) = match contacts::contact_by_email_in(&mut transaction, email).await? {
         Some(contact) => (contact, true),
         None => {
@@ -502,6 +526,9 @@ pub async fn request_password_reset(
         return Ok(());
     }
     let mut transaction = workspace.write().await?;
+    if !may_email(&mut transaction, &contact.email, "password_reset").await? {
+        return Ok(());
+    }
     let token = tokens::issue_in(
         &mut transaction,
         &contact.id,

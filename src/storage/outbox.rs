@@ -48,6 +48,25 @@ pub async fn queue_in(connection: &mut SqliteConnection, email: &NewEmail<'_>) -
     .last_insert_rowid())
 }
 
+/// How many emails of `kind` were queued for `to_address` (in any letter case) since `since_millis`, to
+/// limit what one address can be sent.
+pub async fn sent_since_in(
+    connection: &mut SqliteConnection,
+    to_address: &str,
+    kind: &str,
+    since_millis: i64,
+) -> Result<usize> {
+    let count: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM outbox WHERE to_address = ?1 COLLATE NOCASE AND kind = ?2 AND created_at >= ?3",
+    )
+    .bind(to_address.trim())
+    .bind(kind)
+    .bind(since_millis)
+    .fetch_one(connection)
+    .await?;
+    Ok(usize::try_from(count).unwrap_or(usize::MAX))
+}
+
 type OutboxRow = (
     i64,
     i64,
