@@ -1187,6 +1187,49 @@ async fn registering_an_existing_contacts_address_never_sets_the_registrants_pas
     assert_eq!(own.url().as_str(), portal.base);
 }
 
+#[tokio::test]
+async fn a_jwt_that_is_not_valid_yet_is_refused() {
+    let portal = acme().await;
+    configure_jwt(&portal, "HS256", "secret", SECRET, "sso_all").await;
+    let mut later = claims("ana@acme.example", "acme-portal", 7200);
+    later["nbf"] = serde_json::json!(chrono::Utc::now().timestamp() + 3600);
+    let visitor = client();
+    let response = visitor
+        .get(portal.url(&format!("/sso?jwt={}", hs256(&later, SECRET))))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    let after = visitor.get(&portal.base).send().await.unwrap();
+    assert!(after.url().path().ends_with("/login"), "no session");
+}
+
+#[tokio::test]
+async fn a_jwt_is_accepted_only_once() {
+    let portal = acme().await;
+    configure_jwt(&portal, "HS256", "secret", SECRET, "sso_all").await;
+    let mut with_id = claims("ana@acme.example", "acme-portal", 300);
+    with_id["jti"] = serde_json::json!("sign-in-1");
+    let without_id = claims("ben@acme.example", "acme-portal", 300);
+    for token in [hs256(&with_id, SECRET), hs256(&without_id, SECRET)] {
+        let first = client()
+            .get(portal.url(&format!("/sso?jwt={token}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(first.url().as_str(), portal.base, "the first use signs in");
+        let replay = client();
+        let response = replay
+            .get(portal.url(&format!("/sso?jwt={token}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401, "a replayed token is refused");
+        let after = replay.get(&portal.base).send().await.unwrap();
+        assert!(after.url().path().ends_with("/login"), "no session");
+    }
+}
+
 // ---- Attachment names ----
 
 #[tokio::test]

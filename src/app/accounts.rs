@@ -597,8 +597,9 @@ pub async fn invite_listed_contacts_in(
 }
 
 /// Signs a customer in with a JWT from the identity provider: the signature (HS256 secret or RS256 key),
-/// issuer, audience and expiry are checked, and the contact is the one whose email is in the configured
-/// claim. With `sso_all` an SSO user who is not a contact yet becomes one.
+/// issuer, audience, expiry and not-before time are checked, a token is accepted once (its `jti`, or the
+/// whole token when it has none, is remembered until it expires), and the contact is the one whose email
+/// is in the configured claim. With `sso_all` an SSO user who is not a contact yet becomes one.
 pub async fn sign_in_with_jwt(
     workspace: &Workspace,
     settings: &Settings,
@@ -648,8 +649,12 @@ pub async fn sign_in_with_jwt(
     validation.set_issuer(&[issuer]);
     validation.set_audience(&[audience]);
     validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+    validation.validate_nbf = true;
     let claims = decode::<serde_json::Map<String, serde_json::Value>>(token, &key, &validation)
-        .map_err(|error| AccountError::InvalidToken(error.to_string()))?
+        .map_err(|error| {
+            tracing::info!(%error, "single sign-on token refused");
+            AccountError::InvalidToken(error.to_string())
+        })?
         .claims;
     let email = claims
         .get(email_claim)
@@ -661,7 +666,25 @@ pub async fn sign_in_with_jwt(
                 "the claim \"{email_claim}\" holds no email address"
             ))
         })?;
-    let contact = match workspace.contact_by_email(email).await? {
+    // Remembered until the token would be refused as expired (its `exp` plus the allowed clock skew).
+    let expires_at = claims
+        .get("exp")
+        .and_then(serde_json::Value::as_i64)
+        .unwrap_or(0)
+        .saturating_add(i64::try_from(validation.leeway).unwrap_or(0))
+        .saturating_mul(1000);
+    let replay_key = match claims.get("jti").and_then(serde_json::Value::as_str) {
+        Some(id) => format!("jti\n{issuer}\n{id}"),
+        None => format!("token\n{token}"),
+    };
+    let mut transaction = workspace.write().await?;
+    if !tokens::first_sso_use_in(&mut transaction, &replay_key, expires_at).await? {
+        tracing::warn!("single sign-on token refused: it was used before");
+        return Err(AccountError::InvalidToken(
+            "the token was used before".into(),
+        ));
+    }
+    let contact = match contacts::contact_by_email_in(&mut transaction, email).await? {
         Some(contact) => contact,
         None if settings.access.mode == AccessMode::SsoAll => {
             let contact = Contact {
@@ -672,17 +695,17 @@ pub async fn sign_in_with_jwt(
                 company: None,
                 lists: Vec::new(),
             };
-            let mut transaction = workspace.write().await?;
             contacts::insert_contact_in(&mut transaction, &contact).await?;
-            transaction.commit().await?;
             contact
         }
         None => {
+            transaction.commit().await?;
             return Err(AccountError::AccessDenied(
                 "not a contact in any access list".into(),
-            ))
+            ));
         }
     };
+    transaction.commit().await?;
     access_check(settings, catalog, &contact)?;
     Ok(contact)
 }

@@ -135,3 +135,29 @@ pub async fn end_sessions_of_in(connection: &mut SqliteConnection, contact_id: &
         .await?;
     Ok(())
 }
+
+/// Remembers a single sign-on token (by `key`: the issuer and its `jti`, or the whole token) until
+/// `expires_at_millis`, when it would be refused as expired anyway. Answers whether this is its first use;
+/// a second use while it is remembered is a replay. Only the key's SHA-256 is stored. Forgets expired
+/// entries on the way, so the table holds only tokens that could still be replayed.
+pub async fn first_sso_use_in(
+    connection: &mut SqliteConnection,
+    key: &str,
+    expires_at_millis: i64,
+) -> Result<bool> {
+    let now = now_millis();
+    sqlx::query("DELETE FROM sso_tokens_seen WHERE expires_at < ?1")
+        .bind(now)
+        .execute(&mut *connection)
+        .await?;
+    let inserted = sqlx::query(
+        "INSERT INTO sso_tokens_seen (key_hash, expires_at) VALUES (?1, ?2)
+         ON CONFLICT (key_hash) DO NOTHING",
+    )
+    .bind(token_hash(key))
+    .bind(expires_at_millis.max(now))
+    .execute(connection)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}
