@@ -1289,3 +1289,85 @@ async fn an_attachment_whose_name_holds_a_nul_is_refused_and_the_typed_text_kept
         .unwrap()
         .is_empty());
 }
+
+// ---- Ticket ids that look like the portal's own pages ----
+
+/// The link of the list row for `id` (the first `href` after its `data-ticket-id`), unescaped.
+fn row_link(html: &str, id: &str) -> String {
+    let needle = " data-ticket-id=\"";
+    let row = html
+        .match_indices(needle)
+        .map(|(at, _)| &html[at + needle.len()..])
+        .find(|rest| unescape(&rest[..rest.find('"').unwrap()]) == id)
+        .unwrap_or_else(|| panic!("{id:?} is listed"));
+    let href = &row[row.find("href=\"").unwrap() + 6..];
+    unescape(&href[..href.find('"').unwrap()])
+}
+
+#[tokio::test]
+async fn every_listed_ticket_opens_itself_whatever_its_id() {
+    let ids = [
+        "new",
+        "login",
+        "logout",
+        "register",
+        "sso",
+        "welcome",
+        "password-reset",
+        "knowledge-base",
+        "ticket",
+        "..",
+        ".",
+        "a/b",
+        "50%",
+        "what?",
+    ];
+    let mut data = acme_data();
+    let model = data
+        .tickets
+        .iter()
+        .find(|ticket| ticket.id == "1001")
+        .unwrap()
+        .clone();
+    for (n, id) in ids.iter().enumerate() {
+        data.tickets.push(Ticket {
+            id: id.to_string(),
+            subject: format!("Look-alike number {n}"),
+            ..model.clone()
+        });
+    }
+    let portal = start(data).await;
+    let ana = signed_in(&portal, "ana@acme.example").await;
+    let (_, list) = get_text(&ana, &portal.base).await;
+    for (n, id) in ids.iter().enumerate() {
+        let link = row_link(&list, id);
+        assert!(link.starts_with('/'), "{id:?}: {link}");
+        let (status, page) = get_text(&ana, &format!("{}{link}", portal.origin)).await;
+        assert_eq!(status, 200, "{id:?}: {link}");
+        assert!(
+            page.contains(&format!("Look-alike number {n}<")),
+            "{id:?}: {link} opens its ticket"
+        );
+        // Its reply form posts to the same ticket.
+        let action = attribute_values(&page, "action")
+            .into_iter()
+            .find(|action| action.contains("reply"))
+            .unwrap_or_else(|| panic!("{id:?} has a reply form"));
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", csrf_in(&page))
+            .text("text", format!("a reply to look-alike {n}"));
+        let response = ana
+            .post(format!("{}{action}", portal.origin))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{id:?}: {action}");
+        let page = response.text().await.unwrap();
+        assert!(
+            page.contains(&format!("a reply to look-alike {n}<")),
+            "{id:?}"
+        );
+        assert!(page.contains(&format!("Look-alike number {n}<")), "{id:?}");
+    }
+}

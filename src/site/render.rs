@@ -155,6 +155,12 @@ fn urlencode(value: String) -> String {
     security::percent_encode(&value)
 }
 
+/// `{{ ticket.id|ticket_url }}`, `{{ ticket.id|ticket_url("reply") }}`: the ticket's path under the
+/// portal's base, whatever its id (`encode::ticket_path`).
+fn ticket_url(id: String, rest: Option<String>) -> String {
+    security::ticket_path(&id, rest.as_deref().unwrap_or(""))
+}
+
 fn base_environment(escape: AutoEscape) -> Environment<'static> {
     let mut environment = Environment::new();
     environment.set_auto_escape_callback(move |_| escape);
@@ -164,6 +170,7 @@ fn base_environment(escape: AutoEscape) -> Environment<'static> {
     environment.add_filter("filesize", filesize);
     environment.add_filter("status", status);
     environment.add_filter("urlencode", urlencode);
+    environment.add_filter("ticket_url", ticket_url);
     environment.add_filter("linkify", linkify);
     environment
 }

@@ -209,6 +209,28 @@ mod tests {
     }
 
     #[test]
+    fn every_page_under_the_slug_is_a_reserved_ticket_segment() {
+        // A ticket whose id is one of these words is linked through the `ticket` route instead.
+        let mut found = 0;
+        for source in SOURCES {
+            for (at, _) in source.match_indices("\"/{slug}/") {
+                let rest = &source[at + "\"/{slug}/".len()..];
+                let segment = &rest[..rest.find(['/', '"']).expect("a closing quote")];
+                // `{ticket}` is the ticket's own segment; an empty one is this test's pattern.
+                if segment.is_empty() || segment.starts_with('{') {
+                    continue;
+                }
+                assert!(
+                    crate::site::encode::RESERVED_SEGMENTS.contains(&segment),
+                    "the route segment {segment:?} is missing from RESERVED_SEGMENTS"
+                );
+                found += 1;
+            }
+        }
+        assert!(found > 8, "found only {found} routes: the scan is broken");
+    }
+
+    #[test]
     fn every_string_the_routes_show_has_an_english_text() {
         let english = i18n::keys("en");
         let mut checked = 0;

@@ -47,9 +47,9 @@ async fn form_submit(
     let error = match outcome {
         Ok(ticket_id) => {
             let url = format!(
-                "/{}/{}?submitted=1",
+                "/{}/{}",
                 site.settings.slug,
-                crate::site::encode::percent_encode(&ticket_id)
+                crate::site::encode::ticket_path_with(&ticket_id, "", "submitted=1")
             );
             return Ok(see_other(&url));
         }

@@ -13,23 +13,60 @@ use crate::web::extract::{SignedIn, SiteOf};
 use crate::web::security;
 use crate::web::site::Site;
 use crate::web::{App, WebError};
-use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Multipart, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
+use std::collections::HashMap;
 use std::sync::Arc;
 
-/// `reply_limit`: the largest reply body read before it is cut off.
+/// `reply_limit`: the largest reply body read before it is cut off. A ticket is addressed as
+/// `/{slug}/{ticket}/…`, or, when its id is a word the portal's own pages use (or `.`/`..`), as
+/// `/{slug}/ticket/…?id=…`; `site::encode::ticket_path` chooses, and both forms reach the same handlers.
 pub(super) fn routes(reply_limit: usize) -> Router<App> {
     Router::new()
         .route("/{slug}", get(list))
+        .route("/{slug}/ticket", get(ticket))
         .route("/{slug}/{ticket}", get(ticket))
+        .route(
+            "/{slug}/ticket/reply",
+            post(reply).layer(DefaultBodyLimit::max(reply_limit)),
+        )
         .route(
             "/{slug}/{ticket}/reply",
             post(reply).layer(DefaultBodyLimit::max(reply_limit)),
         )
+        .route("/{slug}/ticket/attachments/{attachment}", get(attachment))
         .route("/{slug}/{ticket}/attachments/{attachment}", get(attachment))
+}
+
+/// The ticket a request is about: the `{ticket}` segment of the path, or the `id` query parameter of the
+/// `ticket` routes.
+struct TicketId(String);
+
+impl FromRequestParts<App> for TicketId {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, WebError> {
+        let Path(path) =
+            <Path<HashMap<String, String>> as FromRequestParts<App>>::from_request_parts(
+                parts, app,
+            )
+            .await
+            .map_err(|_| WebError::NotFound)?;
+        if let Some(id) = path.get("ticket") {
+            return Ok(TicketId(id.clone()));
+        }
+        let Query(query) =
+            Query::<Params>::try_from_uri(&parts.uri).map_err(|_| WebError::NotFound)?;
+        query
+            .get("id")
+            .cloned()
+            .map(TicketId)
+            .ok_or(WebError::NotFound)
+    }
 }
 
 async fn list(
@@ -100,7 +137,7 @@ async fn ticket(
     State(app): State<App>,
     SiteOf(site): SiteOf,
     current: SignedIn,
-    Path((_, ticket_id)): Path<(String, String)>,
+    TicketId(ticket_id): TicketId,
     Query(params): Query<Params>,
 ) -> Answer {
     let notice = if params.contains_key("sent") {
@@ -207,7 +244,7 @@ async fn reply(
     State(app): State<App>,
     SiteOf(site): SiteOf,
     current: SignedIn,
-    Path((_, ticket_id)): Path<(String, String)>,
+    TicketId(ticket_id): TicketId,
     multipart: Multipart,
 ) -> Answer {
     let ReplyForm {
@@ -240,9 +277,9 @@ async fn reply(
     let error = match outcome {
         Ok(_) => {
             let url = format!(
-                "/{}/{}?sent=1",
+                "/{}/{}",
                 site.settings.slug,
-                crate::site::encode::percent_encode(&ticket_id)
+                crate::site::encode::ticket_path_with(&ticket_id, "", "sent=1")
             );
             return Ok(see_other(&url));
         }
@@ -284,9 +321,13 @@ async fn attachment(
     State(app): State<App>,
     SiteOf(site): SiteOf,
     current: SignedIn,
-    Path((_, ticket_id, attachment_id)): Path<(String, String, String)>,
+    TicketId(ticket_id): TicketId,
+    Path(path): Path<HashMap<String, String>>,
 ) -> Answer {
-    let attachment_id: i64 = attachment_id.parse().map_err(|_| WebError::NotFound)?;
+    let attachment_id: i64 = path
+        .get("attachment")
+        .and_then(|id| id.parse().ok())
+        .ok_or(WebError::NotFound)?;
     let stored = customer::load_attachment(
         &app.workspace,
         &site.settings,
