@@ -477,3 +477,89 @@ async fn unconfirmed_registrations_for_one_address_are_limited() {
     }
     assert_eq!(portal.outbox().await.len(), limit);
 }
+
+// ---- Connections ----
+
+#[tokio::test]
+async fn a_connection_that_never_finishes_its_headers_is_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let options = ServerOptions {
+        header_read_timeout: std::time::Duration::from_secs(1),
+        ..Default::default()
+    };
+    let portal = start_with(acme_data(), options).await;
+    let mut connection = tokio::net::TcpStream::connect(portal.server.address())
+        .await
+        .unwrap();
+    connection
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: portal\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let closed = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        connection.read_to_end(&mut answer),
+    )
+    .await;
+    assert!(
+        matches!(closed, Ok(Ok(_)) | Ok(Err(_))),
+        "the server closes a connection whose headers never end"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn hundreds_of_idle_connections_do_not_keep_a_real_request_out() {
+    use tokio::io::AsyncWriteExt;
+    let options = ServerOptions {
+        header_read_timeout: std::time::Duration::from_secs(1),
+        max_connections: 64,
+        ..Default::default()
+    };
+    let portal = start_with(acme_data(), options).await;
+    let mut idle = Vec::new();
+    for n in 0..300 {
+        let mut connection = tokio::net::TcpStream::connect(portal.server.address())
+            .await
+            .unwrap();
+        if n % 2 == 0 {
+            connection.write_all(b"GET / HTTP/1.1\r\n").await.unwrap();
+        }
+        idle.push(connection);
+    }
+    let answer = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        client().get(format!("{}/healthz", portal.origin)).send(),
+    )
+    .await
+    .expect("the request is served while the idle connections are still open")
+    .unwrap();
+    assert_eq!(answer.status(), 200);
+    drop(idle);
+}
+
+#[tokio::test]
+async fn connections_past_the_limit_wait_for_a_free_place() {
+    let options = ServerOptions {
+        max_connections: 4,
+        ..Default::default()
+    };
+    let portal = start_with(acme_data(), options).await;
+    let mut idle = Vec::new();
+    for _ in 0..4 {
+        idle.push(
+            tokio::net::TcpStream::connect(portal.server.address())
+                .await
+                .unwrap(),
+        );
+    }
+    let url = format!("{}/healthz", portal.origin);
+    let waiting = tokio::spawn(async move { client().get(url).send().await.unwrap().status() });
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(!waiting.is_finished(), "a fifth connection is not served");
+    idle.pop();
+    let status = tokio::time::timeout(std::time::Duration::from_secs(20), waiting)
+        .await
+        .expect("served once a place is free")
+        .unwrap();
+    assert_eq!(status, 200);
+}

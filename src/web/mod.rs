@@ -48,6 +48,13 @@ pub struct ServerOptions {
     /// Failed sign-ins from one client address (whatever accounts they try) before it is locked for the
     /// same window. Behind a reverse proxy every customer shares the proxy's address.
     pub max_failed_logins_per_origin: usize,
+    /// How long a connection may take to send a request's headers (the first request's, and the next
+    /// one's on a kept-alive connection) before the server closes it, so idle or trickling connections
+    /// cannot pile up.
+    pub header_read_timeout: Duration,
+    /// Connections served at once. Past it, new connections wait (in the listen queue) for one to close
+    /// instead of taking file descriptors until the process has none left to accept with.
+    pub max_connections: usize,
 }
 
 impl Default for ServerOptions {
@@ -59,6 +66,8 @@ impl Default for ServerOptions {
             max_failed_logins: 5,
             failed_login_window: Duration::from_secs(15 * 60),
             max_failed_logins_per_origin: 50,
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 512,
         }
     }
 }
@@ -140,16 +149,11 @@ impl PortalServer {
         });
         let router = routes::router(app.clone());
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            axum::serve(
-                listener,
-                router.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await
-        });
+        let limits = ConnectionLimits {
+            header_read_timeout: options.header_read_timeout,
+            max_connections: options.max_connections.max(1),
+        };
+        let task = tokio::spawn(serve(listener, router, limits, stopped));
         Ok(PortalServer {
             app,
             address,
@@ -194,6 +198,72 @@ impl PortalServer {
             abort.abort();
         }
     }
+}
+
+/// What bounds the connections a server holds (`ServerOptions`).
+#[derive(Debug, Clone, Copy)]
+struct ConnectionLimits {
+    header_read_timeout: Duration,
+    max_connections: usize,
+}
+
+/// Accepts connections until `stop` fires, at most `max_connections` at a time, and serves each over
+/// HTTP/1.1 with hyper, closing it when a request's headers take longer than `header_read_timeout`
+/// (axum's own `serve` has neither). Each request carries its peer's address as `ConnectInfo`. On stop,
+/// running requests finish and kept-alive connections close.
+async fn serve(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    limits: ConnectionLimits,
+    stop: oneshot::Receiver<()>,
+) -> std::io::Result<()> {
+    use axum::extract::ConnectInfo;
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt;
+
+    let places = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    let mut stop = std::pin::pin!(stop);
+    loop {
+        let place = tokio::select! {
+            place = places.clone().acquire_owned() => place.expect("the semaphore is never closed"),
+            _ = &mut stop => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors, or a connection reset before it was accepted: wait a
+                    // little rather than spin, and go on.
+                    tracing::warn!(%error, "could not accept a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut stop => break,
+        };
+        let router = router.clone();
+        let service =
+            hyper::service::service_fn(move |mut request: Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                router.clone().oneshot(request.map(axum::body::Body::new))
+            });
+        let connection = http.serve_connection(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                // A header timeout, or a client that went away: the connection's own business.
+                tracing::debug!(%error, "connection ended with an error");
+            }
+            drop(place);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
 }
 
 /// Why a request failed, as far as the customer is concerned.

@@ -82,6 +82,12 @@ enum Command {
         /// Open the portal in the system browser once it is ready
         #[arg(long)]
         open: bool,
+        /// Connections served at once; more wait until one closes
+        #[arg(long, default_value_t = portal::web::ServerOptions::default().max_connections)]
+        max_connections: usize,
+        /// Seconds a connection may take to send a request's headers before it is closed
+        #[arg(long, default_value_t = portal::web::ServerOptions::default().header_read_timeout.as_secs())]
+        header_timeout: u64,
     },
     /// Write a realistic demo workspace, generated deterministically from a seed
     Demo {
@@ -269,10 +275,17 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
             workspace,
             port,
             open: open_browser,
+            max_connections,
+            header_timeout,
         } => {
             let workspace = open(workspace).await?;
             let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-            let server = portal::web::PortalServer::start(workspace, address)
+            let options = portal::web::ServerOptions {
+                max_connections,
+                header_read_timeout: std::time::Duration::from_secs(header_timeout.max(1)),
+                ..Default::default()
+            };
+            let server = portal::web::PortalServer::start_with(workspace, address, options)
                 .await
                 .map_err(|error| Error::Serve(error.to_string()))?;
             println!("{}", server.url());
