@@ -277,3 +277,31 @@ pub fn default_workspace_path() -> PathBuf {
 pub(crate) fn now_millis() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_write_refused_because_another_writer_holds_the_lock_is_busy() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("busy.portal");
+        let workspace = Workspace::open(&path, true).await.unwrap();
+        let holder = workspace.write().await.unwrap();
+        // A second connection that does not wait for the lock at all.
+        let impatient = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options(&path).busy_timeout(Duration::ZERO))
+            .await
+            .unwrap();
+        let refused = impatient
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map(|_| ())
+            .map_err(StorageError::from)
+            .expect_err("the lock is held");
+        assert!(refused.is_busy(), "{refused}");
+        assert!(!StorageError::Corrupt("x".into()).is_busy());
+        drop(holder);
+    }
+}
