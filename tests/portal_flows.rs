@@ -1355,7 +1355,14 @@ async fn every_listed_ticket_opens_itself_whatever_its_id() {
             .unwrap_or_else(|| panic!("{id:?} has a reply form"));
         let form = reqwest::multipart::Form::new()
             .text("csrf", csrf_in(&page))
-            .text("text", format!("a reply to look-alike {n}"));
+            .text("text", format!("a reply to look-alike {n}"))
+            .part(
+                "attachment",
+                reqwest::multipart::Part::bytes(format!("note {n}").into_bytes())
+                    .file_name(format!("note-{n}.txt"))
+                    .mime_str("text/plain")
+                    .unwrap(),
+            );
         let response = ana
             .post(format!("{}{action}", portal.origin))
             .multipart(form)
@@ -1369,5 +1376,16 @@ async fn every_listed_ticket_opens_itself_whatever_its_id() {
             "{id:?}"
         );
         assert!(page.contains(&format!("Look-alike number {n}<")), "{id:?}");
+        // And its attachment downloads from it.
+        let download = attribute_values(&page, "href")
+            .into_iter()
+            .find(|href| href.contains("/attachments/"))
+            .unwrap_or_else(|| panic!("{id:?} links its attachment"));
+        let (status, body) = get_text(&ana, &format!("{}{download}", portal.origin)).await;
+        assert_eq!(
+            (status, body),
+            (200, format!("note {n}")),
+            "{id:?}: {download}"
+        );
     }
 }
