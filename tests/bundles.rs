@@ -212,3 +212,42 @@ fn a_contact_email_that_registration_would_refuse_is_refused_on_import() {
         );
     }
 }
+
+#[test]
+fn a_record_listing_the_same_reference_twice_is_refused_with_its_path() {
+    let mut bundle = acme();
+    bundle["tickets"][0]["contacts"] = json!(["ana", "ana"]);
+    assert_eq!(
+        refused(&bundle),
+        "tickets[0].contacts[1]: contact \"ana\" is listed twice (first at [0])"
+    );
+    let mut bundle = acme();
+    bundle["contacts"][0]["lists"] = json!(["customers", "customers"]);
+    assert_eq!(
+        refused(&bundle),
+        "contacts[0].lists[1]: list \"customers\" is listed twice (first at [0])"
+    );
+}
+
+#[test]
+fn a_bundle_starting_with_a_utf8_byte_order_mark_is_read() {
+    let text = format!("\u{feff}{}", acme());
+    let data = portal::bundle::read(&text).unwrap();
+    assert_eq!(data.tickets.len(), acme()["tickets"].as_array().unwrap().len());
+
+    let scratch = tempfile::tempdir().unwrap();
+    let bundle = scratch.path().join("bom.json");
+    std::fs::write(&bundle, text).unwrap();
+    let workspace = scratch.path().join("bom.portal");
+    let output = portal_command(&[
+        "import",
+        bundle.to_str().unwrap(),
+        "--workspace",
+        workspace.to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

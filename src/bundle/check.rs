@@ -148,6 +148,13 @@ pub(super) fn check_head(
                 &lists,
             );
         }
+        problems.no_repeats(
+            "contacts",
+            index,
+            |position| format!("{}.lists[{position}]", path()),
+            "list",
+            &contact.lists,
+        );
         if contact.password.as_deref().is_some_and(str::is_empty) {
             problems.add(
                 "contacts",

@@ -162,6 +162,32 @@ impl Problems {
         }
     }
 
+    /// Reports an id listed again in one record's list of references (`"contacts": ["ana", "ana"]`),
+    /// at the repeat's path: the workspace keeps each link once.
+    pub(super) fn no_repeats(
+        &mut self,
+        section: &'static str,
+        index: usize,
+        path: impl Fn(usize) -> String,
+        kind: &str,
+        ids: &[String],
+    ) {
+        let mut first = std::collections::HashMap::with_capacity(ids.len());
+        for (position, id) in ids.iter().enumerate() {
+            if let std::collections::hash_map::Entry::Occupied(earlier) = first.entry(id.as_str()) {
+                let earlier = *earlier.get();
+                self.add(
+                    section,
+                    index,
+                    path(position),
+                    format!("{kind} \"{id}\" is listed twice (first at [{earlier}])"),
+                );
+            } else {
+                first.insert(id.as_str(), position);
+            }
+        }
+    }
+
     /// The problems in document order (sections as they occur in `order`, then element index).
     pub(super) fn sorted(mut self, order: &[&'static str]) -> Vec<BundleProblem> {
         let rank = |section: &str| {
@@ -390,21 +416,39 @@ pub(super) fn parse_with<P: Pass>(
             serde_json::error::Category::Data => ParseFailure::Shape(path, error.to_string()),
         })
     }
+    let io_failure = |path: &std::path::Path, error: std::io::Error| {
+        ParseFailure::Io(format!("{}: {error}", path.display()))
+    };
     match source {
-        Source::Text(text) => run(serde_json::de::StrRead::new(text), pass, track),
+        Source::Text(text) => run(serde_json::de::StrRead::new(without_bom(text)), pass, track),
         Source::File(path) => {
-            let file = std::fs::File::open(path)
-                .map_err(|error| ParseFailure::Io(format!("{}: {error}", path.display())))?;
-            let reader = std::io::BufReader::with_capacity(1 << 20, file);
+            let file = std::fs::File::open(path).map_err(|error| io_failure(path, error))?;
+            let reader = skip_bom(std::io::BufReader::with_capacity(1 << 20, file))
+                .map_err(|error| io_failure(path, error))?;
             run(serde_json::de::IoRead::new(reader), pass, track)
         }
         Source::CountedFile(path, read) => {
-            let file = std::fs::File::open(path)
-                .map_err(|error| ParseFailure::Io(format!("{}: {error}", path.display())))?;
+            let file = std::fs::File::open(path).map_err(|error| io_failure(path, error))?;
             let reader = std::io::BufReader::with_capacity(1 << 20, Counting { inner: file, read });
+            let reader = skip_bom(reader).map_err(|error| io_failure(path, error))?;
             run(serde_json::de::IoRead::new(reader), pass, track)
         }
     }
+}
+
+/// A UTF-8 byte-order mark some editors write at the start of a file is not part of the JSON: it is
+/// skipped.
+const BOM: &str = "\u{feff}";
+
+pub(super) fn without_bom(text: &str) -> &str {
+    text.strip_prefix(BOM).unwrap_or(text)
+}
+
+pub(super) fn skip_bom<R: std::io::BufRead>(mut reader: R) -> std::io::Result<R> {
+    if reader.fill_buf()?.starts_with(BOM.as_bytes()) {
+        reader.consume(BOM.len());
+    }
+    Ok(reader)
 }
 
 /// The problem with the bundle's `format` and `version`, if any: reported alone, before anything else,
@@ -469,10 +513,12 @@ pub(super) fn failure(source: Source, failure: ParseFailure) -> BundleError {
 
 pub(super) fn read_header(source: Source) -> Result<Header, serde_json::Error> {
     match source {
-        Source::Text(text) => serde_json::from_str(text),
+        Source::Text(text) => serde_json::from_str(without_bom(text)),
         Source::File(path) | Source::CountedFile(path, _) => {
             let file = std::fs::File::open(path).map_err(serde_json::Error::io)?;
-            serde_json::from_reader(std::io::BufReader::with_capacity(1 << 20, file))
+            let reader = skip_bom(std::io::BufReader::with_capacity(1 << 20, file))
+                .map_err(serde_json::Error::io)?;
+            serde_json::from_reader(reader)
         }
     }
 }

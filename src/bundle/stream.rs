@@ -100,6 +100,20 @@ impl<F: FnMut(Chunk) -> bool> Pass for Link<'_, F> {
                 &known.companies,
             );
         }
+        problems.no_repeats(
+            SECTION,
+            index,
+            |position| format!("{}.contacts[{position}]", path()),
+            "contact",
+            &ticket.contacts,
+        );
+        problems.no_repeats(
+            SECTION,
+            index,
+            |position| format!("{}.companies[{position}]", path()),
+            "company",
+            &ticket.companies,
+        );
         if self.writing && self.problems.0.is_empty() {
             self.tickets.push(Ticket {
                 created_at: parse_timestamp(&ticket.created_at).unwrap_or_default(),
