@@ -482,3 +482,68 @@ fn demo_writes_a_deterministic_workspace() {
         .any(|m| m["type"] == "COMMENT"));
     assert!(portal(&["check", "--workspace", &first]).status.success());
 }
+
+/// The acme bundle with `change` applied, written to the scratch directory and imported.
+fn acme_changed(scratch: &Scratch, change: impl FnOnce(&mut Value)) -> String {
+    let mut bundle: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("acme.bundle.json")).unwrap())
+            .unwrap();
+    change(&mut bundle);
+    let path = scratch.path("changed.bundle.json");
+    std::fs::write(&path, bundle.to_string()).unwrap();
+    let workspace = scratch.path("changed.portal");
+    let output = portal(&["import", &path, "--workspace", &workspace]);
+    assert!(output.status.success(), "{}", errors(&output));
+    workspace
+}
+
+#[test]
+fn view_as_table_shows_control_characters_in_subjects_escaped_and_json_keeps_them() {
+    let scratch = Scratch::new();
+    let hostile = "Printer\u{1b}]0;owned\u{7}\u{1b}[2J offline";
+    let workspace = acme_changed(&scratch, |bundle| {
+        bundle["tickets"][0]["subject"] = hostile.into();
+    });
+    let output = portal(&["view-as", "ana@acme.example", "--workspace", &workspace]);
+    assert!(output.status.success(), "{}", errors(&output));
+    let table = text(&output);
+    assert!(!table.contains('\u{1b}') && !table.contains('\u{7}'), "{table:?}");
+    assert!(
+        table.contains("Printer\\x1b]0;owned\\x07\\x1b[2J offline"),
+        "{table}"
+    );
+    let json: Value = serde_json::from_str(&text(&portal(&[
+        "view-as",
+        "ana@acme.example",
+        "--workspace",
+        &workspace,
+        "--format",
+        "json",
+    ])))
+    .unwrap();
+    let subjects: Vec<&str> = json["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|ticket| ticket["subject"].as_str())
+        .collect();
+    assert!(subjects.contains(&hostile), "{subjects:?}");
+}
+
+#[test]
+fn audit_csv_neutralises_cells_a_spreadsheet_would_run_as_formulas() {
+    let scratch = Scratch::new();
+    let workspace = acme_changed(&scratch, |bundle| {
+        bundle["contacts"][0]["first_name"] = "=HYPERLINK(\"http://evil.example\",\"x\")".into();
+        bundle["contacts"][0]["last_name"] = "".into();
+    });
+    let csv = text(&portal(&["audit", "--workspace", &workspace]));
+    let ana = csv
+        .lines()
+        .find(|line| line.starts_with("ana@acme.example"))
+        .unwrap();
+    assert!(
+        ana.starts_with("ana@acme.example,\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")"),
+        "{ana}"
+    );
+}

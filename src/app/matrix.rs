@@ -151,11 +151,19 @@ pub async fn audit(workspace: &Workspace) -> Result<Vec<AuditRow>> {
     Ok(matrix(&settings, &data))
 }
 
+/// One CSV cell. A cell a spreadsheet would read as a formula (starting with `=`, `+`, `-`, `@`, a tab
+/// or a carriage return: a name or ticket id such as `=HYPERLINK(...)`) gets a leading `'`, as OWASP
+/// recommends against CSV injection, so it opens as the text it is.
 fn csv_field(text: &str) -> String {
+    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    };
     if text.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {
-        text.to_string()
+        text
     }
 }
 

@@ -3,6 +3,7 @@
 //! `check`), so QA can script it.
 
 use crate::logging::{self, LogFormat};
+use crate::printable::printable;
 use clap::{Parser, Subcommand, ValueEnum};
 use portal::app::{demo, matrix, settings_admin, transfer, view_as, workspace_files};
 use portal::domain::rules::{ContactView, View};
@@ -56,6 +57,9 @@ enum Command {
         workspace: Option<PathBuf>,
     },
     /// Show exactly what one contact sees, with the reason for every decision
+    ///
+    /// The table shows control characters in subjects and names escaped (\x1b, \n), so data cannot
+    /// drive the terminal; --format json gives the text exactly as stored.
     ViewAs {
         email: String,
         #[arg(long)]
@@ -66,6 +70,9 @@ enum Command {
         format: ViewFormat,
     },
     /// The visibility matrix: every contact and view, sign-in and visible tickets
+    ///
+    /// In CSV, a cell that starts with =, +, -, @, a tab or a carriage return gets a leading ' so that
+    /// a spreadsheet shows it as text instead of running it as a formula.
     Audit {
         #[arg(long)]
         workspace: Option<PathBuf>,
@@ -393,8 +400,13 @@ async fn stop_requested() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-/// Aligns rows of cells into columns separated by two spaces.
+/// Aligns rows of cells into columns separated by two spaces. Cells are shown `printable`: a ticket
+/// subject cannot send escape sequences to the terminal or break the table.
 fn columns(rows: &[Vec<String>]) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| row.iter().map(|cell| printable(cell)).collect())
+        .collect();
     let widths: Vec<usize> = (0..rows.first().map_or(0, Vec::len))
         .map(|column| {
             rows.iter()
@@ -424,13 +436,13 @@ fn columns(rows: &[Vec<String>]) -> String {
 pub fn view_table(answer: &ContactView) -> String {
     let mut text = format!(
         "{}: {} ({})\n",
-        answer.contact,
+        printable(&answer.contact),
         if answer.can_sign_in {
             "can sign in"
         } else {
             "cannot sign in"
         },
-        answer.access_reason
+        printable(&answer.access_reason)
     );
     let views: Vec<String> = answer
         .views
@@ -487,13 +499,17 @@ pub fn view_table(answer: &ContactView) -> String {
         for hidden in &ticket.hidden_threads {
             text.push_str(&format!(
                 "  {} thread {} hidden: {}\n",
-                ticket.id, hidden.id, hidden.reason
+                printable(&ticket.id),
+                printable(&hidden.id),
+                printable(&hidden.reason)
             ));
         }
         for hidden in &ticket.hidden_messages {
             text.push_str(&format!(
                 "  {} message {} hidden: {}\n",
-                ticket.id, hidden.id, hidden.reason
+                printable(&ticket.id),
+                printable(&hidden.id),
+                printable(&hidden.reason)
             ));
         }
     }

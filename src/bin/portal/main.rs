@@ -3,6 +3,7 @@
 
 mod cli;
 mod logging;
+mod printable;
 
 fn main() -> std::process::ExitCode {
     cli::run()
