@@ -483,6 +483,131 @@ fn demo_writes_a_deterministic_workspace() {
     assert!(portal(&["check", "--workspace", &first]).status.success());
 }
 
+const SSO_SECRET_A: &str = "first-shared-secret-of-enough-length";
+const SSO_SECRET_B: &str = "second-shared-secret-of-enough-length";
+
+fn sso_with_secret(secret: &str) -> String {
+    serde_json::json!({
+        "type": "jwt",
+        "algorithm": "HS256",
+        "secret": secret,
+        "issuer": "https://idp.acme.example",
+        "audience": "acme-portal",
+        "email_claim": "email",
+    })
+    .to_string()
+}
+
+fn set(workspace: &str, key: &str, value: &str) -> Output {
+    portal(&["settings", "set", key, value, "--workspace", workspace])
+}
+
+/// Rows of one text column, read straight from the workspace file (what a copy of the file reveals).
+fn stored_texts(workspace: &str, query: &str) -> Vec<String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        use sqlx::Connection;
+        let mut connection = sqlx::SqliteConnection::connect(&format!("sqlite://{workspace}"))
+            .await
+            .unwrap();
+        let rows: Vec<String> = sqlx::query_scalar(query)
+            .fetch_all(&mut connection)
+            .await
+            .unwrap();
+        connection.close().await.unwrap();
+        rows
+    })
+}
+
+fn history_documents(workspace: &str) -> String {
+    stored_texts(
+        workspace,
+        "SELECT before_document || after_document FROM settings_history",
+    )
+    .join("\n")
+}
+
+#[test]
+fn settings_history_shows_and_keeps_a_fingerprint_of_the_sso_secret_never_the_secret() {
+    let scratch = Scratch::new();
+    let workspace = scratch.acme();
+    for secret in [SSO_SECRET_A, SSO_SECRET_B] {
+        let output = set(&workspace, "sso", &sso_with_secret(secret));
+        assert!(output.status.success(), "{}", errors(&output));
+    }
+    let history = text(&portal(&["settings", "history", "--workspace", &workspace]));
+    assert!(
+        !history.contains(SSO_SECRET_A) && !history.contains(SSO_SECRET_B),
+        "{history}"
+    );
+    assert!(
+        history.contains("fingerprint sha256:"),
+        "the change still shows: {history}"
+    );
+    let kept = history_documents(&workspace);
+    assert!(
+        !kept.contains(SSO_SECRET_A) && !kept.contains(SSO_SECRET_B),
+        "{kept}"
+    );
+}
+
+#[test]
+fn an_old_workspace_with_secrets_in_its_history_is_rewritten_when_opened() {
+    let scratch = Scratch::new();
+    let workspace = scratch.acme();
+    let output = set(&workspace, "sso", &sso_with_secret(SSO_SECRET_A));
+    assert!(output.status.success(), "{}", errors(&output));
+    // What an older Portal Studio wrote: the whole document, secret included, in history.
+    let current = stored_texts(&workspace, "SELECT document FROM settings WHERE id = 1").remove(0);
+    let inserted = stored_texts(
+        &workspace,
+        &format!(
+            "INSERT INTO settings_history (changed_at, changed_by, summary, before_document, \
+             after_document) VALUES (0, 'old', 'changed sso', '{0}', '{0}') RETURNING summary",
+            current.replace('\'', "''")
+        ),
+    );
+    assert_eq!(inserted, vec!["changed sso".to_string()]);
+    assert!(history_documents(&workspace).contains(SSO_SECRET_A));
+
+    let history = text(&portal(&["settings", "history", "--workspace", &workspace]));
+    assert!(!history.contains(SSO_SECRET_A), "{history}");
+    assert!(!history_documents(&workspace).contains(SSO_SECRET_A));
+}
+
+#[test]
+fn undoing_a_change_of_the_sso_secret_is_refused_and_other_undos_keep_the_secret() {
+    let scratch = Scratch::new();
+    let workspace = scratch.acme();
+    for secret in [SSO_SECRET_A, SSO_SECRET_B] {
+        assert!(set(&workspace, "sso", &sso_with_secret(secret))
+            .status
+            .success());
+    }
+    let current_document =
+        || stored_texts(&workspace, "SELECT document FROM settings WHERE id = 1").remove(0);
+    let output = portal(&["settings", "undo", "--workspace", &workspace]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        errors(&output).contains("history keeps only its fingerprint"),
+        "{}",
+        errors(&output)
+    );
+    assert!(current_document().contains(SSO_SECRET_B));
+
+    // A change that did not touch the secret is undone with the secret as it is now.
+    let output = set(&workspace, "sso.issuer", "https://other-idp.acme.example");
+    assert!(output.status.success(), "{}", errors(&output));
+    let output = portal(&["settings", "undo", "--workspace", &workspace]);
+    assert!(output.status.success(), "{}", errors(&output));
+    let document = current_document();
+    assert!(document.contains(SSO_SECRET_B), "{document}");
+    assert!(document.contains("https://idp.acme.example"), "{document}");
+}
+
 /// The acme bundle with `change` applied, written to the scratch directory and imported.
 fn acme_changed(scratch: &Scratch, change: impl FnOnce(&mut Value)) -> String {
     let mut bundle: Value =

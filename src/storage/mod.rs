@@ -222,6 +222,7 @@ impl Workspace {
             }
             Err(error) => return Err(error.into()),
         }
+        settings::fingerprint_history_secrets(&self.pool).await?;
         sqlx::query(&format!("PRAGMA application_id = {APPLICATION_ID}"))
             .execute(&self.pool)
             .await?;

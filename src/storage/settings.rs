@@ -3,7 +3,9 @@
 
 use super::{now_millis, Result, StorageError, Workspace};
 use crate::domain::model::{format_timestamp, from_millis};
-use crate::domain::settings::{diff, SettingChange, Settings};
+use crate::domain::settings::{
+    diff, restore_secret, shown_diff, with_secrets_fingerprinted, SettingChange, Settings,
+};
 use serde::{Deserialize, Serialize};
 use sqlx::SqliteConnection;
 use ts_rs::TS;
@@ -53,13 +55,17 @@ pub async fn save_in(
         Some(entry) => format!("undo #{entry}: {}", keys.join(", ")),
         None => format!("changed {}", keys.join(", ")),
     };
-    let before_document = serde_json::to_string(&before).expect("settings serialise");
-    let after_document = serde_json::to_string(after).expect("settings serialise");
+    // History keeps secrets only as fingerprints (`with_secrets_fingerprinted`); the current document
+    // alone holds them.
+    let before_document =
+        serde_json::to_string(&with_secrets_fingerprinted(&before)).expect("settings serialise");
+    let after_document =
+        serde_json::to_string(&with_secrets_fingerprinted(after)).expect("settings serialise");
     sqlx::query(
         "INSERT INTO settings (id, document) VALUES (1, ?1)
          ON CONFLICT (id) DO UPDATE SET document = excluded.document",
     )
-    .bind(&after_document)
+    .bind(serde_json::to_string(after).expect("settings serialise"))
     .execute(&mut *connection)
     .await?;
     let id = sqlx::query(
@@ -98,7 +104,7 @@ impl Workspace {
                     changed_at: format_timestamp(&from_millis(at)),
                     changed_by: by,
                     summary,
-                    changes: diff(&parse(&before)?, &parse(&after)?),
+                    changes: shown_diff(&parse(&before)?, &parse(&after)?),
                     undoes,
                 })
             })
@@ -126,7 +132,68 @@ impl Workspace {
             }
             *slot = change.before;
         }
-        serde_json::from_value(document)
-            .map_err(|error| StorageError::Corrupt(format!("undo of #{id}: {error}")))
+        let mut restored: Settings = serde_json::from_value(document)
+            .map_err(|error| StorageError::Corrupt(format!("undo of #{id}: {error}")))?;
+        // History holds secrets as fingerprints only: put the current secret back, or refuse.
+        restore_secret(&mut restored, &after, &current)
+            .map_err(|refusal| StorageError::Conflict(format!("cannot undo #{id}: {refusal}")))?;
+        Ok(restored)
     }
+}
+
+/// History entries written before secrets were kept as fingerprints hold them in clear: rewrite those
+/// (a data migration, run when a workspace opens; it writes only when such an entry exists). Freed
+/// space is overwritten (`secure_delete`) so the old text does not linger in the file.
+pub(super) async fn fingerprint_history_secrets(pool: &sqlx::SqlitePool) -> Result<()> {
+    let rows: Vec<(i64, String, String)> = sqlx::query_as(
+        "SELECT id, before_document, after_document FROM settings_history
+         WHERE json_extract(before_document, '$.sso.secret') IS NOT NULL
+            OR json_extract(after_document, '$.sso.secret') IS NOT NULL",
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut rewrites = Vec::new();
+    for (id, before, after) in rows {
+        let fingerprinted = |document: &str| -> Result<Option<String>> {
+            let settings = parse(document)?;
+            let kept = with_secrets_fingerprinted(&settings);
+            Ok((kept != settings).then(|| serde_json::to_string(&kept).expect("settings serialise")))
+        };
+        let (new_before, new_after) = (fingerprinted(&before)?, fingerprinted(&after)?);
+        if new_before.is_some() || new_after.is_some() {
+            rewrites.push((
+                id,
+                new_before.unwrap_or(before),
+                new_after.unwrap_or(after),
+            ));
+        }
+    }
+    if rewrites.is_empty() {
+        return Ok(());
+    }
+    let mut connection = pool.acquire().await?;
+    sqlx::query("PRAGMA secure_delete = ON")
+        .execute(&mut *connection)
+        .await?;
+    let mut transaction =
+        sqlx::Connection::begin_with(&mut *connection, "BEGIN IMMEDIATE").await?;
+    for (id, before, after) in &rewrites {
+        sqlx::query(
+            "UPDATE settings_history SET before_document = ?1, after_document = ?2 WHERE id = ?3",
+        )
+        .bind(before)
+        .bind(after)
+        .bind(id)
+        .execute(&mut *transaction)
+        .await?;
+    }
+    transaction.commit().await?;
+    sqlx::query("PRAGMA secure_delete = OFF")
+        .execute(&mut *connection)
+        .await?;
+    tracing::info!(
+        entries = rewrites.len(),
+        "settings history: secrets kept in clear were replaced by their fingerprints"
+    );
+    Ok(())
 }

@@ -6,7 +6,7 @@ pub mod cache;
 
 use crate::app::matrix::{self, AuditData, AuditRow};
 use crate::domain::rules::{self, View};
-use crate::domain::settings::{diff, SettingChange, Settings};
+use crate::domain::settings::{shown_diff, SettingChange, Settings};
 use crate::{Result, Workspace};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -97,7 +97,7 @@ pub fn compare_with_saved_matrix(
     };
     let (before_rows, after_rows) = (default_rows(before), default_rows(after));
     let mut impact = Impact {
-        settings_changed: diff(saved, draft),
+        settings_changed: shown_diff(saved, draft),
         access_gained: Vec::new(),
         access_lost: Vec::new(),
         ticket_lists: Vec::new(),

@@ -108,3 +108,165 @@ pub fn without_secrets(settings: &Settings) -> Settings {
     }
     settings
 }
+
+/// How a secret appears in the settings history and in every change shown: never in clear, only as a
+/// short fingerprint, enough to see that it changed and to recognise the same secret again.
+const SECRET_MARKER_PREFIX: &str = "[secret withheld; fingerprint sha256:";
+
+/// The marker that stands for `secret` where it is shown or kept in history: the first 8 hex digits of
+/// the SHA-256 of the secret (with a fixed label, so the digest is used for nothing else). Eight digits
+/// are enough to notice a change and too few to be looked up as a whole hash.
+pub fn secret_marker(secret: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(b"portal-studio sso secret fingerprint\0");
+    hasher.update(secret.as_bytes());
+    let digest: String = hasher
+        .finalize()
+        .iter()
+        .take(4)
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    format!("{SECRET_MARKER_PREFIX}{digest}]")
+}
+
+/// Whether `value` is a `secret_marker` rather than a secret.
+pub fn is_secret_marker(value: &str) -> bool {
+    value.starts_with(SECRET_MARKER_PREFIX)
+}
+
+/// The settings as shown in a change list and kept in history: secrets replaced by their marker
+/// (a value that already is a marker is left as it is).
+pub fn with_secrets_fingerprinted(settings: &Settings) -> Settings {
+    let mut settings = settings.clone();
+    if let Some(SsoConfiguration::Jwt {
+        secret: Some(secret),
+        ..
+    }) = &mut settings.sso
+    {
+        if !is_secret_marker(secret) {
+            *secret = secret_marker(secret);
+        }
+    }
+    settings
+}
+
+/// `diff` for people: secrets show as their fingerprint marker.
+pub fn shown_diff(before: &Settings, after: &Settings) -> Vec<SettingChange> {
+    diff(
+        &with_secrets_fingerprinted(before),
+        &with_secrets_fingerprinted(after),
+    )
+}
+
+/// An undo would need a secret that history no longer holds.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error(
+    "this change replaced the SSO shared secret, and history keeps only its fingerprint \
+     ({fingerprint}), never the secret: set the secret again with `portal settings set sso.secret ...` \
+     (or in the settings editor) instead of undoing"
+)]
+pub struct SecretNotKept {
+    pub fingerprint: String,
+}
+
+fn jwt_secret(settings: &Settings) -> Option<&str> {
+    match &settings.sso {
+        Some(SsoConfiguration::Jwt { secret, .. }) => secret.as_deref(),
+        _ => None,
+    }
+}
+
+/// Undo support. `restored` is the current settings with an entry's fields set back to their history
+/// values, so its SSO secret may be a fingerprint marker. The marker becomes the current secret when
+/// that is the same secret (same fingerprint), or when the entry did not change the secret (its `after`
+/// carries the same marker: the secret is not part of what is undone). Otherwise the undo would bring
+/// back a secret nobody kept, and it is refused.
+pub fn restore_secret(
+    restored: &mut Settings,
+    entry_after: &Settings,
+    current: &Settings,
+) -> Result<(), SecretNotKept> {
+    let current_secret = jwt_secret(current).map(str::to_string);
+    let entry_after_secret = jwt_secret(entry_after).map(str::to_string);
+    let Some(SsoConfiguration::Jwt {
+        secret: Some(kept), ..
+    }) = &mut restored.sso
+    else {
+        return Ok(());
+    };
+    if !is_secret_marker(kept) {
+        return Ok(());
+    }
+    let entry_kept_it = entry_after_secret
+        .as_deref()
+        .map(|after| with_marker(after) == *kept)
+        .unwrap_or(false);
+    match current_secret {
+        Some(current) if entry_kept_it || secret_marker(&current) == *kept => {
+            *kept = current;
+            Ok(())
+        }
+        _ => Err(SecretNotKept {
+            fingerprint: kept
+                .trim_start_matches(SECRET_MARKER_PREFIX)
+                .trim_end_matches(']')
+                .to_string(),
+        }),
+    }
+}
+
+fn with_marker(secret: &str) -> String {
+    if is_secret_marker(secret) {
+        secret.to_string()
+    } else {
+        secret_marker(secret)
+    }
+}
+
+#[cfg(test)]
+mod secret_tests {
+    use super::*;
+
+    fn jwt(secret: &str, issuer: &str) -> Settings {
+        Settings {
+            sso: Some(SsoConfiguration::Jwt {
+                algorithm: JwtAlgorithm::HS256,
+                secret: Some(secret.into()),
+                public_key: None,
+                issuer: issuer.into(),
+                audience: "portal".into(),
+                email_claim: "email".into(),
+            }),
+            ..Settings::default()
+        }
+    }
+
+    #[test]
+    fn a_shown_change_of_the_secret_names_its_fingerprint_not_the_secret() {
+        let changes = shown_diff(&jwt("old-secret", "idp"), &jwt("new-secret", "idp"));
+        let text = serde_json::to_string(&changes).unwrap();
+        assert!(!text.contains("old-secret") && !text.contains("new-secret"), "{text}");
+        assert!(text.contains(&secret_marker("old-secret")), "{text}");
+        assert_ne!(secret_marker("old-secret"), secret_marker("new-secret"));
+    }
+
+    #[test]
+    fn undoing_a_change_that_kept_the_secret_keeps_the_current_secret() {
+        let entry_after = with_secrets_fingerprinted(&jwt("s1", "idp-2"));
+        let mut restored = with_secrets_fingerprinted(&jwt("s1", "idp-1"));
+        // The secret changed since: the undone entry did not touch it, so the current one stays.
+        restore_secret(&mut restored, &entry_after, &jwt("s2", "idp-2")).unwrap();
+        assert_eq!(restored, jwt("s2", "idp-1"));
+    }
+
+    #[test]
+    fn undoing_a_secret_change_is_refused_unless_the_old_secret_is_the_current_one() {
+        let entry_after = with_secrets_fingerprinted(&jwt("s2", "idp"));
+        let mut restored = with_secrets_fingerprinted(&jwt("s1", "idp"));
+        let refused = restore_secret(&mut restored.clone(), &entry_after, &jwt("s2", "idp"));
+        assert!(refused.is_err());
+        restore_secret(&mut restored, &entry_after, &jwt("s1", "idp")).unwrap();
+        assert_eq!(restored, jwt("s1", "idp"));
+    }
+}

@@ -8,7 +8,10 @@ mod edit;
 mod validate;
 
 pub use checklist::{checklist, ChecklistItem};
-pub use edit::{diff, with_value, without_secrets, EditError, SettingChange};
+pub use edit::{
+    diff, is_secret_marker, restore_secret, secret_marker, shown_diff, with_secrets_fingerprinted,
+    with_value, without_secrets, EditError, SecretNotKept, SettingChange,
+};
 pub use validate::{domain_problem, image_problems, menu_url_problem, validate};
 
 use serde::{Deserialize, Serialize};
