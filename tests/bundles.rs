@@ -251,3 +251,26 @@ fn a_bundle_starting_with_a_utf8_byte_order_mark_is_read() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn an_import_refuses_a_template_that_does_not_compile_naming_its_path() {
+    let scratch = tempfile::tempdir().unwrap();
+    let mut bundle = acme();
+    bundle["settings"]["templates"] = json!({ "list": "<p>first</p>\n<p>{% for %}</p>" });
+    let path = scratch.path().join("broken-template.json");
+    std::fs::write(&path, bundle.to_string()).unwrap();
+    let workspace = scratch.path().join("broken.portal");
+    let output = portal_command(&[
+        "import",
+        path.to_str().unwrap(),
+        "--workspace",
+        workspace.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        message.contains("settings.templates.list: template \"list\" does not compile (line 2"),
+        "{message}"
+    );
+    assert!(!workspace.exists());
+}

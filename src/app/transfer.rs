@@ -2,9 +2,10 @@
 //! from the demo data, and exported as a bundle (streamed, written atomically). The command line and the
 //! desktop app both go through here.
 
-use crate::app::demo;
+use crate::app::{demo, preview};
 use crate::bundle;
-use crate::domain::model::WorkspaceData;
+use crate::domain::model::{Catalog, WorkspaceData};
+use crate::domain::settings::Settings;
 use crate::domain::passwords;
 use crate::storage::StorageError;
 use crate::{Error, Result, Workspace};
@@ -30,12 +31,33 @@ pub async fn import(
     data: &WorkspaceData,
     replace: bool,
 ) -> Result<Workspace> {
+    refuse_broken_templates(&data.settings, &data.catalog())?;
     let hashes = hash_passwords(&data.passwords);
     replace_with(workspace_path, replace, |workspace| async move {
         workspace.replace_all(data, &hashes).await?;
         Ok(())
     })
     .await
+}
+
+/// The check `settings set` makes, made on a bundle's settings too: template overrides that do not
+/// compile (or render with sample data) are refused, each named by its JSON path, so a broken template
+/// cannot arrive by bundle.
+fn refuse_broken_templates(settings: &Settings, catalog: &Catalog) -> Result<()> {
+    let broken = preview::template_errors(settings, catalog);
+    if broken.is_empty() {
+        return Ok(());
+    }
+    Err(bundle::BundleError::Invalid(
+        broken
+            .iter()
+            .map(|error| bundle::BundleProblem {
+                path: format!("settings.templates.{}", error.template),
+                message: error.refusal(),
+            })
+            .collect(),
+    )
+    .into())
 }
 
 /// Hashes bundle passwords (argon2 is deliberately slow: the work is spread over every core).
@@ -340,6 +362,7 @@ pub async fn import_file_with_progress(
             .await?;
         unreachable!("a bundle with problems does not stream");
     }
+    refuse_broken_templates(&checked.head.settings, &checked.head.catalog())?;
     let summary = ImportSummary {
         contacts: checked.head.contacts.len(),
         companies: checked.head.companies.len(),
