@@ -274,3 +274,48 @@ fn an_import_refuses_a_template_that_does_not_compile_naming_its_path() {
     );
     assert!(!workspace.exists());
 }
+
+/// The workspace file and its log, byte for byte (None where there is no file).
+fn file_state(workspace: &Path) -> Vec<Option<Vec<u8>>> {
+    ["", "-wal"]
+        .iter()
+        .map(|suffix| {
+            let mut path = workspace.as_os_str().to_owned();
+            path.push(suffix);
+            std::fs::read(path).ok()
+        })
+        .collect()
+}
+
+#[test]
+fn a_refused_operation_leaves_the_workspace_file_byte_for_byte_as_it_was() {
+    let scratch = tempfile::tempdir().unwrap();
+    let good = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/acme.bundle.json");
+    let existing = scratch.path().join("existing.portal");
+    let workspace = existing.to_str().unwrap();
+    let import = |replace: bool| {
+        let mut arguments = vec!["import", good.to_str().unwrap(), "--workspace", workspace];
+        if replace {
+            arguments.push("--replace");
+        }
+        portal_command(&arguments)
+    };
+    assert!(import(false).status.success());
+    let before = file_state(&existing);
+    assert_eq!(before[1], None, "a closed workspace has no log");
+
+    let output = import(false);
+    assert_eq!(output.status.code(), Some(2), "refused: it holds data");
+    assert!(file_state(&existing) == before, "a refused import changed the file");
+
+    let output = portal_command(&[
+        "settings",
+        "set",
+        "domain",
+        "acme.hs-sites.com",
+        "--workspace",
+        workspace,
+    ]);
+    assert_eq!(output.status.code(), Some(2), "refused: a system domain");
+    assert!(file_state(&existing) == before, "a refused setting changed the file");
+}

@@ -223,9 +223,17 @@ impl Workspace {
             Err(error) => return Err(error.into()),
         }
         settings::fingerprint_history_secrets(&self.pool).await?;
-        sqlx::query(&format!("PRAGMA application_id = {APPLICATION_ID}"))
-            .execute(&self.pool)
+        // Only written when it is not there yet: opening a workspace writes nothing to it (no header
+        // change counter, no log) unless a migration has something to do, so an operation that is then
+        // refused leaves the file byte for byte as it was.
+        let application_id: i64 = sqlx::query_scalar("PRAGMA application_id")
+            .fetch_one(&self.pool)
             .await?;
+        if application_id != APPLICATION_ID {
+            sqlx::query(&format!("PRAGMA application_id = {APPLICATION_ID}"))
+                .execute(&self.pool)
+                .await?;
+        }
         Ok(())
     }
 
