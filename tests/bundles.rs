@@ -319,3 +319,81 @@ fn a_refused_operation_leaves_the_workspace_file_byte_for_byte_as_it_was() {
     assert_eq!(output.status.code(), Some(2), "refused: a system domain");
     assert!(file_state(&existing) == before, "a refused setting changed the file");
 }
+
+/// A bundle big enough that importing it takes a while (the demo generator's, exported).
+fn large_bundle(directory: &Path) -> std::path::PathBuf {
+    let workspace = directory.join("large.portal");
+    let bundle = directory.join("large.json");
+    for arguments in [
+        vec![
+            "demo",
+            "--workspace",
+            workspace.to_str().unwrap(),
+            "--contacts",
+            "200",
+            "--tickets",
+            "10000",
+        ],
+        vec![
+            "export",
+            "--workspace",
+            workspace.to_str().unwrap(),
+            "--out",
+            bundle.to_str().unwrap(),
+        ],
+    ] {
+        let output = portal_command(&arguments);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    bundle
+}
+
+#[test]
+fn an_import_killed_before_it_completes_leaves_no_workspace_at_the_target() {
+    let scratch = tempfile::tempdir().unwrap();
+    let bundle = large_bundle(scratch.path());
+    let imports = scratch.path().join("imports");
+    std::fs::create_dir(&imports).unwrap();
+    let target = imports.join("new.portal");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_portal"))
+        .args([
+            "import",
+            bundle.to_str().unwrap(),
+            "--workspace",
+            target.to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the import has started writing (a file appears in the directory), then kill it.
+    while std::fs::read_dir(&imports).unwrap().next().is_none() {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the import finished before it could be killed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(!target.exists(), "a killed import left a workspace behind");
+
+    let output = portal_command(&[
+        "import",
+        bundle.to_str().unwrap(),
+        "--workspace",
+        target.to_str().unwrap(),
+    ]);
+    assert!(output.status.success());
+    let left: Vec<String> = std::fs::read_dir(&imports)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        // What the killed import was writing stays under its hidden temporary name.
+        .filter(|name| !name.starts_with(".new.portal."))
+        .collect();
+    assert_eq!(left, vec!["new.portal".to_string()]);
+}

@@ -33,11 +33,12 @@ pub async fn import(
 ) -> Result<Workspace> {
     refuse_broken_templates(&data.settings, &data.catalog())?;
     let hashes = hash_passwords(&data.passwords);
-    replace_with(workspace_path, replace, |workspace| async move {
+    let written = replace_with(workspace_path, replace, |workspace| async move {
         workspace.replace_all(data, &hashes).await?;
-        Ok(())
+        Ok(true)
     })
-    .await
+    .await?;
+    Ok(written.expect("an import that is not cancelled commits"))
 }
 
 /// The check `settings set` makes, made on a bundle's settings too: template overrides that do not
@@ -84,31 +85,112 @@ pub fn hash_passwords(passwords: &[(String, String)]) -> Vec<(String, String)> {
 }
 
 /// Opens (creating if need be) the workspace at `workspace_path`, refuses a non-empty one unless
-/// `replace`, and runs `write`, which replaces its content in one transaction. A file this call created
-/// is removed again when anything fails.
-async fn replace_with<F, Fut>(workspace_path: &Path, replace: bool, write: F) -> Result<Workspace>
+/// `replace`, and runs `write`, which replaces its content in one transaction and says whether it
+/// committed (false: it was cancelled and rolled back; then this gives None).
+///
+/// A new workspace is written under a temporary name in the same directory and renamed into place once
+/// its transaction committed and the file is synced, as exports are: a failure, a cancel or a `kill -9`
+/// never leaves a workspace at `workspace_path` that looks whole but holds nothing. An existing one is
+/// replaced inside one transaction, so it keeps its data unless the write commits.
+async fn replace_with<F, Fut>(
+    workspace_path: &Path,
+    replace: bool,
+    write: F,
+) -> Result<Option<Workspace>>
 where
     F: FnOnce(Workspace) -> Fut,
-    Fut: std::future::Future<Output = Result<()>>,
+    Fut: std::future::Future<Output = Result<bool>>,
 {
-    let existed = workspace_path.exists();
+    let new_file = std::fs::metadata(workspace_path).map_or(true, |metadata| metadata.len() == 0);
+    if new_file {
+        return write_new(workspace_path, write).await;
+    }
+    let workspace = Workspace::open(workspace_path, false).await?;
+    if !replace && !workspace.is_empty().await? {
+        workspace.close().await;
+        return Err(StorageError::NotEmpty(workspace_path.into()).into());
+    }
+    match write(workspace.clone()).await {
+        Ok(true) => Ok(Some(workspace)),
+        Ok(false) => {
+            workspace.close().await;
+            Ok(None)
+        }
+        Err(error) => {
+            workspace.close().await;
+            Err(error)
+        }
+    }
+}
+
+/// The temporary name a new workspace is written under: hidden, in the same directory (so the rename
+/// is atomic), unique to this process.
+fn staging_path(workspace_path: &Path) -> std::path::PathBuf {
+    let name = workspace_path
+        .file_name()
+        .map_or_else(|| "workspace".into(), |name| name.to_string_lossy());
+    workspace_path.with_file_name(format!(".{name}.{}.importing", std::process::id()))
+}
+
+async fn write_new<F, Fut>(workspace_path: &Path, write: F) -> Result<Option<Workspace>>
+where
+    F: FnOnce(Workspace) -> Fut,
+    Fut: std::future::Future<Output = Result<bool>>,
+{
+    let staging = staging_path(workspace_path);
+    remove_workspace_files(&staging);
+    let io_error = |source| Error::Io {
+        path: workspace_path.into(),
+        source,
+    };
     let outcome = async {
-        let workspace = Workspace::open(workspace_path, true).await?;
-        if !replace && !workspace.is_empty().await? {
-            workspace.close().await;
-            return Err(StorageError::NotEmpty(workspace_path.into()).into());
+        let workspace = Workspace::open(&staging, true).await?;
+        let committed = match write(workspace.clone()).await {
+            // The file alone must hold the workspace before it moves: write the log back into it.
+            Ok(true) => workspace.checkpoint().await.map(|()| true).map_err(Error::from),
+            other => other,
+        };
+        workspace.close().await;
+        if !committed? {
+            return Ok(None);
         }
-        if let Err(error) = write(workspace.clone()).await {
-            workspace.close().await;
-            return Err(error);
+        if std::fs::metadata(side_file(&staging, "-wal")).is_ok_and(|wal| wal.len() > 0) {
+            return Err(io_error(std::io::Error::other(
+                "the new workspace's log was not written back into it",
+            )));
         }
-        Ok::<_, Error>(workspace)
+        std::fs::File::open(&staging)
+            .and_then(|file| file.sync_all())
+            .and_then(|()| std::fs::rename(&staging, workspace_path))
+            .map_err(io_error)?;
+        for suffix in ["-wal", "-shm"] {
+            let _ = std::fs::remove_file(side_file(&staging, suffix));
+        }
+        if let Some(directory) = workspace_path.parent() {
+            // Make the rename itself durable (best effort: not every platform opens directories).
+            let directory = if directory.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                directory
+            };
+            if let Ok(directory) = std::fs::File::open(directory) {
+                let _ = directory.sync_all();
+            }
+        }
+        Ok(Some(Workspace::open(workspace_path, false).await?))
     }
     .await;
-    if outcome.is_err() && !existed {
-        remove_workspace_files(workspace_path);
+    if !matches!(outcome, Ok(Some(_))) {
+        remove_workspace_files(&staging);
     }
     outcome
+}
+
+/// The file SQLite keeps next to `path` (`-wal`, `-shm`).
+fn side_file(path: &Path, suffix: &str) -> std::path::PathBuf {
+    let mut file = path.as_os_str().to_owned();
+    file.push(suffix);
+    file.into()
 }
 
 /// Tickets (with their threads) generated and written per transaction chunk of a streamed demo.
@@ -126,7 +208,7 @@ pub async fn write_demo(
     let mut generator = demo::DemoGenerator::new(seed, size);
     let hashes = generator.password_hashes();
     let head = std::mem::take(&mut generator.head);
-    replace_with(workspace_path, replace, |workspace| async move {
+    let written = replace_with(workspace_path, replace, |workspace| async move {
         let mut write = workspace.begin_replace().await?;
         write.settings(&head.settings).await?;
         write.catalog(&head.catalog()).await?;
@@ -152,9 +234,10 @@ pub async fn write_demo(
         }
         producer.join().expect("the demo generator panicked");
         write.commit().await?;
-        Ok(())
+        Ok(true)
     })
-    .await
+    .await?;
+    Ok(written.expect("a demo that is not cancelled commits"))
 }
 
 fn remove_workspace_files(path: &Path) {
@@ -341,7 +424,6 @@ pub async fn import_file_with_progress(
     progress: Arc<ImportProgress>,
     cancel: &CancelToken,
 ) -> Result<Imported> {
-    let existed = workspace_path.exists();
     let size = std::fs::metadata(bundle_path).map_or(0, |metadata| metadata.len());
     progress.size.store(size, Ordering::Relaxed);
     progress.start(0);
@@ -376,7 +458,7 @@ pub async fn import_file_with_progress(
     let source = bundle_path.to_path_buf();
     let stopped = AtomicBool::new(false);
     let stopped_ref = &stopped;
-    let workspace = replace_with(workspace_path, replace, |workspace| async move {
+    let written = replace_with(workspace_path, replace, |workspace| async move {
         let mut write = workspace.begin_replace().await?;
         let head = &checked.head;
         write.settings(&head.settings).await?;
@@ -412,7 +494,7 @@ pub async fn import_file_with_progress(
             drop(received);
             let _ = reader.join();
             write.rollback().await?;
-            return Ok(());
+            return Ok(false);
         }
         match reader.join().expect("the bundle reader panicked") {
             Ok(()) => {
@@ -424,17 +506,13 @@ pub async fn import_file_with_progress(
                 return Err(error.into());
             }
         }
-        Ok(())
+        Ok(true)
     })
     .await?;
-    if stopped.load(Ordering::SeqCst) {
-        workspace.close().await;
-        if !existed {
-            remove_workspace_files(workspace_path);
-        }
-        return Ok(Imported::Cancelled);
+    match written {
+        Some(workspace) => Ok(Imported::Workspace(workspace, summary)),
+        None => Ok(Imported::Cancelled),
     }
-    Ok(Imported::Workspace(workspace, summary))
 }
 
 /// Runs CPU-bound `work` off the async threads.

@@ -259,6 +259,21 @@ impl Workspace {
         &self.path
     }
 
+    /// Writes everything in the write-ahead log into the database file and empties the log
+    /// (`wal_checkpoint(TRUNCATE)`), so the file alone holds the workspace (before it is moved).
+    pub async fn checkpoint(&self) -> Result<()> {
+        let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_one(&self.pool)
+            .await?;
+        if busy != 0 {
+            return Err(StorageError::Conflict(format!(
+                "{} is in use by another connection; its log could not be written back",
+                self.path.display()
+            )));
+        }
+        Ok(())
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }
