@@ -411,3 +411,59 @@ async fn an_export_is_one_snapshot_even_while_the_portal_writes() {
     assert_eq!(ids.len(), 8, "the eight tickets of the snapshot: {ids:?}");
     assert!(!ids.contains(&written));
 }
+
+/// A list template that doubles a string 64 times, for one customer only (the save check renders
+/// example data, which it spares).
+const GROWING_LIST: &str = "{% if user and user.email == 'ana@acme.example' %}{% set s = 'x' %}\
+{% for i in range(64) %}{% set s = s ~ s %}{% endfor %}{{ s|length }}{% endif %}<p>growing list</p>";
+
+#[tokio::test]
+async fn a_template_that_grows_a_value_is_refused_and_a_stored_one_never_takes_the_portal_down() {
+    let options = portal::web::ServerOptions {
+        refresh_interval: std::time::Duration::ZERO,
+        ..Default::default()
+    };
+    let portal = start_with(acme_data(), options).await;
+    let mut draft = portal.workspace.settings().await.unwrap();
+    draft.templates.insert("list".into(), GROWING_LIST.into());
+    let refused = portal::app::settings_admin::save_settings(&portal.workspace, &draft, "qa")
+        .await
+        .expect_err("the save is refused");
+    assert!(
+        refused.to_string().contains("`set` is not available"),
+        "{refused}"
+    );
+
+    // A workspace saved before the rule holds one: written behind the engine's back.
+    sqlx::query(
+        "UPDATE settings SET document = json_set(document, '$.templates.list', ?1) WHERE id = 1",
+    )
+    .bind(GROWING_LIST)
+    .execute(&portal.sql().await)
+    .await
+    .unwrap();
+    let client = signed_in(&portal, "ana@acme.example").await;
+    let (status, page) = get_text(&client, &portal.base).await;
+    assert_eq!(status, 200);
+    assert!(!page.contains("growing list"), "the shipped list serves");
+    assert!(!ticket_ids(&page).is_empty());
+    // The designer sees why, with the line.
+    let saved = portal.workspace.settings().await.unwrap();
+    let result = preview::render(
+        &portal.workspace,
+        &saved,
+        &request(PageKind::List, "ana@acme.example"),
+    )
+    .await
+    .unwrap();
+    let error = result
+        .errors
+        .iter()
+        .find(|error| error.template == "list")
+        .expect("the list template's error");
+    assert!(error.message.contains("`set` is not available"), "{error:?}");
+    assert_eq!(error.line, Some(1));
+    // The server goes on answering.
+    let (status, _) = get_text(&client, &portal.base).await;
+    assert_eq!(status, 200);
+}

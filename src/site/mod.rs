@@ -5,6 +5,7 @@
 pub mod encode;
 pub mod pages;
 pub mod render;
+pub mod sandbox;
 
 pub use render::{
     check_templates, shipped_template, AssetMode, Frame, Page, PageKind, Renderer, TemplateProblem,

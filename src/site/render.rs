@@ -6,6 +6,7 @@
 //! loader that reads files, every value is HTML-escaped, and a fuel limit stops runaway loops.
 
 use super::encode as security;
+use super::sandbox;
 use crate::domain::model::Catalog;
 use crate::domain::rules::{self, View};
 use crate::domain::settings::{Settings, SsoConfiguration, TEMPLATE_NAMES};
@@ -169,10 +170,35 @@ fn base_environment(escape: AutoEscape) -> Environment<'static> {
     environment.add_filter("when", when);
     environment.add_filter("filesize", filesize);
     environment.add_filter("status", status);
-    environment.add_filter("urlencode", urlencode);
+    environment.add_filter("urlencode", |value: String| {
+        sandbox::capped("urlencode", Value::from(urlencode(value)))
+    });
     environment.add_filter("ticket_url", ticket_url);
-    environment.add_filter("linkify", linkify);
+    environment.add_filter("linkify", |text: String| {
+        sandbox::capped("linkify", linkify(text))
+    });
+    // minijinja's filters that can lengthen text, capped (`sandbox`).
+    environment.add_filter("join", sandbox::join);
+    environment.add_filter("replace", sandbox::replace);
+    environment.add_filter("escape", sandbox::escape);
+    environment.add_filter("e", sandbox::escape);
     environment
+}
+
+/// Adds the override `source` as template `name`, unless it breaks a `sandbox` rule or does not parse.
+fn add_override(
+    environment: &mut Environment<'static>,
+    name: &str,
+    source: &str,
+) -> Result<(), TemplateProblem> {
+    sandbox::check(name, source).map_err(|refusal| TemplateProblem {
+        template: name.to_string(),
+        line: refusal.line,
+        message: refusal.message,
+    })?;
+    environment
+        .add_template_owned(name.to_string(), source.to_string())
+        .map_err(|error| problem(name, &error))
 }
 
 /// The page environment with `overrides` compiled over the shipped templates, and what failed to compile.
@@ -189,9 +215,9 @@ fn page_environment(
             .get(name)
             .filter(|_| TEMPLATE_NAMES.contains(&name))
         {
-            match environment.add_template_owned(name, text.clone()) {
+            match add_override(&mut environment, name, text) {
                 Ok(()) => continue,
-                Err(error) => problems.push(problem(name, &error)),
+                Err(refused) => problems.push(refused),
             }
         }
         environment
@@ -209,13 +235,12 @@ pub fn check_templates(settings: &Settings, catalog: &Catalog) -> Vec<TemplatePr
     let (environment, mut problems) = page_environment(&settings.templates);
     if let Some(theme) = settings.templates.get("theme") {
         let mut themes = base_environment(AutoEscape::None);
-        match themes.add_template_owned("theme", theme.clone()) {
-            Err(error) => problems.push(problem("theme", &error)),
+        match add_override(&mut themes, "theme", theme) {
+            Err(refused) => problems.push(refused),
             Ok(()) => {
-                if let Err(error) = themes
-                    .get_template("theme")
-                    .and_then(|template| template.render(theme_context(settings)))
-                {
+                if let Err(error) = themes.get_template("theme").and_then(|template| {
+                    sandbox::render_capped(&template, theme_context(settings))
+                }) {
                     problems.push(problem("theme", &error));
                 }
             }
@@ -231,7 +256,7 @@ pub fn check_templates(settings: &Settings, catalog: &Catalog) -> Vec<TemplatePr
         let context = renderer.context(&page, &frame);
         if let Err(error) = environment
             .get_template(name)
-            .and_then(|template| template.render(&context))
+            .and_then(|template| sandbox::render_capped(&template, &context))
         {
             problems.push(problem(name, &error));
         }
@@ -322,10 +347,16 @@ fn theme_css(settings: &Settings) -> String {
         return shipped();
     };
     let mut themes = base_environment(AutoEscape::None);
+    if let Err(refused) = add_override(&mut themes, "theme", custom) {
+        tracing::warn!(
+            "the theme override is refused, serving the shipped one: {}",
+            refused.message
+        );
+        return shipped();
+    }
     let rendered = themes
-        .add_template_owned("theme", custom.clone())
-        .and_then(|()| themes.get_template("theme"))
-        .and_then(|template| template.render(&context));
+        .get_template("theme")
+        .and_then(|template| sandbox::render_capped(&template, &context));
     match rendered {
         // The theme sits inside <style>: it may not close it.
         Ok(css) if !css.to_ascii_lowercase().contains("</style") => css,
@@ -713,9 +744,10 @@ impl Renderer {
         let name = page.template();
         let context = self.context(page, frame);
         if let Some(environment) = &self.environment {
+            // An override writes at most `sandbox::MAX_PAGE_BYTES`; the shipped templates are ours.
             match environment
                 .get_template(name)
-                .and_then(|template| template.render(&context))
+                .and_then(|template| sandbox::render_capped(&template, &context))
             {
                 Ok(html) => return html,
                 Err(error) => {
@@ -1044,6 +1076,17 @@ mod tests {
     }
 
     #[test]
+    fn every_shipped_template_saved_unchanged_as_an_override_passes_the_sandbox() {
+        // A designer starts from the shipped template: saving it unchanged must never be refused.
+        for name in crate::domain::settings::TEMPLATE_NAMES {
+            let source = shipped_template(name).expect("every overridable template is shipped");
+            if let Err(refusal) = sandbox::check(name, source) {
+                panic!("the shipped {name} template is refused: {refusal:?}");
+            }
+        }
+    }
+
+    #[test]
     fn every_string_the_portal_shows_has_an_english_text() {
         let english = i18n::keys("en");
         let mut checked = 0;
@@ -1068,6 +1111,34 @@ mod tests {
                 assert!(key.is_empty() || english.contains(&key), "missing {key}");
             }
         }
+    }
+
+    fn list_problem(template: &str) -> String {
+        let mut settings = Settings::default();
+        settings.templates.insert("list".into(), template.into());
+        let problems = check_templates(&settings, &Catalog::default());
+        let problem = problems
+            .iter()
+            .find(|problem| problem.template == "list")
+            .unwrap_or_else(|| panic!("{template} passes the check"));
+        problem.message.clone()
+    }
+
+    #[test]
+    fn an_override_that_writes_a_page_over_the_bound_fails_saying_so() {
+        // 100,000 lines of 100 bytes: 10 MB, far below the fuel limit.
+        let message = list_problem("{% for i in range(100000) %}{{ 'x' * 100 }}\n{% endfor %}");
+        assert!(message.contains("larger than 8 MB"), "{message}");
+    }
+
+    #[test]
+    fn filters_that_lengthen_text_stop_at_the_value_bound() {
+        let message = list_problem("{{ range(100000)|join('x' * 100) }}");
+        assert!(message.starts_with("`join` would make a text longer than"), "{message}");
+        let message = list_problem(
+            "{{ ('x' * 100)|replace('x', 'y' * 100)|replace('y', 'z' * 100)|replace('z', 'w' * 100) }}",
+        );
+        assert!(message.starts_with("`replace` would make"), "{message}");
     }
 
     #[test]
