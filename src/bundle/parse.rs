@@ -233,6 +233,24 @@ pub(super) struct HeadRecords {
 
 pub(super) struct DocumentVisitor<'p, P>(pub(super) &'p mut P);
 
+/// A top-level key that is unknown or repeated: fails as its value is read.
+enum RootKeyProblem<'k> {
+    Unknown(&'k str),
+    Duplicate(&'static str),
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for RootKeyProblem<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, _: D) -> Result<(), D::Error> {
+        use serde::de::Error;
+        Err(match self {
+            RootKeyProblem::Unknown(key) => D::Error::unknown_field(key, SECTIONS),
+            RootKeyProblem::Duplicate(name) => D::Error::duplicate_field(name),
+        })
+    }
+}
+
 impl<'de, P: Pass> serde::de::Visitor<'de> for DocumentVisitor<'_, P> {
     type Value = ();
 
@@ -241,15 +259,15 @@ impl<'de, P: Pass> serde::de::Visitor<'de> for DocumentVisitor<'_, P> {
     }
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        use serde::de::Error;
         let pass = self.0;
         let mut seen: Vec<&'static str> = Vec::new();
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            // Refused while reading the key's value, so that the problem's path names the key.
             let Some(&name) = SECTIONS.iter().find(|name| **name == key) else {
-                return Err(A::Error::unknown_field(&key, SECTIONS));
+                return map.next_value_seed(RootKeyProblem::Unknown(&key));
             };
             if seen.contains(&name) {
-                return Err(A::Error::duplicate_field(name));
+                return map.next_value_seed(RootKeyProblem::Duplicate(name));
             }
             seen.push(name);
             if name == "tickets" {
@@ -341,8 +359,18 @@ pub(super) enum ParseFailure {
 /// tracking, up to the error.
 pub(super) fn parse<P: Pass>(source: Source, pass: &mut P) -> Result<(), ParseFailure> {
     match parse_with(source, pass, false) {
-        Err(ParseFailure::Shape(_, _)) => match parse_with(source, &mut Locate::default(), true) {
-            Err(failure @ (ParseFailure::Shape(_, _) | ParseFailure::NotAnObject)) => Err(failure),
+        // serde_json reports some values of the wrong type (null for an enum) as syntax errors:
+        // locate those too, so that a JSON document's problem always names its path.
+        Err(ParseFailure::Shape(_, _) | ParseFailure::NotJson(_)) => match parse_with(
+            source,
+            &mut Locate::default(),
+            true,
+        ) {
+            Err(
+                failure @ (ParseFailure::Shape(_, _)
+                | ParseFailure::NotAnObject
+                | ParseFailure::NotJson(_)),
+            ) => Err(failure),
             // Only possible if the file changed in between.
             _ => Err(ParseFailure::Io(
                 "the bundle changed while it was being read".into(),
@@ -401,6 +429,11 @@ pub(super) fn parse_with<P: Pass>(
         let path = track.path().to_string();
         let path = if path == "." { String::new() } else { path };
         Err(match error.classify() {
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof
+                if tracked && !path.is_empty() && path != "?" =>
+            {
+                ParseFailure::Shape(path, error.to_string())
+            }
             serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
                 ParseFailure::NotJson(error.to_string())
             }
