@@ -233,7 +233,10 @@ fn a_record_listing_the_same_reference_twice_is_refused_with_its_path() {
 fn a_bundle_starting_with_a_utf8_byte_order_mark_is_read() {
     let text = format!("\u{feff}{}", acme());
     let data = portal::bundle::read(&text).unwrap();
-    assert_eq!(data.tickets.len(), acme()["tickets"].as_array().unwrap().len());
+    assert_eq!(
+        data.tickets.len(),
+        acme()["tickets"].as_array().unwrap().len()
+    );
 
     let scratch = tempfile::tempdir().unwrap();
     let bundle = scratch.path().join("bom.json");
@@ -305,7 +308,10 @@ fn a_refused_operation_leaves_the_workspace_file_byte_for_byte_as_it_was() {
 
     let output = import(false);
     assert_eq!(output.status.code(), Some(2), "refused: it holds data");
-    assert!(file_state(&existing) == before, "a refused import wrote to the file");
+    assert!(
+        file_state(&existing) == before,
+        "a refused import wrote to the file"
+    );
 
     let output = portal_command(&[
         "settings",
@@ -316,7 +322,10 @@ fn a_refused_operation_leaves_the_workspace_file_byte_for_byte_as_it_was() {
         workspace,
     ]);
     assert_eq!(output.status.code(), Some(2), "refused: a system domain");
-    assert!(file_state(&existing) == before, "a refused setting wrote to the file");
+    assert!(
+        file_state(&existing) == before,
+        "a refused setting wrote to the file"
+    );
 }
 
 /// A bundle big enough that importing it takes a while (the demo generator's, exported).

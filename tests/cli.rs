@@ -632,7 +632,10 @@ fn view_as_table_shows_control_characters_in_subjects_escaped_and_json_keeps_the
     let output = portal(&["view-as", "ana@acme.example", "--workspace", &workspace]);
     assert!(output.status.success(), "{}", errors(&output));
     let table = text(&output);
-    assert!(!table.contains('\u{1b}') && !table.contains('\u{7}'), "{table:?}");
+    assert!(
+        !table.contains('\u{1b}') && !table.contains('\u{7}'),
+        "{table:?}"
+    );
     assert!(
         table.contains("Printer\\x1b]0;owned\\x07\\x1b[2J offline"),
         "{table}"

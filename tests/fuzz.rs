@@ -60,8 +60,16 @@ fn json_leaf() -> impl Strategy<Value = Value> {
         (-1e12f64..1e12).prop_map(Value::from),
         "[a-z0-9@._ -]{0,10}".prop_map(Value::from),
         // Ids that exist in the acme bundle, so references and duplicates get exercised.
-        prop::sample::select(vec!["ana", "acme", "1001", "support", "customers", "m-1", ""])
-            .prop_map(Value::from),
+        prop::sample::select(vec![
+            "ana",
+            "acme",
+            "1001",
+            "support",
+            "customers",
+            "m-1",
+            ""
+        ])
+        .prop_map(Value::from),
         Just(json!([])),
         Just(json!({})),
     ]
@@ -153,7 +161,10 @@ fn byte_edits() -> impl Strategy<Value = Vec<ByteEdit>> {
     let one = prop_oneof![
         any::<usize>().prop_map(ByteEdit::Delete),
         (any::<usize>(), any::<u8>()).prop_map(|(at, byte)| ByteEdit::Insert(at, byte)),
-        (any::<usize>(), prop::sample::select(b"{}[]\",:0\\ \xef\xbb\xbfa-".to_vec()))
+        (
+            any::<usize>(),
+            prop::sample::select(b"{}[]\",:0\\ \xef\xbb\xbfa-".to_vec())
+        )
             .prop_map(|(at, byte)| ByteEdit::Set(at, byte)),
     ];
     prop::collection::vec(one, 1..8)
@@ -307,10 +318,44 @@ fn template_text() -> impl Strategy<Value = String> {
     prop::collection::vec(
         prop_oneof![
             prop::sample::select(vec![
-                "{{", "}}", "{%", "%}", "{#", "#}", " for ", " in ", " endfor ", " if ", " endif ",
-                " set ", " = ", " ~ ", " + ", " * ", "|", "join", "replace", "upper", "(", ")",
-                "'x'", "100", "range(", "page", ".", "user", "<p>", "\n", " macro ", " extends ",
-                "'base'", " block ", " endblock ", "super()", "loop.index", ",",
+                "{{",
+                "}}",
+                "{%",
+                "%}",
+                "{#",
+                "#}",
+                " for ",
+                " in ",
+                " endfor ",
+                " if ",
+                " endif ",
+                " set ",
+                " = ",
+                " ~ ",
+                " + ",
+                " * ",
+                "|",
+                "join",
+                "replace",
+                "upper",
+                "(",
+                ")",
+                "'x'",
+                "100",
+                "range(",
+                "page",
+                ".",
+                "user",
+                "<p>",
+                "\n",
+                " macro ",
+                " extends ",
+                "'base'",
+                " block ",
+                " endblock ",
+                "super()",
+                "loop.index",
+                ",",
             ])
             .prop_map(String::from),
             "[a-z ]{0,6}",
@@ -325,7 +370,10 @@ fn kept_inputs() -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(directory)
         .unwrap()
         .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|extension| extension == "json"))
+        .filter(|path| {
+            path.extension()
+                .is_some_and(|extension| extension == "json")
+        })
         .collect();
     files.sort();
     files

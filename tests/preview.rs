@@ -461,7 +461,10 @@ async fn a_template_that_grows_a_value_is_refused_and_a_stored_one_never_takes_t
         .iter()
         .find(|error| error.template == "list")
         .expect("the list template's error");
-    assert!(error.message.contains("`set` is not available"), "{error:?}");
+    assert!(
+        error.message.contains("`set` is not available"),
+        "{error:?}"
+    );
     assert_eq!(error.line, Some(1));
     // The server goes on answering.
     let (status, _) = get_text(&client, &portal.base).await;

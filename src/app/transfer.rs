@@ -5,8 +5,8 @@
 use crate::app::{demo, preview};
 use crate::bundle;
 use crate::domain::model::{Catalog, WorkspaceData};
-use crate::domain::settings::Settings;
 use crate::domain::passwords;
+use crate::domain::settings::Settings;
 use crate::storage::StorageError;
 use crate::{Error, Result, Workspace};
 use serde::{Deserialize, Serialize};
@@ -147,7 +147,11 @@ where
         let workspace = Workspace::open(&staging, true).await?;
         let committed = match write(workspace.clone()).await {
             // The file alone must hold the workspace before it moves: write the log back into it.
-            Ok(true) => workspace.checkpoint().await.map(|()| true).map_err(Error::from),
+            Ok(true) => workspace
+                .checkpoint()
+                .await
+                .map(|()| true)
+                .map_err(Error::from),
             other => other,
         };
         workspace.close().await;

@@ -361,21 +361,19 @@ pub(super) fn parse<P: Pass>(source: Source, pass: &mut P) -> Result<(), ParseFa
     match parse_with(source, pass, false) {
         // serde_json reports some values of the wrong type (null for an enum) as syntax errors:
         // locate those too, so that a JSON document's problem always names its path.
-        Err(ParseFailure::Shape(_, _) | ParseFailure::NotJson(_)) => match parse_with(
-            source,
-            &mut Locate::default(),
-            true,
-        ) {
-            Err(
-                failure @ (ParseFailure::Shape(_, _)
-                | ParseFailure::NotAnObject
-                | ParseFailure::NotJson(_)),
-            ) => Err(failure),
-            // Only possible if the file changed in between.
-            _ => Err(ParseFailure::Io(
-                "the bundle changed while it was being read".into(),
-            )),
-        },
+        Err(ParseFailure::Shape(_, _) | ParseFailure::NotJson(_)) => {
+            match parse_with(source, &mut Locate::default(), true) {
+                Err(
+                    failure @ (ParseFailure::Shape(_, _)
+                    | ParseFailure::NotAnObject
+                    | ParseFailure::NotJson(_)),
+                ) => Err(failure),
+                // Only possible if the file changed in between.
+                _ => Err(ParseFailure::Io(
+                    "the bundle changed while it was being read".into(),
+                )),
+            }
+        }
         outcome => outcome,
     }
 }

@@ -238,9 +238,10 @@ pub fn check_templates(settings: &Settings, catalog: &Catalog) -> Vec<TemplatePr
         match add_override(&mut themes, "theme", theme) {
             Err(refused) => problems.push(refused),
             Ok(()) => {
-                if let Err(error) = themes.get_template("theme").and_then(|template| {
-                    sandbox::render_capped(&template, theme_context(settings))
-                }) {
+                if let Err(error) = themes
+                    .get_template("theme")
+                    .and_then(|template| sandbox::render_capped(&template, theme_context(settings)))
+                {
                     problems.push(problem("theme", &error));
                 }
             }
@@ -1134,7 +1135,10 @@ mod tests {
     #[test]
     fn filters_that_lengthen_text_stop_at_the_value_bound() {
         let message = list_problem("{{ range(100000)|join('x' * 100) }}");
-        assert!(message.starts_with("`join` would make a text longer than"), "{message}");
+        assert!(
+            message.starts_with("`join` would make a text longer than"),
+            "{message}"
+        );
         let message = list_problem(
             "{{ ('x' * 100)|replace('x', 'y' * 100)|replace('y', 'z' * 100)|replace('z', 'w' * 100) }}",
         );

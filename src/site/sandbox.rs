@@ -35,12 +35,56 @@ pub const MAX_REPEAT: i64 = 100;
 /// Filters an override may use. Those that can lengthen text are capped (`render::base_environment`).
 const FILTERS: &[&str] = &[
     // The portal's own.
-    "when", "filesize", "status", "urlencode", "ticket_url", "linkify", // minijinja's that only select or shorten.
-    "abs", "attr", "batch", "bool", "capitalize", "count", "d", "default", "dictsort", "e", "escape",
-    "first", "float", "groupby", "int", "items", "join", "last", "length", "lines", "list", "lower",
-    "map", "max", "min", "reject", "rejectattr", "replace", "reverse", "round", "safe", "select",
-    "selectattr", "slice", "sort", "split", "string", "sum", "title", "trim", "truncate", "unique",
-    "upper", "wordcount",
+    "when",
+    "filesize",
+    "status",
+    "urlencode",
+    "ticket_url",
+    "linkify", // minijinja's that only select or shorten.
+    "abs",
+    "attr",
+    "batch",
+    "bool",
+    "capitalize",
+    "count",
+    "d",
+    "default",
+    "dictsort",
+    "e",
+    "escape",
+    "first",
+    "float",
+    "groupby",
+    "int",
+    "items",
+    "join",
+    "last",
+    "length",
+    "lines",
+    "list",
+    "lower",
+    "map",
+    "max",
+    "min",
+    "reject",
+    "rejectattr",
+    "replace",
+    "reverse",
+    "round",
+    "safe",
+    "select",
+    "selectattr",
+    "slice",
+    "sort",
+    "split",
+    "string",
+    "sum",
+    "title",
+    "trim",
+    "truncate",
+    "unique",
+    "upper",
+    "wordcount",
 ];
 
 /// Functions an override may call (methods, such as `loop.cycle`, are always allowed).
@@ -98,7 +142,10 @@ fn statement(node: &Stmt) -> Result<(), Refusal> {
         Stmt::EmitRaw(_) => Ok(()),
         Stmt::ForLoop(each) => {
             if each.recursive {
-                return refuse(each.span(), "recursive loops are not available in portal templates");
+                return refuse(
+                    each.span(),
+                    "recursive loops are not available in portal templates",
+                );
             }
             expression(&each.iter)?;
             if let Some(condition) = &each.filter_expr {
@@ -119,11 +166,18 @@ fn statement(node: &Stmt) -> Result<(), Refusal> {
         Stmt::Block(block) => statements(&block.body),
         Stmt::Extends(extends) => expression(&extends.name),
         Stmt::Include(include) => expression(&include.name),
-        Stmt::Set(set) => refuse(set.span(), format!("`set` is not available: {KEEPS_VALUES}")),
-        Stmt::SetBlock(set) => refuse(set.span(), format!("`set` is not available: {KEEPS_VALUES}")),
-        Stmt::WithBlock(with) => {
-            refuse(with.span(), format!("`with` is not available: {KEEPS_VALUES}"))
-        }
+        Stmt::Set(set) => refuse(
+            set.span(),
+            format!("`set` is not available: {KEEPS_VALUES}"),
+        ),
+        Stmt::SetBlock(set) => refuse(
+            set.span(),
+            format!("`set` is not available: {KEEPS_VALUES}"),
+        ),
+        Stmt::WithBlock(with) => refuse(
+            with.span(),
+            format!("`with` is not available: {KEEPS_VALUES}"),
+        ),
         Stmt::FilterBlock(block) => refuse(
             block.span(),
             format!("`filter` blocks are not available: {KEEPS_VALUES}"),
@@ -144,7 +198,10 @@ fn statement(node: &Stmt) -> Result<(), Refusal> {
             import.span(),
             format!("`import` is not available: {KEEPS_VALUES}"),
         ),
-        Stmt::Do(call) => refuse(call.span(), format!("`do` is not available: {KEEPS_VALUES}")),
+        Stmt::Do(call) => refuse(
+            call.span(),
+            format!("`do` is not available: {KEEPS_VALUES}"),
+        ),
     }
 }
 
@@ -159,7 +216,10 @@ fn walk(node: &Expr, joins: &mut usize) -> Result<(), Refusal> {
         Expr::Var(_) | Expr::Const(_) => Ok(()),
         Expr::Slice(slice) => {
             walk(&slice.expr, joins)?;
-            for part in [&slice.start, &slice.stop, &slice.step].into_iter().flatten() {
+            for part in [&slice.start, &slice.stop, &slice.step]
+                .into_iter()
+                .flatten()
+            {
                 walk(part, joins)?;
             }
             Ok(())
@@ -364,7 +424,10 @@ pub fn replace(
     if length > MAX_VALUE_BYTES {
         return Err(too_long("replace"));
     }
-    capped("replace", minijinja::filters::replace(state, value, from, to)?)
+    capped(
+        "replace",
+        minijinja::filters::replace(state, value, from, to)?,
+    )
 }
 
 /// minijinja's `escape` (at most six times longer than its input), capped.
@@ -426,10 +489,14 @@ mod tests {
 
     #[test]
     fn a_template_that_builds_a_value_in_a_loop_is_refused_with_its_line() {
-        let source = "<ul>\n{% set s = 'x' %}{% for i in range(40) %}{% set s = s ~ s %}{% endfor %}";
+        let source =
+            "<ul>\n{% set s = 'x' %}{% for i in range(40) %}{% set s = s ~ s %}{% endfor %}";
         let refusal = check("list", source).unwrap_err();
         assert_eq!(refusal.line, Some(2));
-        assert!(refusal.message.starts_with("`set` is not available"), "{refusal:?}");
+        assert!(
+            refusal.message.starts_with("`set` is not available"),
+            "{refusal:?}"
+        );
         assert!(refused("{% macro m(s) %}{{ m(s ~ s) }}{% endmacro %}").starts_with("macros"));
         assert!(refused("{% filter upper %}x{% endfilter %}").starts_with("`filter` blocks"));
     }

@@ -157,15 +157,12 @@ pub(super) async fn fingerprint_history_secrets(pool: &sqlx::SqlitePool) -> Resu
         let fingerprinted = |document: &str| -> Result<Option<String>> {
             let settings = parse(document)?;
             let kept = with_secrets_fingerprinted(&settings);
-            Ok((kept != settings).then(|| serde_json::to_string(&kept).expect("settings serialise")))
+            Ok((kept != settings)
+                .then(|| serde_json::to_string(&kept).expect("settings serialise")))
         };
         let (new_before, new_after) = (fingerprinted(&before)?, fingerprinted(&after)?);
         if new_before.is_some() || new_after.is_some() {
-            rewrites.push((
-                id,
-                new_before.unwrap_or(before),
-                new_after.unwrap_or(after),
-            ));
+            rewrites.push((id, new_before.unwrap_or(before), new_after.unwrap_or(after)));
         }
     }
     if rewrites.is_empty() {
@@ -175,8 +172,7 @@ pub(super) async fn fingerprint_history_secrets(pool: &sqlx::SqlitePool) -> Resu
     sqlx::query("PRAGMA secure_delete = ON")
         .execute(&mut *connection)
         .await?;
-    let mut transaction =
-        sqlx::Connection::begin_with(&mut *connection, "BEGIN IMMEDIATE").await?;
+    let mut transaction = sqlx::Connection::begin_with(&mut *connection, "BEGIN IMMEDIATE").await?;
     for (id, before, after) in &rewrites {
         sqlx::query(
             "UPDATE settings_history SET before_document = ?1, after_document = ?2 WHERE id = ?3",

@@ -11,7 +11,9 @@ pub fn printable(text: &str) -> String {
             '\n' => shown.push_str("\\n"),
             '\r' => shown.push_str("\\r"),
             '\t' => shown.push_str("\\t"),
-            '\u{0}'..='\u{1f}' | '\u{7f}' => shown.push_str(&format!("\\x{:02x}", character as u32)),
+            '\u{0}'..='\u{1f}' | '\u{7f}' => {
+                shown.push_str(&format!("\\x{:02x}", character as u32))
+            }
             '\u{80}'..='\u{9f}'
             | '\u{200e}'
             | '\u{200f}'

@@ -246,7 +246,10 @@ mod secret_tests {
     fn a_shown_change_of_the_secret_names_its_fingerprint_not_the_secret() {
         let changes = shown_diff(&jwt("old-secret", "idp"), &jwt("new-secret", "idp"));
         let text = serde_json::to_string(&changes).unwrap();
-        assert!(!text.contains("old-secret") && !text.contains("new-secret"), "{text}");
+        assert!(
+            !text.contains("old-secret") && !text.contains("new-secret"),
+            "{text}"
+        );
         assert!(text.contains(&secret_marker("old-secret")), "{text}");
         assert_ne!(secret_marker("old-secret"), secret_marker("new-secret"));
     }
