@@ -470,3 +470,48 @@ async fn a_template_that_grows_a_value_is_refused_and_a_stored_one_never_takes_t
     let (status, _) = get_text(&client, &portal.base).await;
     assert_eq!(status, 200);
 }
+
+#[tokio::test]
+async fn a_page_over_the_size_bound_for_one_customer_fails_for_them_shows_why_and_the_portal_stays_up(
+) {
+    let options = portal::web::ServerOptions {
+        refresh_interval: std::time::Duration::ZERO,
+        ..Default::default()
+    };
+    let portal = start_with(acme_data(), options).await;
+    // 10 MB for Ana only: the save check renders example data and passes.
+    let huge_for_ana = "{% if user and user.email == 'ana@acme.example' %}\
+        {% for i in range(100000) %}{{ 'x' * 100 }}{% endfor %}{% endif %}<p>custom list</p>";
+    let mut settings = portal.workspace.settings().await.unwrap();
+    settings
+        .templates
+        .insert("list".into(), huge_for_ana.into());
+    portal::app::settings_admin::save_settings(&portal.workspace, &settings, "qa")
+        .await
+        .unwrap();
+
+    let result = preview::render(
+        &portal.workspace,
+        &settings,
+        &request(PageKind::List, "ana@acme.example"),
+    )
+    .await
+    .unwrap();
+    let error = result
+        .errors
+        .iter()
+        .find(|error| error.template == "list")
+        .expect("the preview shows why Ana's page failed");
+    assert!(error.message.contains("larger than 8 MB"), "{error:?}");
+    assert!(!result.html.contains("custom list") && !ticket_ids(&result.html).is_empty());
+
+    let ana = signed_in(&portal, "ana@acme.example").await;
+    let (status, page) = get_text(&ana, &portal.base).await;
+    assert_eq!(status, 200);
+    assert!(page.len() < 1024 * 1024, "Ana gets the shipped list");
+    assert!(!ticket_ids(&page).is_empty());
+    let ben = signed_in(&portal, "ben@acme.example").await;
+    let (status, page) = get_text(&ben, &portal.base).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("custom list"), "others keep the custom list");
+}

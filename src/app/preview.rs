@@ -272,12 +272,19 @@ pub async fn render(
             csrf: "preview".into(),
         },
     };
+    // A customised template may fail for this contact only (a render over a bound): show why.
+    let (html, failed) = renderer.render_reporting(&page, &frame);
+    let mut errors = errors;
+    if let Some(problem) = failed {
+        if !errors
+            .iter()
+            .any(|error| error.template == problem.template)
+        {
+            errors.push(template_error(settings, problem));
+        }
+    }
     Ok(PreviewResult {
-        html: decorate(
-            renderer.render(&page, &frame),
-            Some(&customer),
-            request.act_as,
-        ),
+        html: decorate(html, Some(&customer), request.act_as),
         errors,
         ticket: shown_ticket,
         explanation: Some(explanation),

@@ -742,21 +742,35 @@ impl Renderer {
     /// The page as HTML. A customised template that fails here is replaced by the shipped one, so a
     /// template mistake never blanks the portal.
     pub fn render(&self, page: &Page, frame: &Frame) -> String {
+        self.render_reporting(page, frame).0
+    }
+
+    /// `render`, with the problem of a customised template that failed for this page (the preview
+    /// shows it: a render over a `sandbox` bound may fail for one customer only).
+    pub fn render_reporting(
+        &self,
+        page: &Page,
+        frame: &Frame,
+    ) -> (String, Option<TemplateProblem>) {
         let name = page.template();
         let context = self.context(page, frame);
+        let mut failed = None;
         if let Some(environment) = &self.environment {
             // An override writes at most `sandbox::MAX_PAGE_BYTES`; the shipped templates are ours.
             match environment
                 .get_template(name)
                 .and_then(|template| sandbox::render_capped(&template, &context))
             {
-                Ok(html) => return html,
+                Ok(html) => return (html, None),
                 Err(error) => {
-                    tracing::warn!("template {name} failed, serving the shipped one: {error:#}")
+                    tracing::warn!("template {name} failed, serving the shipped one: {error:#}");
+                    if !self.problems.iter().any(|problem| problem.template == name) {
+                        failed = Some(problem(name, &error));
+                    }
                 }
             }
         }
-        SHIPPED_PAGES
+        let html = SHIPPED_PAGES
             .get_template(name)
             .and_then(|template| template.render(&context))
             .unwrap_or_else(|error| {
@@ -765,7 +779,8 @@ impl Renderer {
                     "<!doctype html><title>{0}</title><p>{0}</p>",
                     security::escape_html(i18n::text(&self.chrome.lang, "error.text"))
                 )
-            })
+            });
+        (html, failed)
     }
 }
 
