@@ -302,7 +302,14 @@ fn walk(node: &Expr, joins: &mut usize) -> Result<(), Refusal> {
                         format!("the function `{name}` is not available in portal templates"),
                     );
                 }
-                CallType::Function(_) | CallType::Block(_) => {}
+                // `self.name()` renders a block into a value; a block calling itself twice doubles.
+                CallType::Block(name) => {
+                    return refuse(
+                        call.span(),
+                        format!("`self.{name}()` is not available: {KEEPS_VALUES}"),
+                    );
+                }
+                CallType::Function(_) => {}
                 CallType::Method(object, _) | CallType::Object(object) => walk(object, joins)?,
             }
             arguments(&call.args, joins)
@@ -501,6 +508,8 @@ mod tests {
         );
         assert!(refused("{% macro m(s) %}{{ m(s ~ s) }}{% endmacro %}").starts_with("macros"));
         assert!(refused("{% filter upper %}x{% endfilter %}").starts_with("`filter` blocks"));
+        let doubling_block = "{% block b %}x{{ self.b() ~ self.b() }}{% endblock %}";
+        assert!(refused(doubling_block).starts_with("`self.b()` is not available"));
     }
 
     #[test]
