@@ -182,6 +182,9 @@ fn base_environment(escape: AutoEscape) -> Environment<'static> {
     environment.add_filter("replace", sandbox::replace);
     environment.add_filter("escape", sandbox::escape);
     environment.add_filter("e", sandbox::escape);
+    environment.add_filter("list", sandbox::list);
+    environment.add_filter("split", sandbox::split);
+    environment.add_filter("lines", sandbox::lines);
     environment
 }
 
@@ -1145,6 +1148,20 @@ mod tests {
         // 100,000 lines of 100 bytes: 10 MB, far below the fuel limit.
         let message = list_problem("{% for i in range(100000) %}{{ 'x' * 100 }}\n{% endfor %}");
         assert!(message.contains("larger than 8 MB"), "{message}");
+    }
+
+    #[test]
+    fn filters_that_make_lists_stop_at_the_item_bound() {
+        let message =
+            list_problem("{{ ('x' * 100)|replace('x', 'abcdefghijk' * 100)|list|length }}");
+        assert!(
+            message.starts_with("`list` would make a list of more than"),
+            "{message}"
+        );
+        let message = list_problem(
+            "{{ (('x ' * 100)|replace('x', 'x x x x x x x x x x x x ' * 100)|split)|length }}",
+        );
+        assert!(message.starts_with("`split` would make"), "{message}");
     }
 
     #[test]

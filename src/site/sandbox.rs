@@ -7,7 +7,8 @@
 //! - an expression joins at most `MAX_JOINS_PER_EXPRESSION` values (`~` and `+`), repeats (`*`) only
 //!   a plain value by a number written in the template of at most `MAX_REPEAT`, and calls only the
 //!   filters and functions listed here, those that can make text longer capped at `MAX_VALUE_BYTES`
-//!   (`render::base_environment` installs the capped versions);
+//!   and those that make lists at `MAX_ITEMS` (`render::base_environment` installs the capped
+//!   versions; `batch` and `slice`, which make as many lists as asked, are not listed);
 //! - the page it writes is capped at `MAX_PAGE_BYTES` (`render`'s capped writer).
 //!
 //! Every value is then at most a small multiple of the largest value the page's data holds, and each
@@ -43,7 +44,6 @@ const FILTERS: &[&str] = &[
     "linkify", // minijinja's that only select or shorten.
     "abs",
     "attr",
-    "batch",
     "bool",
     "capitalize",
     "count",
@@ -74,7 +74,6 @@ const FILTERS: &[&str] = &[
     "safe",
     "select",
     "selectattr",
-    "slice",
     "sort",
     "split",
     "string",
@@ -439,6 +438,61 @@ pub fn replace(
     )
 }
 
+/// Items a filter may make a list of (as many as `range` gives).
+pub const MAX_ITEMS: usize = 100_000;
+
+fn too_many(what: &str) -> minijinja::Error {
+    minijinja::Error::new(
+        minijinja::ErrorKind::InvalidOperation,
+        format!("`{what}` would make a list of more than {MAX_ITEMS} items"),
+    )
+}
+
+/// minijinja's `list`, refused past `MAX_ITEMS` (a long text makes one item per character).
+pub fn list(state: &State, value: Value) -> Result<Value, minijinja::Error> {
+    let items = value
+        .as_str()
+        .map(|text| text.chars().count())
+        .or_else(|| value.len());
+    if items.is_some_and(|items| items > MAX_ITEMS) {
+        return Err(too_many("list"));
+    }
+    minijinja::filters::list(state, value)
+}
+
+/// minijinja's `split`, refused past `MAX_ITEMS` pieces.
+pub fn split(
+    value: &Value,
+    separator: Option<std::sync::Arc<str>>,
+    maxsplits: Option<i64>,
+) -> Result<Value, minijinja::Error> {
+    if let Some(text) = value.as_str() {
+        let pieces = match separator.as_deref() {
+            None => text.split_whitespace().count(),
+            Some("") => text.chars().count() + 2,
+            Some(separator) => text.matches(separator).count() + 1,
+        };
+        let limit = maxsplits
+            .and_then(|splits| usize::try_from(splits).ok())
+            .map_or(usize::MAX, |splits| splits.saturating_add(1));
+        if pieces.min(limit) > MAX_ITEMS {
+            return Err(too_many("split"));
+        }
+    }
+    minijinja::filters::split(value, separator, maxsplits)
+}
+
+/// minijinja's `lines`, refused past `MAX_ITEMS` lines.
+pub fn lines(value: &Value) -> Result<Value, minijinja::Error> {
+    if value
+        .as_str()
+        .is_some_and(|text| text.lines().count() > MAX_ITEMS)
+    {
+        return Err(too_many("lines"));
+    }
+    minijinja::filters::lines(value)
+}
+
 /// minijinja's `escape` (at most six times longer than its input), capped.
 pub fn escape(state: &State, value: &Value) -> Result<Value, minijinja::Error> {
     if shown_len(value) > MAX_VALUE_BYTES {
@@ -531,6 +585,8 @@ mod tests {
         assert!(refused("{{ 'x'|center(100000000) }}").contains("`center`"));
         assert!(refused("{{ xs|map('center', 100000000) }}").starts_with("`map`"));
         assert!(refused("{{ namespace() }}").contains("`namespace`"));
+        assert!(refused("{{ xs|slice(1000000000000) }}").contains("`slice`"));
+        assert!(refused("{{ xs|batch(1000000000000, 'x') }}").contains("`batch`"));
         let joins = vec!["a"; MAX_JOINS_PER_EXPRESSION + 2].join(" ~ ");
         assert!(refused(&format!("{{{{ {joins} }}}}")).starts_with("an expression may join"));
         assert!(refused(&"x".repeat(MAX_TEMPLATE_BYTES + 1)).contains("at most 256 KB"));
