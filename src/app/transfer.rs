@@ -132,11 +132,50 @@ fn staging_path(workspace_path: &Path) -> std::path::PathBuf {
     workspace_path.with_file_name(format!(".{name}.{}.importing", std::process::id()))
 }
 
+/// Removes what imports into `workspace_path` that were killed left behind (their temporary files),
+/// where the process that wrote them is known to be gone: on Linux, where `/proc` says so. Elsewhere
+/// they stay (hidden, never at the target path).
+fn remove_abandoned_staging(workspace_path: &Path) {
+    if !cfg!(target_os = "linux") {
+        return;
+    }
+    let (Some(directory), Some(name)) = (workspace_path.parent(), workspace_path.file_name())
+    else {
+        return;
+    };
+    let directory = if directory.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        directory
+    };
+    let prefix = format!(".{}.", name.to_string_lossy());
+    let Ok(entries) = std::fs::read_dir(directory) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = file.strip_prefix(&prefix) else {
+            continue;
+        };
+        let Some((pid, suffix)) = rest.split_once(".importing") else {
+            continue;
+        };
+        let abandoned = pid.parse::<u32>().is_ok_and(|pid| {
+            pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists()
+        });
+        if abandoned && ["", "-wal", "-shm", "-journal"].contains(&suffix) {
+            tracing::info!("removing {file}, left by an import that did not finish");
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 async fn write_new<F, Fut>(workspace_path: &Path, write: F) -> Result<Option<Workspace>>
 where
     F: FnOnce(Workspace) -> Fut,
     Fut: std::future::Future<Output = Result<bool>>,
 {
+    remove_abandoned_staging(workspace_path);
     let staging = staging_path(workspace_path);
     remove_workspace_files(&staging);
     let io_error = |source| Error::Io {
@@ -618,6 +657,31 @@ mod tests {
         let kept = Workspace::open(&target, false).await.unwrap();
         assert_eq!(kept.contacts().await.unwrap().len(), 5);
         kept.close().await;
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn an_import_removes_what_a_killed_import_into_the_same_file_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("new.portal");
+        // No process has this id (Linux ids stay below 2^22).
+        let left = dir.path().join(".new.portal.999999999.importing");
+        let left_journal = dir.path().join(".new.portal.999999999.importing-journal");
+        let unrelated = dir.path().join(".other.portal.999999999.importing");
+        for file in [&left, &left_journal, &unrelated] {
+            std::fs::write(file, "partial").unwrap();
+        }
+        let small = demo::generate(
+            3,
+            demo::DemoSize {
+                contacts: 5,
+                tickets: 10,
+            },
+        );
+        import(&target, &small, false).await.unwrap().close().await;
+        assert!(target.exists());
+        assert!(!left.exists() && !left_journal.exists());
+        assert!(unrelated.exists(), "another target's files are not touched");
     }
 
     #[tokio::test]
