@@ -26,17 +26,22 @@ pub async fn open_or_create_demo(path: &Path) -> Result<Workspace> {
         return Ok(Workspace::open(path, false).await?);
     }
     create_parent_dir(path)?;
-    let data = demo::generate(demo::DEFAULT_SEED, demo::DemoSize::default());
-    transfer::import(path, &data, false).await
+    // The demo's logins share one published password: one hash, not one argon2 run (and its 19 MiB of
+    // working memory) per login.
+    let workspace =
+        transfer::write_demo(path, demo::DEFAULT_SEED, demo::DemoSize::default(), false).await?;
+    transfer::give_back_freed_memory();
+    Ok(workspace)
 }
 
 /// Creates a new workspace at `path` (replacing a file there): the demo data, or an empty workspace
 /// with default settings.
 pub async fn create(path: &Path, with_demo: bool) -> Result<Workspace> {
-    let data = if with_demo {
-        demo::generate(demo::DEFAULT_SEED, demo::DemoSize::default())
+    let workspace = if with_demo {
+        transfer::write_demo(path, demo::DEFAULT_SEED, demo::DemoSize::default(), true).await?
     } else {
-        crate::domain::model::WorkspaceData::default()
+        transfer::import(path, &crate::domain::model::WorkspaceData::default(), true).await?
     };
-    transfer::import(path, &data, true).await
+    transfer::give_back_freed_memory();
+    Ok(workspace)
 }
