@@ -624,6 +624,59 @@ async fn replies_sent_at_the_same_time_all_land() {
     race_replies(&portal, "1001", 16).await;
 }
 
+#[tokio::test]
+async fn what_customers_are_shown_moves_the_data_version_and_their_activity_does_not() {
+    // Portal servers keep sessions and ticket reads until the data version moves, so every change a
+    // customer could see must move it, whichever process writes, and mere activity must not (else
+    // every page of every customer would be read again all the time).
+    let portal = acme().await;
+    let start = portal.workspace.data_version().await.unwrap();
+    let ana = signed_in(&portal, "ana@acme.example").await;
+    sqlx::query("UPDATE sessions SET last_seen_at = last_seen_at + 60000")
+        .execute(&portal.sql().await)
+        .await
+        .unwrap();
+    assert_eq!(portal.workspace.data_version().await.unwrap(), start);
+
+    post_reply(&ana, &portal, "1001", "Any news?", None).await;
+    let replied = portal.workspace.data_version().await.unwrap();
+    assert!(
+        replied > start,
+        "a reply changes the ticket's last activity"
+    );
+
+    sqlx::query("UPDATE contacts SET first_name = 'Anna' WHERE email = 'ana@acme.example'")
+        .execute(&portal.sql().await)
+        .await
+        .unwrap();
+    let renamed = portal.workspace.data_version().await.unwrap();
+    assert!(renamed > replied, "a contact changed by another process");
+
+    sqlx::query("DELETE FROM sessions")
+        .execute(&portal.sql().await)
+        .await
+        .unwrap();
+    let signed_out = portal.workspace.data_version().await.unwrap();
+    assert!(signed_out > renamed, "sessions ended elsewhere");
+
+    portal
+        .workspace
+        .replace_all(&acme_data(), &[])
+        .await
+        .unwrap();
+    let imported = portal.workspace.data_version().await.unwrap();
+    assert!(imported > signed_out, "a bulk write moves it once");
+    let triggers: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM sqlite_master WHERE type = 'trigger'")
+            .fetch_one(&portal.sql().await)
+            .await
+            .unwrap();
+    assert_eq!(
+        triggers, 20,
+        "a bulk write puts back the triggers it set aside"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn racing_first_replies_start_exactly_one_thread() {
     // 1007 has no thread: the first reply starts one, and every reply racing it joins that thread

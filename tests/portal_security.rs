@@ -186,11 +186,12 @@ async fn a_session_ended_elsewhere_is_refused_once_the_server_has_re_read_it() {
 
 #[tokio::test]
 async fn an_idle_session_expires_on_the_server_and_redirects_to_sign_in() {
-    // The server re-checks a session against the workspace at most once per refresh interval, and
-    // serves a verified one at most `stale_grace` longer while it re-checks.
+    // The server re-checks a session against the workspace at most once per `max_age` while nothing
+    // changes, and serves a verified one at most `stale_grace` longer while it re-checks.
     let options = portal::web::ServerOptions {
         refresh_interval: std::time::Duration::from_millis(100),
         stale_grace: std::time::Duration::from_millis(100),
+        max_age: std::time::Duration::from_millis(100),
         ..Default::default()
     };
     let portal = start_with(acme_data(), options).await;

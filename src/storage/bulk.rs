@@ -127,6 +127,8 @@ pub struct BulkWrite {
     property_names: BTreeSet<String>,
     /// (name, CREATE statement) of the indexes dropped until commit.
     deferred_indexes: Vec<(String, String)>,
+    /// (name, CREATE statement) of the triggers dropped until commit: they would fire for every row.
+    deferred_triggers: Vec<(String, String)>,
 }
 
 /// The tables with millions of rows, whose secondary indexes `BulkWrite` builds at the end.
@@ -151,6 +153,18 @@ impl Workspace {
         sqlx::query("BEGIN IMMEDIATE")
             .execute(&mut connection)
             .await?;
+        // The data-version triggers would fire once per row written (and keep the clearing below from
+        // truncating tables at once); the version is moved once at commit instead.
+        let deferred_triggers: Vec<(String, String)> = sqlx::query_as(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND sql IS NOT NULL ORDER BY name",
+        )
+        .fetch_all(&mut connection)
+        .await?;
+        for (name, _) in &deferred_triggers {
+            sqlx::query(&format!("DROP TRIGGER \"{name}\""))
+                .execute(&mut connection)
+                .await?;
+        }
         clear_in(&mut connection).await?;
         // Secondary indexes of the big tables are built once at the end, from sorted data, rather than
         // row by row in random order: it makes the writing about a third faster. They are recreated
@@ -175,6 +189,7 @@ impl Workspace {
             connection,
             property_names: BTreeSet::new(),
             deferred_indexes,
+            deferred_triggers,
         })
     }
 
@@ -789,6 +804,12 @@ impl BulkWrite {
         for (_, create) in &self.deferred_indexes {
             sqlx::query(create).execute(&mut self.connection).await?;
         }
+        for (_, create) in &self.deferred_triggers {
+            sqlx::query(create).execute(&mut self.connection).await?;
+        }
+        sqlx::query("UPDATE data_version SET version = version + 1")
+            .execute(&mut self.connection)
+            .await?;
         sqlx::query("COMMIT").execute(&mut self.connection).await?;
         self.connection.close().await?;
         Ok(())

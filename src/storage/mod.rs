@@ -247,6 +247,15 @@ impl Workspace {
         Ok(sqlx::query_as(FINGERPRINT).fetch_one(&self.pool).await?)
     }
 
+    /// The data version (migrations/0004_data_version.sql): it moves whenever contacts, companies, list
+    /// memberships, tickets or their associations change, or a session is ended, whichever process
+    /// writes. The portal compares it with the version its cached reads were made at.
+    pub async fn data_version(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT version FROM data_version")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
     /// Starts a write transaction that takes the database's write lock up front (`BEGIN IMMEDIATE`),
     /// waiting for it up to the busy timeout. A deferred transaction that reads before it writes cannot
     /// upgrade once another writer has committed in WAL mode ("database is locked"); taking the lock first

@@ -1,20 +1,74 @@
 //! Recently verified sessions with their customers, and recently read ticket lists. A busy portal would
 //! otherwise read the session, the contact, their lists, their company and their tickets for every page.
-//! Each entry is fresh for `ttl` (one second). After that it is still served for a short grace period
-//! (ten seconds) while one background task re-reads it, so a page never waits for the re-read: under load, waiting
-//! for those reads was the slowest percent of requests. A session is never served past its idle
-//! timeout, whatever the cache holds. Signing out forgets the session at once; password changes clear
-//! everything, since they end the contact's other sessions; changes by other processes show within
-//! `ttl` plus one re-read. `get_or_refresh` is the one place that rule is carried out: callers pass how
-//! to read an entry, and it reads now, serves the cache, or serves it and re-reads in the background.
+//!
+//! An entry is fresh while the workspace's data version (`DataVersion`: a counter every change to what
+//! these entries are read from moves, whichever process makes it) is the one it was read at, and for at
+//! most `max_age` (five minutes for ticket reads, one for sessions) in any case. Once stale it is still
+//! served for a short grace period (ten seconds) while one background task re-reads it, so a page never
+//! waits for the re-read. Entries used to go stale by time alone every second: with thousands of
+//! distinct customers each asking every few seconds, that re-read nearly every entry on every request.
+//! A session is never served past its idle timeout, whatever the cache holds. Signing out forgets the
+//! session at once; password changes clear everything, since they end the contact's other sessions;
+//! changes by other processes show within one version check (`refresh_interval`) plus one re-read.
+//! `get_or_refresh` is the one place that rule is carried out: callers pass how to read an entry, and it
+//! reads now, serves the cache, or serves it and re-reads in the background.
 
 use crate::app::customer::Customer;
 use crate::domain::model::Ticket;
+use crate::Workspace;
 use std::collections::HashMap;
 use std::fmt::Display;
 use std::future::Future;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+/// The workspace's data version as this server last read it: read again at most once per `interval`,
+/// by one request while the others go on with the value they have.
+pub struct DataVersion {
+    workspace: Workspace,
+    version: AtomicI64,
+    /// When it was last read (milliseconds since the epoch; 0 = read it on the next request).
+    checked_at: AtomicI64,
+    interval: Duration,
+    reading: tokio::sync::Mutex<()>,
+}
+
+impl DataVersion {
+    pub fn new(workspace: Workspace, interval: Duration) -> DataVersion {
+        DataVersion {
+            workspace,
+            version: AtomicI64::new(i64::MIN),
+            checked_at: AtomicI64::new(0),
+            interval,
+            reading: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The version to compare cache entries with.
+    pub async fn current(&self) -> i64 {
+        let now = chrono::Utc::now().timestamp_millis();
+        let due = now - self.checked_at.load(Ordering::Acquire) >= self.interval.as_millis() as i64;
+        if due {
+            if let Ok(_guard) = self.reading.try_lock() {
+                match self.workspace.data_version().await {
+                    Ok(version) => self.version.store(version, Ordering::Release),
+                    // Entries then stay until their maximum age; the next request tries again.
+                    Err(error) => {
+                        tracing::warn!(%error, "reading the workspace's data version failed")
+                    }
+                }
+                self.checked_at.store(now, Ordering::Release);
+            }
+        }
+        self.version.load(Ordering::Acquire)
+    }
+
+    /// Makes the next request read the version again (after a write through this server).
+    pub fn invalidate(&self) {
+        self.checked_at.store(0, Ordering::Release);
+    }
+}
 
 /// Past this many entries a cache starts over rather than grow without bound.
 const MAX_ENTRIES: usize = 50_000;
@@ -31,19 +85,23 @@ enum Lookup<V> {
 
 struct Entry<V> {
     value: V,
+    /// The data version it was read at.
+    version: i64,
+    /// The end of its maximum age.
     fresh_until: Instant,
-    refreshing: bool,
+    /// Since when a background re-read is under way, if one is.
+    refreshing_since: Option<Instant>,
 }
 
 /// Between half and all of `ttl`, at random: entries made together (say, by a burst of sign-ins) then
-/// go stale at different moments instead of all being re-read in the same instant.
+/// reach their maximum age at different moments instead of all being re-read in the same instant.
 fn jittered(ttl: Duration) -> Instant {
     use rand::Rng;
     Instant::now() + ttl.mul_f64(rand::thread_rng().gen_range(0.5..=1.0))
 }
 
-/// A map whose entries go stale after a TTL and are then re-read by one caller at a time. Clones share
-/// the entries (a background re-read holds one).
+/// A map whose entries go stale when the data version moves or after a maximum age (`ttl`), and are
+/// then re-read by one caller at a time. Clones share the entries (a background re-read holds one).
 struct RefreshingMap<V> {
     entries: Arc<Mutex<HashMap<String, Entry<V>>>>,
     ttl: Duration,
@@ -79,6 +137,7 @@ impl<V: Clone + Send + 'static> RefreshingMap<V> {
     async fn get_or_refresh<E, Load, Loading>(
         &self,
         key: &str,
+        version: i64,
         usable: impl Fn(&V) -> bool,
         load: Load,
     ) -> Result<Option<V>, E>
@@ -87,13 +146,13 @@ impl<V: Clone + Send + 'static> RefreshingMap<V> {
         Load: FnOnce() -> Loading,
         Loading: Future<Output = Result<Option<V>, E>> + Send + 'static,
     {
-        match self.get(key, usable) {
+        match self.get(key, version, usable) {
             Lookup::Hit(value) => Ok(Some(value)),
             Lookup::Refresh(value) => {
                 let (map, key, loading) = (self.clone(), key.to_string(), load());
                 tokio::spawn(async move {
                     match loading.await {
-                        Ok(Some(fresh)) => map.refreshed(&key, fresh),
+                        Ok(Some(fresh)) => map.refreshed(&key, fresh, version),
                         Ok(None) => map.forget(&key),
                         Err(error) => {
                             // Not the key: for sessions it is the sign-in token.
@@ -107,14 +166,15 @@ impl<V: Clone + Send + 'static> RefreshingMap<V> {
             Lookup::Miss => {
                 let value = load().await?;
                 if let Some(value) = &value {
-                    self.remember(key, value.clone());
+                    self.remember(key, value.clone(), version);
                 }
                 Ok(value)
             }
         }
     }
 
-    fn get(&self, key: &str, usable: impl Fn(&V) -> bool) -> Lookup<V> {
+    /// What the map knows about `key` when the data version is `version`.
+    fn get(&self, key: &str, version: i64, usable: impl Fn(&V) -> bool) -> Lookup<V> {
         let mut entries = self.entries.lock().expect("cache lock");
         let Some(entry) = entries.get_mut(key) else {
             return Lookup::Miss;
@@ -123,14 +183,21 @@ impl<V: Clone + Send + 'static> RefreshingMap<V> {
         if !usable(&entry.value) || now >= entry.fresh_until + self.grace {
             return Lookup::Miss;
         }
-        if now < entry.fresh_until || entry.refreshing {
+        if let Some(since) = entry.refreshing_since {
+            return if now < since + self.grace {
+                Lookup::Hit(entry.value.clone())
+            } else {
+                Lookup::Miss
+            };
+        }
+        if entry.version == version && now < entry.fresh_until {
             return Lookup::Hit(entry.value.clone());
         }
-        entry.refreshing = true;
+        entry.refreshing_since = Some(now);
         Lookup::Refresh(entry.value.clone())
     }
 
-    fn remember(&self, key: &str, value: V) {
+    fn remember(&self, key: &str, value: V, version: i64) {
         let mut entries = self.entries.lock().expect("cache lock");
         if entries.len() >= MAX_ENTRIES {
             entries.clear();
@@ -139,21 +206,23 @@ impl<V: Clone + Send + 'static> RefreshingMap<V> {
             key.to_string(),
             Entry {
                 value,
+                version,
                 fresh_until: jittered(self.ttl),
-                refreshing: false,
+                refreshing_since: None,
             },
         );
     }
 
     /// `remember`, but only while the key is still known: a re-read that finishes after the entry
     /// was forgotten (a sign-out, a write that cleared the cache) must not bring it back.
-    fn refreshed(&self, key: &str, value: V) {
+    fn refreshed(&self, key: &str, value: V, version: i64) {
         let mut entries = self.entries.lock().expect("cache lock");
         if let Some(entry) = entries.get_mut(key) {
             *entry = Entry {
                 value,
+                version,
                 fresh_until: jittered(self.ttl),
-                refreshing: false,
+                refreshing_since: None,
             };
         }
     }
@@ -197,6 +266,7 @@ impl SessionCache {
     pub async fn get_or_verify<E, Verify, Verifying>(
         &self,
         token: &str,
+        version: i64,
         idle_minutes: u32,
         verify: Verify,
     ) -> Result<Option<KnownSession>, E>
@@ -208,7 +278,9 @@ impl SessionCache {
         let now = chrono::Utc::now().timestamp_millis();
         let usable =
             |known: &KnownSession| within_idle_timeout(known.last_seen_at, idle_minutes, now);
-        self.map.get_or_refresh(token, usable, verify).await
+        self.map
+            .get_or_refresh(token, version, usable, verify)
+            .await
     }
 
     pub fn forget(&self, token: &str) {
@@ -245,6 +317,7 @@ impl TicketCache {
     pub async fn get_or_read<E, Read, Reading>(
         &self,
         customer: &Customer,
+        version: i64,
         read: Read,
     ) -> Result<Arc<Vec<Ticket>>, E>
     where
@@ -258,13 +331,14 @@ impl TicketCache {
         };
         let tickets = self
             .map
-            .get_or_refresh(&Self::key(customer), |_| true, read)
+            .get_or_refresh(&Self::key(customer), version, |_| true, read)
             .await?;
         Ok(tickets.expect("a ticket read always has an answer"))
     }
 
-    pub fn clear(&self) {
-        self.map.clear();
+    /// Forgets `customer`'s tickets: after their own write, their next page reads them again.
+    pub fn forget(&self, customer: &Customer) {
+        self.map.forget(&Self::key(customer));
     }
 }
 
@@ -275,32 +349,51 @@ mod tests {
     #[test]
     fn a_stale_entry_is_served_once_for_refresh_then_as_a_hit_until_it_is_re_read() {
         let map = RefreshingMap::new(Duration::ZERO, Duration::from_secs(60));
-        map.remember("k", 1);
-        assert!(matches!(map.get("k", |_| true), Lookup::Refresh(1)));
-        assert!(matches!(map.get("k", |_| true), Lookup::Hit(1)));
-        map.remember("k", 2);
-        assert!(matches!(map.get("k", |_| true), Lookup::Refresh(2)));
+        map.remember("k", 1, 0);
+        assert!(matches!(map.get("k", 0, |_| true), Lookup::Refresh(1)));
+        assert!(matches!(map.get("k", 0, |_| true), Lookup::Hit(1)));
+        map.remember("k", 2, 0);
+        assert!(matches!(map.get("k", 0, |_| true), Lookup::Refresh(2)));
     }
 
     #[test]
     fn a_re_read_finishing_after_the_entry_was_forgotten_does_not_bring_it_back() {
         let map = RefreshingMap::new(Duration::ZERO, Duration::from_secs(60));
-        map.remember("k", 1);
+        map.remember("k", 1, 0);
         map.forget("k");
-        map.refreshed("k", 2);
-        assert!(matches!(map.get("k", |_| true), Lookup::Miss));
-        map.remember("k", 1);
-        map.refreshed("k", 2);
-        assert!(matches!(map.get("k", |_| true), Lookup::Refresh(2)));
+        map.refreshed("k", 2, 0);
+        assert!(matches!(map.get("k", 0, |_| true), Lookup::Miss));
+        map.remember("k", 1, 0);
+        map.refreshed("k", 2, 0);
+        assert!(matches!(map.get("k", 0, |_| true), Lookup::Refresh(2)));
+    }
+
+    #[test]
+    fn an_entry_stays_fresh_while_the_data_version_holds_and_is_re_read_once_it_moves() {
+        let map = RefreshingMap::new(Duration::from_secs(60), Duration::from_secs(60));
+        map.remember("k", 1, 7);
+        assert!(matches!(map.get("k", 7, |_| true), Lookup::Hit(1)));
+        assert!(matches!(map.get("k", 8, |_| true), Lookup::Refresh(1)));
+        assert!(matches!(map.get("k", 8, |_| true), Lookup::Hit(1)));
+        map.refreshed("k", 2, 8);
+        assert!(matches!(map.get("k", 8, |_| true), Lookup::Hit(2)));
+    }
+
+    #[test]
+    fn an_entry_whose_re_read_outlasts_the_grace_period_is_a_miss() {
+        let map = RefreshingMap::new(Duration::from_secs(60), Duration::ZERO);
+        map.remember("k", 1, 7);
+        assert!(matches!(map.get("k", 8, |_| true), Lookup::Refresh(1)));
+        assert!(matches!(map.get("k", 8, |_| true), Lookup::Miss));
     }
 
     #[test]
     fn an_entry_that_is_no_longer_usable_is_a_miss() {
         let map = RefreshingMap::new(Duration::from_secs(60), Duration::from_secs(60));
-        map.remember("k", 1);
-        assert!(matches!(map.get("k", |_| true), Lookup::Hit(1)));
-        assert!(matches!(map.get("k", |_| false), Lookup::Miss));
-        assert!(matches!(map.get("other", |_| true), Lookup::Miss));
+        map.remember("k", 1, 0);
+        assert!(matches!(map.get("k", 0, |_| true), Lookup::Hit(1)));
+        assert!(matches!(map.get("k", 0, |_| false), Lookup::Miss));
+        assert!(matches!(map.get("other", 0, |_| true), Lookup::Miss));
     }
 
     /// The value the map holds for `key`, without counting as a lookup.
@@ -343,12 +436,18 @@ mod tests {
     async fn get_or_refresh_serves_a_stale_entry_at_once_while_one_background_read_replaces_it() {
         let map = RefreshingMap::new(Duration::ZERO, Duration::from_secs(60));
         let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        map.remember("k", 1);
+        map.remember("k", 1, 0);
         let (release, load) = delayed(2, &calls);
-        assert_eq!(map.get_or_refresh("k", |_| true, load).await, Ok(Some(1)));
+        assert_eq!(
+            map.get_or_refresh("k", 0, |_| true, load).await,
+            Ok(Some(1))
+        );
         // A second request meanwhile is served the same, without a second read.
         let (_, again) = delayed(3, &calls);
-        assert_eq!(map.get_or_refresh("k", |_| true, again).await, Ok(Some(1)));
+        assert_eq!(
+            map.get_or_refresh("k", 0, |_| true, again).await,
+            Ok(Some(1))
+        );
         assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
         release.send(()).unwrap();
         until(|| held(&map, "k") == Some(2)).await;
@@ -358,13 +457,19 @@ mod tests {
     async fn get_or_refresh_reads_an_unknown_entry_now_and_remembers_it() {
         let map = RefreshingMap::new(Duration::from_secs(60), Duration::from_secs(60));
         let read = || async { Ok::<_, String>(Some(7)) };
-        assert_eq!(map.get_or_refresh("k", |_| true, read).await, Ok(Some(7)));
+        assert_eq!(
+            map.get_or_refresh("k", 0, |_| true, read).await,
+            Ok(Some(7))
+        );
         assert_eq!(held(&map, "k"), Some(7));
         let gone = || async { Ok::<_, String>(None) };
-        assert_eq!(map.get_or_refresh("other", |_| true, gone).await, Ok(None));
+        assert_eq!(
+            map.get_or_refresh("other", 0, |_| true, gone).await,
+            Ok(None)
+        );
         let failing = || async { Err::<Option<i32>, _>("disk on fire".to_string()) };
         assert_eq!(
-            map.get_or_refresh("failing", |_| true, failing).await,
+            map.get_or_refresh("failing", 0, |_| true, failing).await,
             Err("disk on fire".to_string())
         );
         assert_eq!(held(&map, "other"), None);
@@ -375,14 +480,14 @@ mod tests {
     async fn get_or_refresh_does_not_bring_back_an_entry_forgotten_during_its_re_read() {
         let map = RefreshingMap::new(Duration::ZERO, Duration::from_secs(60));
         let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        map.remember("signed-out", 1);
-        map.remember("still-in", 1);
+        map.remember("signed-out", 1, 0);
+        map.remember("still-in", 1, 0);
         let (release_out, load_out) = delayed(2, &calls);
         let (release_in, load_in) = delayed(2, &calls);
-        map.get_or_refresh("signed-out", |_| true, load_out)
+        map.get_or_refresh("signed-out", 0, |_| true, load_out)
             .await
             .unwrap();
-        map.get_or_refresh("still-in", |_| true, load_in)
+        map.get_or_refresh("still-in", 0, |_| true, load_in)
             .await
             .unwrap();
         map.forget("signed-out");

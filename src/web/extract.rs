@@ -78,9 +78,10 @@ impl FromRequestParts<App> for SignedIn {
             let (app, token) = (app.clone(), token.clone());
             move || async move { verify_session(&app, &token, idle_minutes).await }
         };
+        let version = app.data.current().await;
         let known = app
             .sessions
-            .get_or_verify(&token, idle_minutes, verify)
+            .get_or_verify(&token, version, idle_minutes, verify)
             .await?
             .ok_or(WebError::SignInRequired { expired: true })?;
         let frame = Frame {

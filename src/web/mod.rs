@@ -41,6 +41,10 @@ pub struct ServerOptions {
     /// How long past `refresh_interval` a session or ticket read may still be served while it is read
     /// again in the background (never past the session's idle timeout).
     pub stale_grace: Duration,
+    /// How long a customer's ticket read (and, up to a minute, a verified session) is used at most while
+    /// the workspace's data version does not move (see `cache`). A session is re-read at least once a
+    /// minute whatever this says: that is when it is marked active in the workspace.
+    pub max_age: Duration,
     /// Failed sign-ins per account (the email address typed) before it is locked, and for how long
     /// failures count.
     pub max_failed_logins: usize,
@@ -63,6 +67,7 @@ impl Default for ServerOptions {
             attachments: AttachmentPolicy::default(),
             refresh_interval: Duration::from_secs(1),
             stale_grace: Duration::from_secs(10),
+            max_age: Duration::from_secs(300),
             max_failed_logins: 5,
             failed_login_window: Duration::from_secs(15 * 60),
             max_failed_logins_per_origin: 50,
@@ -71,6 +76,10 @@ impl Default for ServerOptions {
         }
     }
 }
+
+/// How often a session in use is re-read, which marks it active in the workspace (storage records that
+/// at most once a minute anyway).
+const SESSION_ACTIVITY: Duration = Duration::from_secs(60);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -90,6 +99,8 @@ pub(crate) struct AppState {
     sites: SiteCache,
     sessions: cache::SessionCache,
     tickets: cache::TicketCache,
+    /// The workspace's data version the caches compare their entries with.
+    data: cache::DataVersion,
     throttle: LoginThrottle,
     forms: FormSigner,
     policy: AttachmentPolicy,
@@ -133,11 +144,16 @@ impl PortalServer {
             source,
         })?;
         let sites = SiteCache::load(workspace.clone(), options.refresh_interval).await?;
+        let data = cache::DataVersion::new(workspace.clone(), options.refresh_interval);
         let app = Arc::new(AppState {
             workspace,
             sites,
-            sessions: cache::SessionCache::new(options.refresh_interval, options.stale_grace),
-            tickets: cache::TicketCache::new(options.refresh_interval, options.stale_grace),
+            sessions: cache::SessionCache::new(
+                options.max_age.min(SESSION_ACTIVITY),
+                options.stale_grace,
+            ),
+            tickets: cache::TicketCache::new(options.max_age, options.stale_grace),
+            data,
             throttle: LoginThrottle::new(
                 options.max_failed_logins,
                 options.max_failed_logins_per_origin,
@@ -183,6 +199,7 @@ impl PortalServer {
     /// Makes the next request read the settings and catalog again (call after saving settings).
     pub fn invalidate(&self) {
         self.app.sites.invalidate();
+        self.app.data.invalidate();
     }
 
     /// Stops accepting connections, lets running requests finish (for up to five seconds) and returns.

@@ -42,7 +42,9 @@ async fn form_submit(
     )
     .await;
     if outcome.is_ok() {
-        app.tickets.clear();
+        // The submitter's own list is read again at once; everyone else's once the version is checked.
+        app.tickets.forget(&current.customer);
+        app.data.invalidate();
     }
     let error = match outcome {
         Ok(ticket_id) => {

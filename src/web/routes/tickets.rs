@@ -83,7 +83,11 @@ async fn list(
             Ok::<_, WebError>(Arc::new(tickets))
         }
     };
-    let tickets = app.tickets.get_or_read(&current.customer, read).await?;
+    let version = app.data.current().await;
+    let tickets = app
+        .tickets
+        .get_or_read(&current.customer, version, read)
+        .await?;
     let list = customer::list_page(
         &site.settings,
         &site.catalog,
@@ -272,7 +276,9 @@ async fn reply(
         .await
     };
     if outcome.is_ok() {
-        app.tickets.clear();
+        // The replier's own list is read again at once; everyone else's once the version is checked.
+        app.tickets.forget(&current.customer);
+        app.data.invalidate();
     }
     let error = match outcome {
         Ok(_) => {
