@@ -29,6 +29,7 @@ if [ ! -f "$WORKSPACE" ]; then
   "$PORTAL" demo --workspace "$WORKSPACE" --contacts 100000 --tickets 1000000
 fi
 
+rm -f "$OUT/serve.out"  # else the loop below may read the last run's address
 "$PORTAL" serve --workspace "$WORKSPACE" --port 0 > "$OUT/serve.out" 2> "$OUT/serve.err" &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT

@@ -31,20 +31,22 @@ pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
+# Starts a server in this shell (so that cleanup knows its pid) and waits for its URL.
 start_server() {
-  local name=$1 url=""
+  local name=$1
+  rm -f "$OUT/$name.out"
   RUST_LOG=warn "$PORTAL" serve --workspace "$WORKSPACE" --port 0 > "$OUT/$name.out" 2> "$OUT/$name.err" &
   pids+=($!)
   for _ in $(seq 300); do
-    url=$(head -n1 "$OUT/$name.out" 2>/dev/null || true)
-    [ -n "$url" ] && break
+    [ -s "$OUT/$name.out" ] && break
     sleep 0.1
   done
-  [ -n "$url" ] || { echo "the portal $name did not start: $(cat "$OUT/$name.err")" >&2; exit 1; }
-  echo "$url"
+  [ -s "$OUT/$name.out" ] || { echo "the portal $name did not start: $(cat "$OUT/$name.err")" >&2; exit 1; }
 }
-first=$(start_server serve-1)
-second=$(start_server serve-2)
+start_server serve-1
+start_server serve-2
+first=$(head -n1 "$OUT/serve-1.out")
+second=$(head -n1 "$OUT/serve-2.out")
 echo "== two portals on one workspace: $first and $second"
 
 # Contacts with a login, in random order (the driver skips those the access rule turns away).
