@@ -178,9 +178,12 @@ impl Workspace {
             Existing::Nothing | Existing::EmptyFile => {}
             Existing::Sqlite => Self::check_is_workspace(path).await?,
         }
+        // Connections a burst of load opened (each with its files and up to 64 MiB of page cache) are
+        // closed again after a minute unused.
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .min_connections(1)
+            .idle_timeout(Duration::from_secs(60))
             .connect_with(options(path).create_if_missing(true))
             .await?;
         let workspace = Workspace {
