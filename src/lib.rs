@@ -6,7 +6,8 @@
 //! - `storage`: the workspace file (the only place with SQL);
 //! - `site`: what a customer page shows and how it renders, without HTTP;
 //! - `app`: the use-cases the command line, the portal and the desktop app share;
-//! - `web`: the portal over HTTP (axum).
+//! - `web`: the portal over HTTP (axum);
+//! - `vendor`: the help desk vendor's REST API, read by `portal pull` (reqwest).
 
 pub mod app;
 pub mod bundle;
@@ -14,6 +15,7 @@ pub mod domain;
 mod error;
 pub mod site;
 pub mod storage;
+pub mod vendor;
 pub mod web;
 
 pub use error::{Error, ErrorKind, Result};
