@@ -129,6 +129,9 @@ pub struct BulkWrite {
     deferred_indexes: Vec<(String, String)>,
     /// (name, CREATE statement) of the triggers dropped until commit: they would fire for every row.
     deferred_triggers: Vec<(String, String)>,
+    /// A pull's staging writer: rows whose id is already there are skipped (a vendor may list a record
+    /// twice), and the work is committed at checkpoints.
+    staging: bool,
 }
 
 /// The tables with millions of rows, whose secondary indexes `BulkWrite` builds at the end.
@@ -190,7 +193,58 @@ impl Workspace {
             property_names: BTreeSet::new(),
             deferred_indexes,
             deferred_triggers,
+            staging: false,
         })
+    }
+
+    /// Starts or continues writing a pull's staging workspace. Unlike `begin_replace` it keeps what the
+    /// file holds (a resumed pull continues it) and keeps the indexes, because `checkpoint` commits as
+    /// it goes: whatever was committed, with the pull state stored in the same transaction, is what a
+    /// resumed pull finds, even after a kill.
+    pub async fn begin_staging(&self) -> Result<BulkWrite> {
+        let mut connection = self.pool.connect_options().connect().await?;
+        sqlx::query("PRAGMA foreign_keys = OFF")
+            .execute(&mut connection)
+            .await?;
+        sqlx::query(&format!("PRAGMA cache_size = -{BULK_CACHE_KIB}"))
+            .execute(&mut connection)
+            .await?;
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut connection)
+            .await?;
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS pull_state (id INTEGER PRIMARY KEY CHECK (id = 1), document TEXT NOT NULL)",
+        )
+        .execute(&mut connection)
+        .await?;
+        let names: Vec<(String,)> = sqlx::query_as("SELECT name FROM ticket_property_names")
+            .fetch_all(&mut connection)
+            .await?;
+        Ok(BulkWrite {
+            connection,
+            property_names: names.into_iter().map(|(name,)| name).collect(),
+            deferred_indexes: Vec::new(),
+            // The staging file is served by nobody: its data-version triggers may fire per row.
+            deferred_triggers: Vec::new(),
+            staging: true,
+        })
+    }
+
+    /// The state a pull stored with its last checkpoint in this (staging) workspace, if any.
+    pub async fn pull_state(&self) -> Result<Option<String>> {
+        let table: Option<(String,)> = sqlx::query_as(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'pull_state'",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        if table.is_none() {
+            return Ok(None);
+        }
+        let state: Option<(String,)> =
+            sqlx::query_as("SELECT document FROM pull_state WHERE id = 1")
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(state.map(|(document,)| document))
     }
 
     /// Replaces everything in the workspace with `data`, in one transaction. `password_hashes` are the
@@ -577,7 +631,165 @@ impl PagedRead {
     }
 }
 
+/// `INSERT` for an import, `INSERT OR IGNORE` for a pull's staging (see `BulkWrite::staging`).
+fn insert_head(staging: bool, head: &str) -> String {
+    if staging {
+        head.replacen("INSERT INTO", "INSERT OR IGNORE INTO", 1)
+    } else {
+        head.to_string()
+    }
+}
+
+/// What a pull's last step repaired: references to records the vendor did not list (or that were
+/// skipped), which the workspace model does not allow.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PullRepairs {
+    /// Tickets in a pipeline or stage that was not listed (archived pipelines): left out.
+    pub tickets_without_stage: u64,
+    /// Associations and memberships naming a contact, company, list or ticket that is not there.
+    pub dangling_references: u64,
+    /// Portal logins carried over from the replaced workspace (matched by email).
+    pub logins_kept: u64,
+    /// Portal logins of the replaced workspace whose email no pulled contact has.
+    pub logins_dropped: u64,
+}
+
 impl BulkWrite {
+    /// Commits what was written with the pull's `state` (one transaction, so the two always agree) and
+    /// begins the next transaction.
+    pub async fn checkpoint(&mut self, state: &str) -> Result<()> {
+        sqlx::query("INSERT OR REPLACE INTO pull_state (id, document) VALUES (1, ?1)")
+            .bind(state)
+            .execute(&mut self.connection)
+            .await?;
+        self.save_property_names().await?;
+        sqlx::query("COMMIT").execute(&mut self.connection).await?;
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut self.connection)
+            .await?;
+        Ok(())
+    }
+
+    /// List memberships given as (contact id, list id), as a pull reads them: list by list.
+    pub async fn list_memberships(&mut self, memberships: &[(String, String)]) -> Result<()> {
+        let (next,): (i64,) =
+            sqlx::query_as("SELECT coalesce(max(position), -1) + 1 FROM list_memberships")
+                .fetch_one(&mut self.connection)
+                .await?;
+        let rows: Vec<(&str, &str, i64)> = memberships
+            .iter()
+            .enumerate()
+            .map(|(index, (contact, list))| (contact.as_str(), list.as_str(), next + index as i64))
+            .collect();
+        let head = insert_head(
+            self.staging,
+            "INSERT INTO list_memberships (contact_id, list_id, position) VALUES ",
+        );
+        insert_many(&mut self.connection, &head, 3, &rows, bind_association).await
+    }
+
+    /// The ids of the channels written so far.
+    pub async fn channel_ids(&mut self) -> Result<Vec<String>> {
+        let ids: Vec<(String,)> = sqlx::query_as("SELECT id FROM channels")
+            .fetch_all(&mut self.connection)
+            .await?;
+        Ok(ids.into_iter().map(|(id,)| id).collect())
+    }
+
+    /// A pull's last step before `commit`: drops what refers to records that are not there (the
+    /// workspace model allows no dangling reference), carries over from the workspace at `kept` (when
+    /// replacing one) its settings with their history, forms, articles and menus, outbox, and portal
+    /// logins matched to the pulled contacts by email, and removes the pull's state.
+    pub async fn finish_pull(&mut self, kept: Option<&std::path::Path>) -> Result<PullRepairs> {
+        let mut repairs = PullRepairs::default();
+        let connection = &mut self.connection;
+        repairs.tickets_without_stage = sqlx::query(
+            "DELETE FROM tickets WHERE NOT EXISTS (SELECT 1 FROM stages s
+                 WHERE s.pipeline_id = tickets.pipeline_id AND s.id = tickets.stage_id)",
+        )
+        .execute(&mut *connection)
+        .await?
+        .rows_affected();
+        for statement in [
+            "DELETE FROM list_memberships WHERE contact_id NOT IN (SELECT id FROM contacts)
+                 OR list_id NOT IN (SELECT id FROM lists)",
+            "DELETE FROM ticket_contacts WHERE contact_id NOT IN (SELECT id FROM contacts)
+                 OR ticket_id NOT IN (SELECT id FROM tickets)",
+            "DELETE FROM ticket_companies WHERE company_id NOT IN (SELECT id FROM companies)
+                 OR ticket_id NOT IN (SELECT id FROM tickets)",
+            "UPDATE contacts SET company_id = NULL
+                 WHERE company_id IS NOT NULL AND company_id NOT IN (SELECT id FROM companies)",
+            "UPDATE threads SET ticket_id = NULL
+                 WHERE ticket_id IS NOT NULL AND ticket_id NOT IN (SELECT id FROM tickets)",
+        ] {
+            repairs.dangling_references += sqlx::query(statement)
+                .execute(&mut *connection)
+                .await?
+                .rows_affected();
+        }
+        if let Some(kept) = kept {
+            // SQLite attaches a database only outside a transaction. What was repaired is committed
+            // first; the pull state is still there, so a kill now leaves a pull that `--resume` ends.
+            sqlx::query("COMMIT").execute(&mut *connection).await?;
+            sqlx::query("ATTACH DATABASE ?1 AS kept")
+                .bind(kept.to_string_lossy().into_owned())
+                .execute(&mut *connection)
+                .await?;
+            sqlx::query("BEGIN IMMEDIATE")
+                .execute(&mut *connection)
+                .await?;
+            for statement in [
+                "DELETE FROM settings",
+                "INSERT INTO settings SELECT * FROM kept.settings",
+                "INSERT OR REPLACE INTO settings_history SELECT * FROM kept.settings_history",
+                "INSERT OR REPLACE INTO forms SELECT * FROM kept.forms",
+                "INSERT OR REPLACE INTO form_fields SELECT * FROM kept.form_fields",
+                "INSERT OR REPLACE INTO kb_articles SELECT * FROM kept.kb_articles",
+                "INSERT OR REPLACE INTO menus SELECT * FROM kept.menus",
+                "INSERT OR REPLACE INTO menu_items SELECT * FROM kept.menu_items",
+                "INSERT OR REPLACE INTO outbox (id, created_at, kind, to_address, subject, body, contact_id, ticket_id)
+                     SELECT o.id, o.created_at, o.kind, o.to_address, o.subject, o.body,
+                            (SELECT c.id FROM contacts c JOIN kept.contacts k ON k.email = c.email COLLATE NOCASE
+                             WHERE k.id = o.contact_id),
+                            (SELECT t.id FROM tickets t WHERE t.id = o.ticket_id)
+                     FROM kept.outbox o",
+            ] {
+                sqlx::query(statement).execute(&mut *connection).await?;
+            }
+            repairs.logins_kept = sqlx::query(
+                "INSERT OR IGNORE INTO portal_logins (contact_id, password_hash, created_at)
+                     SELECT c.id, l.password_hash, l.created_at FROM kept.portal_logins l
+                     JOIN kept.contacts k ON k.id = l.contact_id
+                     JOIN contacts c ON c.email = k.email COLLATE NOCASE",
+            )
+            .execute(&mut *connection)
+            .await?
+            .rows_affected();
+            let (logins,): (i64,) = sqlx::query_as("SELECT count(*) FROM kept.portal_logins")
+                .fetch_one(&mut *connection)
+                .await?;
+            repairs.logins_dropped = u64::try_from(logins)
+                .unwrap_or(0)
+                .saturating_sub(repairs.logins_kept);
+        }
+        sqlx::query("DROP TABLE IF EXISTS pull_state")
+            .execute(&mut *connection)
+            .await?;
+        Ok(repairs)
+    }
+
+    async fn save_property_names(&mut self) -> Result<()> {
+        let names: Vec<&String> = self.property_names.iter().collect();
+        insert_many(
+            &mut self.connection,
+            "INSERT OR IGNORE INTO ticket_property_names (name) VALUES ",
+            1,
+            &names,
+            |arguments, name| arguments.add(name.as_str()),
+        )
+        .await
+    }
+
     pub async fn settings(&mut self, settings: &Settings) -> Result<()> {
         let document = serde_json::to_string(settings).expect("settings serialise");
         sqlx::query("INSERT INTO settings (id, document) VALUES (1, ?1)")
@@ -595,7 +807,10 @@ impl BulkWrite {
     pub async fn companies(&mut self, companies: &[Company]) -> Result<()> {
         insert_many(
             &mut self.connection,
-            "INSERT INTO companies (id, name, domain) VALUES ",
+            &insert_head(
+                self.staging,
+                "INSERT INTO companies (id, name, domain) VALUES ",
+            ),
             3,
             companies,
             |arguments, company| {
@@ -610,7 +825,10 @@ impl BulkWrite {
     pub async fn contacts(&mut self, contacts: &[Contact]) -> Result<()> {
         insert_many(
             &mut self.connection,
-            "INSERT INTO contacts (id, email, first_name, last_name, company_id) VALUES ",
+            &insert_head(
+                self.staging,
+                "INSERT INTO contacts (id, email, first_name, last_name, company_id) VALUES ",
+            ),
             5,
             contacts,
             |arguments, contact| {
@@ -633,7 +851,10 @@ impl BulkWrite {
                 .collect();
         insert_many(
             &mut self.connection,
-            "INSERT INTO list_memberships (contact_id, list_id, position) VALUES ",
+            &insert_head(
+                self.staging,
+                "INSERT INTO list_memberships (contact_id, list_id, position) VALUES ",
+            ),
             3,
             &memberships,
             |arguments, (contact, list, position)| {
@@ -676,8 +897,8 @@ impl BulkWrite {
         let rows: Vec<(&Ticket, &String)> = tickets.iter().zip(&properties).collect();
         insert_many(
             &mut self.connection,
-            "INSERT INTO tickets (id, subject, content, pipeline_id, stage_id, priority, category, source,
-                                  created_at, last_activity_at, properties) VALUES ",
+            &insert_head(self.staging, "INSERT INTO tickets (id, subject, content, pipeline_id, stage_id, priority, category, source,
+                                  created_at, last_activity_at, properties) VALUES "),
             11,
             &rows,
             |arguments, (ticket, properties)| {
@@ -707,7 +928,10 @@ impl BulkWrite {
         };
         insert_many(
             &mut self.connection,
-            "INSERT INTO ticket_contacts (ticket_id, contact_id, position) VALUES ",
+            &insert_head(
+                self.staging,
+                "INSERT INTO ticket_contacts (ticket_id, contact_id, position) VALUES ",
+            ),
             3,
             &associations(|ticket| &ticket.contacts),
             bind_association,
@@ -715,7 +939,10 @@ impl BulkWrite {
         .await?;
         insert_many(
             &mut self.connection,
-            "INSERT INTO ticket_companies (ticket_id, company_id, position) VALUES ",
+            &insert_head(
+                self.staging,
+                "INSERT INTO ticket_companies (ticket_id, company_id, position) VALUES ",
+            ),
             3,
             &associations(|ticket| &ticket.companies),
             bind_association,
@@ -726,7 +953,10 @@ impl BulkWrite {
     pub async fn threads(&mut self, threads: &[Thread]) -> Result<()> {
         insert_many(
             &mut self.connection,
-            "INSERT INTO threads (id, ticket_id, channel_id, created_at) VALUES ",
+            &insert_head(
+                self.staging,
+                "INSERT INTO threads (id, ticket_id, channel_id, created_at) VALUES ",
+            ),
             4,
             threads,
             |arguments, thread| {
@@ -749,7 +979,7 @@ impl BulkWrite {
             .collect();
         insert_many(
             &mut self.connection,
-            "INSERT INTO messages (id, thread_id, position, type, direction, sender, text, created_at) VALUES ",
+            &insert_head(self.staging, "INSERT INTO messages (id, thread_id, position, type, direction, sender, text, created_at) VALUES "),
             8,
             &messages,
             |arguments, (thread, position, message)| {
@@ -775,7 +1005,10 @@ impl BulkWrite {
             .collect();
         insert_many(
             &mut self.connection,
-            "INSERT INTO attachments (message_id, name, content_type, size, data) VALUES ",
+            &insert_head(
+                self.staging,
+                "INSERT INTO attachments (message_id, name, content_type, size, data) VALUES ",
+            ),
             5,
             &attachments,
             |arguments, (message, attachment)| {
@@ -792,15 +1025,7 @@ impl BulkWrite {
 
     /// Makes everything written visible at once.
     pub async fn commit(mut self) -> Result<()> {
-        let names: Vec<&String> = self.property_names.iter().collect();
-        insert_many(
-            &mut self.connection,
-            "INSERT OR IGNORE INTO ticket_property_names (name) VALUES ",
-            1,
-            &names,
-            |arguments, name| arguments.add(name.as_str()),
-        )
-        .await?;
+        self.save_property_names().await?;
         for (_, create) in &self.deferred_indexes {
             sqlx::query(create).execute(&mut self.connection).await?;
         }
