@@ -5,9 +5,11 @@ use crate::app::accounts::AccountError;
 use crate::app::conversations::ConversationError;
 use crate::app::customer::PageError;
 use crate::app::preview::TemplateError;
+use crate::app::pull::PullError;
 use crate::bundle::BundleError;
 use crate::domain::settings::{EditError, FieldError};
 use crate::storage::StorageError;
+use crate::vendor::VendorError;
 
 /// Errors at the engine's border; the CLI, HTTP handlers and Tauri commands each map these once.
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +44,12 @@ pub enum Error {
         path: std::path::PathBuf,
         source: std::io::Error,
     },
+    /// The help desk vendor refused or failed a pull's request.
+    #[error(transparent)]
+    Vendor(#[from] VendorError),
+    /// A pull could not start or go on.
+    #[error(transparent)]
+    Pull(#[from] PullError),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -84,6 +92,15 @@ pub enum ErrorKind {
     Page,
     /// The portal server could not start.
     Serve,
+    /// The vendor refused the access token (401): it is not valid, expired or revoked.
+    VendorAuthentication,
+    /// The access token lacks scopes a pull needs (403); the message names them.
+    VendorScopes,
+    /// A pull stopped (daily limit, network, an answer it could not understand, cancelled): the target
+    /// is untouched and `--resume` continues it.
+    PullStopped,
+    /// A pull was asked for something that cannot be (a bad API address, nothing to resume).
+    PullRefused,
 }
 
 impl Error {
@@ -104,6 +121,13 @@ impl Error {
             Error::UnknownContact(_) => ErrorKind::UnknownContact,
             Error::Serve(_) => ErrorKind::Serve,
             Error::Io { .. } => ErrorKind::Io,
+            Error::Vendor(VendorError::Unauthorized { .. }) => ErrorKind::VendorAuthentication,
+            Error::Vendor(VendorError::MissingScopes { .. }) => ErrorKind::VendorScopes,
+            Error::Vendor(VendorError::Setup(_)) => ErrorKind::PullRefused,
+            Error::Vendor(_) => ErrorKind::PullStopped,
+            Error::Pull(PullError::TargetExists(_)) => ErrorKind::NotEmpty,
+            Error::Pull(error) if error.is_usage() => ErrorKind::PullRefused,
+            Error::Pull(_) => ErrorKind::PullStopped,
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod customer;
 pub mod demo;
 pub mod matrix;
 pub mod preview;
+pub mod pull;
 pub mod read_models;
 pub mod settings_admin;
 pub mod transfer;

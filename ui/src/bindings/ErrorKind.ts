@@ -4,4 +4,4 @@
  * Which way an `Error` failed, for a front end that reacts to the kind of a failure (the desktop UI
  * switches on it) and never to its message text, which is for people.
  */
-export type ErrorKind = "notAWorkspace" | "newerVersion" | "missing" | "notEmpty" | "conflict" | "storage" | "io" | "bundle" | "invalidSettings" | "templatesDoNotCompile" | "edit" | "unknownContact" | "account" | "conversation" | "page" | "serve";
+export type ErrorKind = "notAWorkspace" | "newerVersion" | "missing" | "notEmpty" | "conflict" | "storage" | "io" | "bundle" | "invalidSettings" | "templatesDoNotCompile" | "edit" | "unknownContact" | "account" | "conversation" | "page" | "serve" | "vendorAuthentication" | "vendorScopes" | "pullStopped" | "pullRefused";

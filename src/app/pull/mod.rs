@@ -1,0 +1,1343 @@
+//! `portal pull`: reads a help desk account over the vendor's REST API (`vendor-import.md`) and writes a
+//! workspace from it. Pages stream from the client into the bulk writer of a staging workspace beside
+//! the target, committed at checkpoints together with the pull's state, so a pull that stops (daily
+//! limit, network, cancel, kill) continues with `--resume` without re-reading what it has. The target is
+//! replaced in one step (a rename) at the end; until then it is untouched.
+
+pub mod map;
+
+use crate::app::transfer::CancelToken;
+use crate::domain::model::{Catalog, Channel, Contact, Thread, Ticket};
+use crate::storage::bulk::{BulkWrite, PullRepairs};
+use crate::vendor::types::{self, Page};
+use crate::vendor::{ApiFlavor, Client, Request, RetryPolicy, Token, VendorError};
+use crate::{Error, Result, Workspace};
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Records per page of the CRM object lists (the vendor's maximum).
+const OBJECT_PAGE: u32 = 100;
+/// Members per page of a list (the vendor's maximum).
+const MEMBERSHIP_PAGE: u32 = 250;
+/// Threads per page (the vendor's maximum).
+const THREAD_PAGE: u32 = 500;
+/// Entries per page of a thread's messages.
+const MESSAGE_PAGE: u32 = 100;
+/// Lists per page of the list search (the vendor's maximum).
+const LIST_PAGE: u32 = 500;
+/// Work is committed, with the state a resumed pull starts from, at least this often.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(2);
+
+/// What a pull was asked to do.
+#[derive(Debug, Clone)]
+pub struct PullOptions {
+    pub workspace: PathBuf,
+    pub api_base: String,
+    pub flavor: ApiFlavor,
+    /// Replace the CRM data of an existing workspace (its settings, their history, logins, outbox,
+    /// forms, articles and menus are kept).
+    pub replace: bool,
+    /// Continue the interrupted pull of this target.
+    pub resume: bool,
+    pub policy: RetryPolicy,
+}
+
+/// Why a pull did not start or could not go on, besides what the vendor answered (`VendorError`).
+#[derive(Debug, thiserror::Error)]
+pub enum PullError {
+    #[error("{0} already exists; pass --replace to replace its help-desk data (its settings, portal logins and outbox are kept)")]
+    TargetExists(PathBuf),
+    #[error("there is no interrupted pull of {0} to resume")]
+    NothingToResume(PathBuf),
+    #[error("the interrupted pull of {path} was started with {started}; resume it with the same options, or start over without --resume")]
+    ResumeMismatch { path: PathBuf, started: String },
+    #[error("the answer of {endpoint} could not be understood: {field}: {detail}")]
+    Unreadable {
+        endpoint: String,
+        field: String,
+        detail: String,
+    },
+}
+
+impl PullError {
+    /// Whether the user asked for something that cannot be (exit code 2), rather than a pull that
+    /// stopped.
+    pub fn is_usage(&self) -> bool {
+        !matches!(self, PullError::Unreadable { .. })
+    }
+}
+
+/// The object kinds a pull reports progress for, in the order it reads them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum PullKind {
+    /// Pipelines, lists, inboxes and channels.
+    Catalog,
+    Companies,
+    Contacts,
+    ListMemberships,
+    Tickets,
+    Threads,
+}
+
+impl PullKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            PullKind::Catalog => "pipelines, lists, inboxes, channels",
+            PullKind::Companies => "companies",
+            PullKind::Contacts => "contacts",
+            PullKind::ListMemberships => "list memberships",
+            PullKind::Tickets => "tickets",
+            PullKind::Threads => "threads",
+        }
+    }
+}
+
+/// How far one kind is: records read, how many there are (when the vendor says), and time spent.
+#[derive(Debug, Clone, Serialize)]
+pub struct KindProgress {
+    pub kind: PullKind,
+    pub done: u64,
+    pub total: Option<u64>,
+    pub seconds: f64,
+    pub finished: bool,
+    /// Anything else worth a word ("1,204 messages").
+    pub detail: Option<String>,
+}
+
+impl KindProgress {
+    /// Records per second so far.
+    pub fn rate(&self) -> f64 {
+        if self.seconds > 0.0 {
+            self.done as f64 / self.seconds
+        } else {
+            0.0
+        }
+    }
+
+    /// Seconds left at the current rate, when the total is known.
+    pub fn seconds_left(&self) -> Option<f64> {
+        let total = self.total?;
+        let rate = self.rate();
+        (rate > 0.0).then(|| total.saturating_sub(self.done) as f64 / rate)
+    }
+}
+
+/// Where a pull tells how it goes: the CLI prints lines, the desktop can show bars.
+pub trait PullReport: Send + Sync {
+    fn progress(&self, progress: &KindProgress);
+    fn note(&self, text: &str);
+}
+
+/// A report that says nothing.
+pub struct Silent;
+
+impl PullReport for Silent {
+    fn progress(&self, _: &KindProgress) {}
+    fn note(&self, _: &str) {}
+}
+
+/// What was read, per kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullCounts {
+    pub pipelines: u64,
+    pub stages: u64,
+    pub lists: u64,
+    pub inboxes: u64,
+    pub channels: u64,
+    /// Channel accounts of a kind the workspace has no type for (stored as CHAT).
+    pub channels_of_other_kinds: u64,
+    /// Channels made for threads whose channel account was not listed (on no inbox).
+    pub unlisted_channels: u64,
+    pub companies: u64,
+    pub contacts: u64,
+    pub contacts_without_email: u64,
+    pub list_memberships: u64,
+    pub tickets: u64,
+    pub tickets_without_pipeline: u64,
+    pub threads: u64,
+    pub messages: u64,
+    /// Thread entries that are not messages (welcome messages, status changes, assignments).
+    pub entries_not_messages: u64,
+}
+
+/// What a pull came to.
+#[derive(Debug, Clone, Serialize)]
+pub struct PullSummary {
+    pub workspace: PathBuf,
+    pub counts: PullCounts,
+    pub requests: u64,
+    pub retries: u64,
+    pub rate_limited: u64,
+    pub seconds: f64,
+    pub resumed: bool,
+    pub replaced: bool,
+    pub tickets_without_stage: u64,
+    pub dangling_references: u64,
+    pub logins_kept: u64,
+    pub logins_dropped: u64,
+}
+
+#[derive(Debug)]
+pub enum Pulled {
+    Done(Box<PullSummary>),
+    /// Stopped on request; what was read is kept for `--resume`, the target is untouched.
+    Cancelled,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Phase {
+    Catalog,
+    Companies,
+    Contacts,
+    Memberships,
+    Tickets,
+    Threads,
+    Finishing,
+}
+
+/// Where a phase stands: the cursor of the next page (and for memberships the list, for threads the
+/// pass over archived ones).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct Position {
+    #[serde(default)]
+    after: Option<String>,
+    #[serde(default)]
+    list: usize,
+    #[serde(default)]
+    archived: bool,
+}
+
+/// Totals the vendor reported before the pull, for time left.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Totals {
+    companies: Option<u64>,
+    contacts: Option<u64>,
+    tickets: Option<u64>,
+}
+
+/// Everything a resumed pull needs, stored in the staging workspace with each checkpoint.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct PullState {
+    api_base: String,
+    flavor: ApiFlavor,
+    replace: bool,
+    phase: Phase,
+    position: Position,
+    contact_properties: Vec<String>,
+    ticket_properties: Vec<String>,
+    lists: Vec<String>,
+    channel_kinds: HashMap<String, String>,
+    totals: Totals,
+    counts: PullCounts,
+    requests: u64,
+    retries: u64,
+    rate_limited: u64,
+    seconds: f64,
+}
+
+/// The staging workspace of a pull into `target`: beside it, same name plus `.pull`.
+pub fn staging_path(target: &Path) -> PathBuf {
+    let mut name = target.as_os_str().to_owned();
+    name.push(".pull");
+    PathBuf::from(name)
+}
+
+/// Whether an interrupted pull of `target` waits to be resumed.
+pub fn has_interrupted_pull(target: &Path) -> bool {
+    staging_path(target).exists()
+}
+
+fn sqlite_files(path: &Path) -> Vec<PathBuf> {
+    ["", "-wal", "-shm"]
+        .iter()
+        .map(|suffix| {
+            let mut file = path.as_os_str().to_owned();
+            file.push(suffix);
+            PathBuf::from(file)
+        })
+        .collect()
+}
+
+fn remove_sqlite_files(path: &Path) {
+    for file in sqlite_files(path) {
+        let _ = std::fs::remove_file(file);
+    }
+}
+
+fn unreadable(endpoint: &str, bad: map::BadField) -> Error {
+    PullError::Unreadable {
+        endpoint: endpoint.to_string(),
+        field: bad.field,
+        detail: bad.detail,
+    }
+    .into()
+}
+
+/// Pulls the account the token opens into the workspace of `options` (see the module's description).
+pub async fn pull(
+    options: &PullOptions,
+    token: Token,
+    report: &dyn PullReport,
+    cancel: &CancelToken,
+) -> Result<Pulled> {
+    let started = Instant::now();
+    let target = options.workspace.as_path();
+    let staging = staging_path(target);
+    let client = Client::new(
+        &options.api_base,
+        token,
+        options.flavor,
+        options.policy.clone(),
+    )?;
+    if target.exists() {
+        if !options.replace {
+            return Err(PullError::TargetExists(target.into()).into());
+        }
+        // Refuses early a file that is not a workspace, before anything is read.
+        Workspace::open(target, false).await?.close().await;
+    }
+    let resumed_state = if options.resume {
+        let state = read_state(&staging)
+            .await?
+            .ok_or_else(|| PullError::NothingToResume(target.into()))?;
+        if state.api_base != options.api_base
+            || state.flavor != options.flavor
+            || state.replace != options.replace
+        {
+            return Err(PullError::ResumeMismatch {
+                path: target.into(),
+                started: format!(
+                    "--api-base {} --api-version {}{}",
+                    state.api_base,
+                    match state.flavor {
+                        ApiFlavor::Legacy => "legacy",
+                        ApiFlavor::Dated => "2026-03",
+                    },
+                    if state.replace { " --replace" } else { "" }
+                ),
+            }
+            .into());
+        }
+        Some(state)
+    } else {
+        None
+    };
+    // The token and its scopes are checked before anything is written.
+    let checked = preflight(&client).await?;
+    let mut state = match resumed_state {
+        Some(state) => {
+            report.note(&format!(
+                "Resuming the interrupted pull ({} so far)",
+                phase_text(state.phase)
+            ));
+            state
+        }
+        None => {
+            if staging.exists() {
+                report.note(&format!(
+                    "Discarding the interrupted pull in {} (--resume continues one)",
+                    staging.display()
+                ));
+                remove_sqlite_files(&staging);
+            }
+            PullState {
+                api_base: options.api_base.clone(),
+                flavor: options.flavor,
+                replace: options.replace,
+                phase: Phase::Catalog,
+                position: Position::default(),
+                contact_properties: checked.contact_properties,
+                ticket_properties: checked.ticket_properties,
+                lists: Vec::new(),
+                channel_kinds: HashMap::new(),
+                totals: checked.totals,
+                counts: PullCounts::default(),
+                requests: 0,
+                retries: 0,
+                rate_limited: 0,
+                seconds: 0.0,
+            }
+        }
+    };
+    let workspace = Workspace::open(&staging, true).await?;
+    let mut write = workspace.begin_staging().await?;
+    let seconds_before = state.seconds;
+    let mut run = Run {
+        client: &client,
+        write: &mut write,
+        state: &mut state,
+        report,
+        cancel,
+        started,
+        seconds_before,
+        last_checkpoint: Instant::now(),
+    };
+    let outcome = run.phases().await;
+    match outcome {
+        Ok(true) => {}
+        Ok(false) => {
+            run.checkpoint().await?;
+            write.commit().await?;
+            workspace.close().await;
+            return Ok(Pulled::Cancelled);
+        }
+        Err(error) => {
+            tracing::error!(error = %error, "the pull stopped");
+            // What was written is kept with the position it reached, for --resume.
+            if let Err(storage) = run.checkpoint().await {
+                tracing::error!(error = %storage, "the pull's state could not be saved");
+            }
+            let _ = write.commit().await;
+            workspace.close().await;
+            return Err(error);
+        }
+    }
+    let kept = (options.replace && target.exists()).then_some(target);
+    let repairs: PullRepairs = write.finish_pull(kept).await?;
+    write.commit().await?;
+    workspace.close().await;
+    // The staging file is complete: it replaces the target in one step.
+    for file in sqlite_files(target).into_iter().skip(1) {
+        let _ = std::fs::remove_file(file);
+    }
+    std::fs::rename(&staging, target).map_err(|source| Error::Io {
+        path: target.into(),
+        source,
+    })?;
+    remove_sqlite_files(&staging);
+    let (requests, retries, rate_limited) = client.stats();
+    Ok(Pulled::Done(Box::new(PullSummary {
+        workspace: target.into(),
+        counts: state.counts.clone(),
+        requests: state.requests + requests,
+        retries: state.retries + retries,
+        rate_limited: state.rate_limited + rate_limited,
+        seconds: seconds_before + started.elapsed().as_secs_f64(),
+        resumed: options.resume,
+        replaced: kept.is_some(),
+        tickets_without_stage: repairs.tickets_without_stage,
+        dangling_references: repairs.dangling_references,
+        logins_kept: repairs.logins_kept,
+        logins_dropped: repairs.logins_dropped,
+    })))
+}
+
+fn phase_text(phase: Phase) -> &'static str {
+    match phase {
+        Phase::Catalog => "nothing read",
+        Phase::Companies => "the catalog read",
+        Phase::Contacts => "companies read",
+        Phase::Memberships => "contacts read",
+        Phase::Tickets => "list memberships read",
+        Phase::Threads => "tickets read",
+        Phase::Finishing => "everything read",
+    }
+}
+
+async fn read_state(staging: &Path) -> Result<Option<PullState>> {
+    if !staging.exists() {
+        return Ok(None);
+    }
+    let workspace = Workspace::open(staging, false).await?;
+    let document = workspace.pull_state().await;
+    workspace.close().await;
+    match document? {
+        None => Ok(None),
+        Some(document) => Ok(serde_json::from_str(&document).ok()),
+    }
+}
+
+/// What the checks before a pull found out.
+struct Checked {
+    contact_properties: Vec<String>,
+    ticket_properties: Vec<String>,
+    totals: Totals,
+}
+
+#[derive(Deserialize)]
+struct SearchTotal {
+    #[serde(default)]
+    total: Option<u64>,
+}
+
+/// Reads, at once, one small answer of each dataset: a 401 stops everything, the scopes every 403 names
+/// are reported together, and the custom property names and totals come back.
+async fn preflight(client: &Client) -> Result<Checked> {
+    let flavor = client.flavor;
+    let properties = |object: &str| {
+        client.call::<Page<types::PropertyDefinition>>(Request::get(flavor.properties(object)))
+    };
+    let total = |object: &str| {
+        client.call::<SearchTotal>(Request::post(
+            format!("{}/search", flavor.objects(object)),
+            serde_json::json!({ "limit": 1, "properties": ["hs_object_id"] }),
+        ))
+    };
+    let lists = client.call::<types::ListSearchPage>(Request::post(
+        flavor.lists_search(),
+        serde_json::json!({ "objectTypeId": "0-1", "offset": 0, "count": 1 }),
+    ));
+    let inboxes = client.call::<Page<types::Inbox>>(
+        Request::get(flavor.conversations("inboxes")).query("limit", "1"),
+    );
+    let pipelines = client.call::<Page<types::Pipeline>>(Request::get(flavor.pipelines("tickets")));
+    let (
+        contact_properties,
+        ticket_properties,
+        contacts,
+        companies,
+        tickets,
+        lists,
+        inboxes,
+        pipelines,
+    ) = tokio::join!(
+        properties("contacts"),
+        properties("tickets"),
+        total("contacts"),
+        total("companies"),
+        total("tickets"),
+        lists,
+        inboxes,
+        pipelines
+    );
+    let mut missing: Vec<String> = Vec::new();
+    let mut forbidden: Vec<String> = Vec::new();
+    let mut first_error: Option<VendorError> = None;
+    let mut take = |error: VendorError| match error {
+        VendorError::MissingScopes {
+            endpoint, scopes, ..
+        } => {
+            forbidden.push(endpoint);
+            for scope in scopes {
+                if !missing.contains(&scope) {
+                    missing.push(scope);
+                }
+            }
+        }
+        error @ VendorError::Unauthorized { .. } => first_error = Some(error),
+        error => {
+            if first_error.is_none() {
+                first_error = Some(error);
+            }
+        }
+    };
+    let custom = |answer: Result<Page<types::PropertyDefinition>, VendorError>,
+                  take: &mut dyn FnMut(VendorError)| match answer {
+        Ok(page) => page
+            .results
+            .into_iter()
+            .filter(types::PropertyDefinition::is_custom)
+            .map(|property| property.name)
+            .collect(),
+        Err(error) => {
+            take(error);
+            Vec::new()
+        }
+    };
+    let contact_properties = custom(contact_properties, &mut take);
+    let ticket_properties = custom(ticket_properties, &mut take);
+    let mut totals = Totals::default();
+    for (slot, answer) in [
+        (&mut totals.contacts, contacts),
+        (&mut totals.companies, companies),
+        (&mut totals.tickets, tickets),
+    ] {
+        match answer {
+            Ok(answer) => *slot = answer.total,
+            // A search that fails for another reason only costs the time-left estimate.
+            Err(error @ (VendorError::Unauthorized { .. } | VendorError::MissingScopes { .. })) => {
+                take(error)
+            }
+            Err(error) => tracing::warn!(error = %error, "no total for the time-left estimate"),
+        }
+    }
+    if let Err(error) = lists {
+        take(error);
+    }
+    if let Err(error) = inboxes {
+        take(error);
+    }
+    if let Err(error) = pipelines {
+        take(error);
+    }
+    if let Some(error @ VendorError::Unauthorized { .. }) = first_error {
+        return Err(error.into());
+    }
+    if !forbidden.is_empty() {
+        return Err(VendorError::MissingScopes {
+            endpoint: forbidden.join(", "),
+            scopes: missing,
+            message: None,
+        }
+        .into());
+    }
+    if let Some(error) = first_error {
+        return Err(error.into());
+    }
+    Ok(Checked {
+        contact_properties,
+        ticket_properties,
+        totals,
+    })
+}
+
+/// A pull in progress: the client, the staging writer and the state it keeps current.
+struct Run<'a> {
+    client: &'a Client,
+    write: &'a mut BulkWrite,
+    state: &'a mut PullState,
+    report: &'a dyn PullReport,
+    cancel: &'a CancelToken,
+    started: Instant,
+    seconds_before: f64,
+    last_checkpoint: Instant,
+}
+
+/// A page of threads, each with the generic channel its account belongs to, and the count of thread
+/// entries that were not messages.
+type ThreadPage = (Vec<(Thread, Option<String>)>, u64);
+
+/// A page's records, mapped, with the position after it (None: the phase is complete).
+type Batch<B> = Result<(B, Option<Position>)>;
+
+/// Reads pages one after another on a task of its own, so the next page is on its way while this one
+/// is written; at most two pages wait, so memory stays bounded.
+fn produce<B, F, Fut>(start: Position, mut fetch: F) -> tokio::sync::mpsc::Receiver<Batch<B>>
+where
+    B: Send + 'static,
+    F: FnMut(Position) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Batch<B>> + Send,
+{
+    let (sender, receiver) = tokio::sync::mpsc::channel(2);
+    tokio::spawn(async move {
+        let mut position = start;
+        loop {
+            let batch = fetch(position.clone()).await;
+            let next = match &batch {
+                Ok((_, next)) => next.clone(),
+                Err(_) => None,
+            };
+            if sender.send(batch).await.is_err() {
+                return;
+            }
+            match next {
+                Some(next) => position = next,
+                None => return,
+            }
+        }
+    });
+    receiver
+}
+
+impl Run<'_> {
+    fn seconds(&self) -> f64 {
+        self.seconds_before + self.started.elapsed().as_secs_f64()
+    }
+
+    async fn checkpoint(&mut self) -> Result<()> {
+        let (requests, retries, rate_limited) = self.client.stats();
+        let mut state = self.state.clone();
+        state.requests += requests;
+        state.retries += retries;
+        state.rate_limited += rate_limited;
+        state.seconds = self.seconds();
+        let document = serde_json::to_string(&state).expect("the pull state serialises");
+        self.write.checkpoint(&document).await?;
+        self.last_checkpoint = Instant::now();
+        Ok(())
+    }
+
+    async fn maybe_checkpoint(&mut self) -> Result<()> {
+        if self.last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
+            self.checkpoint().await?;
+        }
+        Ok(())
+    }
+
+    fn progress(
+        &self,
+        kind: PullKind,
+        done: u64,
+        total: Option<u64>,
+        since: Instant,
+        finished: bool,
+        detail: Option<String>,
+    ) {
+        self.report.progress(&KindProgress {
+            kind,
+            done,
+            total,
+            seconds: since.elapsed().as_secs_f64(),
+            finished,
+            detail,
+        });
+    }
+
+    /// Moves to `phase` and commits, so a resumed pull starts there.
+    async fn enter(&mut self, phase: Phase) -> Result<()> {
+        self.state.phase = phase;
+        self.state.position = Position::default();
+        self.checkpoint().await
+    }
+
+    /// Runs the phases from where the state stands. Ok(false): cancelled.
+    async fn phases(&mut self) -> Result<bool> {
+        if self.state.phase == Phase::Catalog {
+            self.catalog().await?;
+            self.enter(Phase::Companies).await?;
+        }
+        if self.state.phase == Phase::Companies {
+            if !self.companies().await? {
+                return Ok(false);
+            }
+            self.enter(Phase::Contacts).await?;
+        }
+        if self.state.phase == Phase::Contacts {
+            if !self.contacts().await? {
+                return Ok(false);
+            }
+            self.enter(Phase::Memberships).await?;
+        }
+        if self.state.phase == Phase::Memberships {
+            if !self.memberships().await? {
+                return Ok(false);
+            }
+            self.enter(Phase::Tickets).await?;
+        }
+        if self.state.phase == Phase::Tickets {
+            if !self.tickets().await? {
+                return Ok(false);
+            }
+            self.enter(Phase::Threads).await?;
+        }
+        if self.state.phase == Phase::Threads {
+            if !self.threads().await? {
+                return Ok(false);
+            }
+            self.enter(Phase::Finishing).await?;
+        }
+        Ok(true)
+    }
+
+    /// The next batch, or None when the phase is complete or a cancel was asked for (`cancelled` tells).
+    async fn next<B>(&self, pages: &mut tokio::sync::mpsc::Receiver<Batch<B>>) -> Option<Batch<B>> {
+        if self.cancel.is_cancelled() {
+            return None;
+        }
+        pages.recv().await
+    }
+
+    /// Pipelines, lists, inboxes, channel kinds and accounts: small, read whole, written together.
+    async fn catalog(&mut self) -> Result<()> {
+        let since = Instant::now();
+        let client = self.client;
+        let flavor = client.flavor;
+        let pipelines = client
+            .call::<Page<types::Pipeline>>(Request::get(flavor.pipelines("tickets")))
+            .await?;
+        let inboxes: Vec<types::Inbox> = all_pages(
+            client,
+            || Request::get(flavor.conversations("inboxes")),
+            100,
+        )
+        .await?;
+        let kinds: Vec<types::ChannelKind> = all_pages(
+            client,
+            || Request::get(flavor.conversations("channels")),
+            100,
+        )
+        .await?;
+        let kind_names: HashMap<String, String> = kinds
+            .into_iter()
+            .map(|kind| (kind.id.0, kind.name))
+            .collect();
+        let mut accounts: Vec<types::ChannelAccount> = all_pages(
+            client,
+            || Request::get(flavor.conversations("channel-accounts")),
+            100,
+        )
+        .await?;
+        // `archived=true` lists only the archived ones.
+        accounts.extend(
+            all_pages::<types::ChannelAccount>(
+                client,
+                || Request::get(flavor.conversations("channel-accounts")).query("archived", "true"),
+                100,
+            )
+            .await?,
+        );
+        let mut lists = Vec::new();
+        let mut offset = 0i64;
+        loop {
+            let page: types::ListSearchPage = client
+                .call(Request::post(
+                    flavor.lists_search(),
+                    serde_json::json!({ "objectTypeId": "0-1", "offset": offset, "count": LIST_PAGE }),
+                ))
+                .await?;
+            let read = page.lists.len() as i64;
+            lists.extend(page.lists.into_iter().filter(|list| {
+                list.object_type_id
+                    .as_deref()
+                    .is_none_or(|kind| kind == "0-1")
+            }));
+            if !page.has_more || read == 0 {
+                break;
+            }
+            offset = page
+                .offset
+                .filter(|next| *next > offset)
+                .unwrap_or(offset + read);
+        }
+        let pipelines = map::pipelines(pipelines.results);
+        let mut channels = Vec::new();
+        let mut seen = HashSet::new();
+        for account in &accounts {
+            if !seen.insert(account.id.0.clone()) {
+                continue;
+            }
+            let (channel, known) = map::channel(account, &kind_names);
+            if !known {
+                self.state.counts.channels_of_other_kinds += 1;
+            }
+            channels.push(channel);
+        }
+        let catalog = Catalog {
+            lists: lists.iter().map(map::list).collect(),
+            inboxes: inboxes.iter().map(map::inbox).collect(),
+            channels,
+            pipelines,
+            ..Catalog::default()
+        };
+        let counts = &mut self.state.counts;
+        counts.pipelines = catalog.pipelines.len() as u64;
+        counts.stages = catalog
+            .pipelines
+            .iter()
+            .map(|p| p.stages.len() as u64)
+            .sum();
+        counts.lists = catalog.lists.len() as u64;
+        counts.inboxes = catalog.inboxes.len() as u64;
+        counts.channels = catalog.channels.len() as u64;
+        self.state.lists = catalog.lists.iter().map(|list| list.id.clone()).collect();
+        self.state.channel_kinds = kind_names;
+        self.write.catalog(&catalog).await?;
+        let counts = &self.state.counts;
+        self.progress(
+            PullKind::Catalog,
+            counts.pipelines + counts.lists + counts.inboxes + counts.channels,
+            None,
+            since,
+            true,
+            Some(format!(
+                "{} pipelines, {} lists, {} inboxes, {} channels",
+                counts.pipelines, counts.lists, counts.inboxes, counts.channels
+            )),
+        );
+        Ok(())
+    }
+
+    async fn companies(&mut self) -> Result<bool> {
+        let since = Instant::now();
+        let client = self.client.clone();
+        let mut pages = produce(self.state.position.clone(), move |position| {
+            let client = client.clone();
+            async move {
+                let (page, endpoint) = object_page(
+                    &client,
+                    "companies",
+                    &map::COMPANY_PROPERTIES,
+                    &[],
+                    position.after,
+                )
+                .await?;
+                let _ = endpoint;
+                let next = page.next_after().map(|after| Position {
+                    after: Some(after),
+                    ..Position::default()
+                });
+                Ok((
+                    page.results.iter().map(map::company).collect::<Vec<_>>(),
+                    next,
+                ))
+            }
+        });
+        while let Some(batch) = self.next(&mut pages).await {
+            let (companies, next) = batch?;
+            self.write.companies(&companies).await?;
+            self.state.counts.companies += companies.len() as u64;
+            let done = next.is_none();
+            self.state.position = next.unwrap_or_default();
+            let total = self.state.totals.companies;
+            self.progress(
+                PullKind::Companies,
+                self.state.counts.companies,
+                total,
+                since,
+                done,
+                None,
+            );
+            if done {
+                return Ok(true);
+            }
+            self.maybe_checkpoint().await?;
+        }
+        Ok(!self.cancel.is_cancelled())
+    }
+
+    async fn contacts(&mut self) -> Result<bool> {
+        let since = Instant::now();
+        let client = self.client.clone();
+        let custom = self.state.contact_properties.clone();
+        let mut pages = produce(self.state.position.clone(), move |position| {
+            let client = client.clone();
+            let custom = custom.clone();
+            async move {
+                let (page, _) = object_page(
+                    &client,
+                    "contacts",
+                    &map::CONTACT_PROPERTIES,
+                    &custom,
+                    position.after,
+                )
+                .await?;
+                let ids: Vec<String> = page
+                    .results
+                    .iter()
+                    .map(|record| record.id.0.clone())
+                    .collect();
+                let companies = associations(&client, "contacts", "companies", &ids).await?;
+                let mut contacts = Vec::with_capacity(page.results.len());
+                let mut skipped = 0u64;
+                for record in &page.results {
+                    let to = companies
+                        .get(record.id.as_str())
+                        .map_or(&[][..], Vec::as_slice);
+                    match map::contact(record, to) {
+                        Some(contact) => contacts.push(contact),
+                        None => skipped += 1,
+                    }
+                }
+                let next = page.next_after().map(|after| Position {
+                    after: Some(after),
+                    ..Position::default()
+                });
+                Ok(((contacts, skipped), next))
+            }
+        });
+        while let Some(batch) = self.next(&mut pages).await {
+            let ((contacts, skipped), next): ((Vec<Contact>, u64), _) = batch?;
+            self.write.contacts(&contacts).await?;
+            self.state.counts.contacts += contacts.len() as u64;
+            self.state.counts.contacts_without_email += skipped;
+            let done = next.is_none();
+            self.state.position = next.unwrap_or_default();
+            let counts = &self.state.counts;
+            self.progress(
+                PullKind::Contacts,
+                counts.contacts + counts.contacts_without_email,
+                self.state.totals.contacts,
+                since,
+                done,
+                (counts.contacts_without_email > 0)
+                    .then(|| format!("{} without an email skipped", counts.contacts_without_email)),
+            );
+            if done {
+                return Ok(true);
+            }
+            self.maybe_checkpoint().await?;
+        }
+        Ok(!self.cancel.is_cancelled())
+    }
+
+    async fn memberships(&mut self) -> Result<bool> {
+        let since = Instant::now();
+        let lists = self.state.lists.clone();
+        if self.state.position.list >= lists.len() {
+            self.progress(PullKind::ListMemberships, 0, None, since, true, None);
+            return Ok(true);
+        }
+        let client = self.client.clone();
+        let mut pages = produce(self.state.position.clone(), move |position| {
+            let client = client.clone();
+            let lists = lists.clone();
+            async move {
+                let list = &lists[position.list];
+                let mut request = Request::get(client.flavor.list_memberships(list))
+                    .query("limit", MEMBERSHIP_PAGE.to_string());
+                if let Some(after) = &position.after {
+                    request = request.query("after", after.clone());
+                }
+                let page: Page<types::Membership> = client.call(request).await?;
+                let members: Vec<(String, String)> = page
+                    .results
+                    .iter()
+                    .map(|member| (member.record_id().to_string(), list.clone()))
+                    .collect();
+                let next = match page.next_after() {
+                    Some(after) => Some(Position {
+                        after: Some(after),
+                        list: position.list,
+                        archived: false,
+                    }),
+                    None if position.list + 1 < lists.len() => Some(Position {
+                        after: None,
+                        list: position.list + 1,
+                        archived: false,
+                    }),
+                    None => None,
+                };
+                Ok((members, next))
+            }
+        });
+        while let Some(batch) = self.next(&mut pages).await {
+            let (members, next) = batch?;
+            self.write.list_memberships(&members).await?;
+            self.state.counts.list_memberships += members.len() as u64;
+            let done = next.is_none();
+            self.state.position = next.unwrap_or_default();
+            self.progress(
+                PullKind::ListMemberships,
+                self.state.counts.list_memberships,
+                None,
+                since,
+                done,
+                None,
+            );
+            if done {
+                return Ok(true);
+            }
+            self.maybe_checkpoint().await?;
+        }
+        Ok(!self.cancel.is_cancelled())
+    }
+
+    async fn tickets(&mut self) -> Result<bool> {
+        let since = Instant::now();
+        let client = self.client.clone();
+        let custom = self.state.ticket_properties.clone();
+        let mut pages = produce(self.state.position.clone(), move |position| {
+            let client = client.clone();
+            let custom = custom.clone();
+            async move {
+                let (page, endpoint) = object_page(
+                    &client,
+                    "tickets",
+                    &map::TICKET_PROPERTIES,
+                    &custom,
+                    position.after,
+                )
+                .await?;
+                let ids: Vec<String> = page
+                    .results
+                    .iter()
+                    .map(|record| record.id.0.clone())
+                    .collect();
+                let (contacts, companies) = tokio::try_join!(
+                    associations(&client, "tickets", "contacts", &ids),
+                    associations(&client, "tickets", "companies", &ids)
+                )?;
+                let mut tickets = Vec::with_capacity(page.results.len());
+                let mut skipped = 0u64;
+                for (index, record) in page.results.iter().enumerate() {
+                    let to_contacts = contacts
+                        .get(record.id.as_str())
+                        .map_or(&[][..], Vec::as_slice);
+                    let to_companies = companies
+                        .get(record.id.as_str())
+                        .map_or(&[][..], Vec::as_slice);
+                    match map::ticket(index, record, &custom, to_contacts, to_companies) {
+                        Ok(Some(ticket)) => tickets.push(ticket),
+                        Ok(None) => skipped += 1,
+                        Err(bad) => return Err(unreadable(&endpoint, bad)),
+                    }
+                }
+                let next = page.next_after().map(|after| Position {
+                    after: Some(after),
+                    ..Position::default()
+                });
+                Ok(((tickets, skipped), next))
+            }
+        });
+        while let Some(batch) = self.next(&mut pages).await {
+            let ((tickets, skipped), next): ((Vec<Ticket>, u64), _) = batch?;
+            self.write.tickets(&tickets).await?;
+            self.state.counts.tickets += tickets.len() as u64;
+            self.state.counts.tickets_without_pipeline += skipped;
+            let done = next.is_none();
+            self.state.position = next.unwrap_or_default();
+            let counts = &self.state.counts;
+            self.progress(
+                PullKind::Tickets,
+                counts.tickets + counts.tickets_without_pipeline,
+                self.state.totals.tickets,
+                since,
+                done,
+                None,
+            );
+            if done {
+                return Ok(true);
+            }
+            self.maybe_checkpoint().await?;
+        }
+        Ok(!self.cancel.is_cancelled())
+    }
+
+    /// Threads (then the archived ones) with their messages, each thread's messages read concurrently.
+    async fn threads(&mut self) -> Result<bool> {
+        let since = Instant::now();
+        let client = self.client.clone();
+        let mut known_channels: HashSet<String> =
+            self.write.channel_ids().await?.into_iter().collect();
+        let kind_names = self.state.channel_kinds.clone();
+        let mut pages = produce(self.state.position.clone(), move |position| {
+            let client = client.clone();
+            async move {
+                let flavor = client.flavor;
+                let mut request = Request::get(flavor.conversations("threads"))
+                    .query("limit", THREAD_PAGE.to_string())
+                    .query("association", "TICKET");
+                if position.archived {
+                    request = request.query("archived", "true");
+                }
+                if let Some(after) = &position.after {
+                    request = request.query("after", after.clone());
+                }
+                let endpoint = request.endpoint();
+                let page: Page<types::Thread> = client.call(request).await?;
+                let mut threads = Vec::with_capacity(page.results.len());
+                for (index, read) in page.results.iter().enumerate() {
+                    let thread =
+                        map::thread(index, read).map_err(|bad| unreadable(&endpoint, bad))?;
+                    threads.push((
+                        thread,
+                        read.original_channel_id.as_ref().map(|id| id.0.clone()),
+                    ));
+                }
+                let mut reads = tokio::task::JoinSet::new();
+                for (index, (thread, _)) in threads.iter().enumerate() {
+                    let client = client.clone();
+                    let id = thread.id.clone();
+                    reads.spawn(async move { (index, thread_messages(&client, &id).await) });
+                }
+                let mut skipped = 0u64;
+                while let Some(read) = reads.join_next().await {
+                    let (index, messages) = read.expect("a message read panicked");
+                    let (messages, not_messages) = messages?;
+                    threads[index].0.messages = messages;
+                    skipped += not_messages;
+                }
+                let next = match page.next_after() {
+                    Some(after) => Some(Position {
+                        after: Some(after),
+                        list: 0,
+                        archived: position.archived,
+                    }),
+                    None if !position.archived => Some(Position {
+                        after: None,
+                        list: 0,
+                        archived: true,
+                    }),
+                    None => None,
+                };
+                Ok(((threads, skipped), next))
+            }
+        });
+        while let Some(batch) = self.next(&mut pages).await {
+            let ((threads, skipped), next): (ThreadPage, _) = batch?;
+            let mut unlisted: Vec<Channel> = Vec::new();
+            let mut written = Vec::with_capacity(threads.len());
+            for (mut thread, channel_kind) in threads {
+                if thread.channel.is_empty() {
+                    thread.channel =
+                        format!("unlisted-{}", channel_kind.as_deref().unwrap_or("channel"));
+                }
+                if !known_channels.contains(&thread.channel) {
+                    known_channels.insert(thread.channel.clone());
+                    unlisted.push(map::unlisted_channel(
+                        &thread.channel,
+                        channel_kind.as_deref(),
+                        &kind_names,
+                    ));
+                }
+                written.push(thread);
+            }
+            if !unlisted.is_empty() {
+                self.state.counts.unlisted_channels += unlisted.len() as u64;
+                self.write
+                    .catalog(&Catalog {
+                        channels: unlisted,
+                        ..Catalog::default()
+                    })
+                    .await?;
+            }
+            self.write.threads(&written).await?;
+            let counts = &mut self.state.counts;
+            counts.threads += written.len() as u64;
+            counts.messages += written
+                .iter()
+                .map(|thread| thread.messages.len() as u64)
+                .sum::<u64>();
+            counts.entries_not_messages += skipped;
+            let done = next.is_none();
+            self.state.position = next.unwrap_or_default();
+            let counts = &self.state.counts;
+            self.progress(
+                PullKind::Threads,
+                counts.threads,
+                None,
+                since,
+                done,
+                Some(format!("{} messages", counts.messages)),
+            );
+            if done {
+                return Ok(true);
+            }
+            self.maybe_checkpoint().await?;
+        }
+        Ok(!self.cancel.is_cancelled())
+    }
+}
+
+/// Every page of a small collection (inboxes, channels, channel accounts).
+async fn all_pages<T: serde::de::DeserializeOwned>(
+    client: &Client,
+    request: impl Fn() -> Request<'static>,
+    limit: u32,
+) -> Result<Vec<T>> {
+    let mut all = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let mut next = request().query("limit", limit.to_string());
+        if let Some(after) = &after {
+            next = next.query("after", after.clone());
+        }
+        let page: Page<T> = client.call(next).await?;
+        after = page.next_after();
+        all.extend(page.results);
+        if after.is_none() {
+            return Ok(all);
+        }
+    }
+}
+
+/// One page of a CRM object list with the named properties, and the endpoint it came from.
+async fn object_page(
+    client: &Client,
+    object: &str,
+    properties: &[&str],
+    custom: &[String],
+    after: Option<String>,
+) -> Result<(Page<types::CrmObject>, String)> {
+    let mut names: Vec<&str> = properties.to_vec();
+    names.extend(
+        custom
+            .iter()
+            .map(String::as_str)
+            .filter(|name| !properties.contains(name)),
+    );
+    let mut request = Request::get(client.flavor.objects(object))
+        .query("limit", OBJECT_PAGE.to_string())
+        .query("properties", names.join(","));
+    if let Some(after) = after {
+        request = request.query("after", after);
+    }
+    let endpoint = request.endpoint();
+    Ok((client.call(request).await?, endpoint))
+}
+
+/// The v4 batch read of the associations from `from` records to `to`, following each record's own
+/// paging. Records without associations (a 207's errors) have none.
+async fn associations(
+    client: &Client,
+    from: &str,
+    to: &str,
+    ids: &[String],
+) -> Result<HashMap<String, Vec<types::AssociationTo>>> {
+    let mut found: HashMap<String, Vec<types::AssociationTo>> = HashMap::new();
+    let mut inputs: Vec<serde_json::Value> = ids
+        .iter()
+        .map(|id| serde_json::json!({ "id": id }))
+        .collect();
+    while !inputs.is_empty() {
+        // At most 1,000 inputs per request (the vendor refuses more).
+        let chunk: Vec<serde_json::Value> = inputs.drain(..inputs.len().min(1000)).collect();
+        let answer: types::BatchAnswer<types::AssociationResult> = client
+            .call(Request::post(
+                client.flavor.associations_batch_read(from, to),
+                serde_json::json!({ "inputs": chunk }),
+            ))
+            .await?;
+        for result in answer.results {
+            let after = result
+                .paging
+                .as_ref()
+                .and_then(|paging| paging.next.as_ref())
+                .map(|next| next.after.clone());
+            let id = result.from.id.0;
+            if let Some(after) = after {
+                inputs.push(serde_json::json!({ "id": id, "after": after }));
+            }
+            found.entry(id).or_default().extend(result.to);
+        }
+        if !answer.errors.is_empty() {
+            tracing::debug!(
+                errors = answer.errors.len(),
+                "batch read: records without associations"
+            );
+        }
+    }
+    Ok(found)
+}
+
+/// A thread's messages in order, and how many of its entries were not messages. A truncated email's
+/// whole text is read from its original content.
+async fn thread_messages(
+    client: &Client,
+    thread: &str,
+) -> Result<(Vec<crate::domain::model::Message>, u64)> {
+    let flavor = client.flavor;
+    let mut messages = Vec::new();
+    let mut skipped = 0;
+    let mut after: Option<String> = None;
+    loop {
+        let mut request = Request::get(flavor.thread_messages(thread))
+            .query("limit", MESSAGE_PAGE.to_string())
+            .query("sort", "createdAt");
+        if let Some(after) = &after {
+            request = request.query("after", after.clone());
+        }
+        let endpoint = request.endpoint();
+        let page: Page<types::ThreadEntry> = client.call(request).await?;
+        for (index, entry) in page.results.iter().enumerate() {
+            match map::message(index, entry).map_err(|bad| unreadable(&endpoint, bad))? {
+                Some(mut message) => {
+                    let truncated = entry
+                        .truncation_status
+                        .as_deref()
+                        .is_some_and(|status| status != "NOT_TRUNCATED");
+                    if truncated {
+                        let original: types::OriginalContent = client
+                            .call(Request::get(
+                                flavor.message_original_content(thread, &message.id),
+                            ))
+                            .await?;
+                        if let Some(text) = original.text {
+                            message.text = text;
+                        }
+                    }
+                    messages.push(message);
+                }
+                None => skipped += 1,
+            }
+        }
+        after = page.next_after();
+        if after.is_none() {
+            return Ok((messages, skipped));
+        }
+    }
+}
