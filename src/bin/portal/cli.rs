@@ -5,10 +5,12 @@
 use crate::logging::{self, LogFormat};
 use crate::printable::printable;
 use clap::{Parser, Subcommand, ValueEnum};
+use portal::app::pull::{self, KindProgress, PullKind, PullOptions, PullReport, Pulled};
 use portal::app::{demo, matrix, settings_admin, transfer, view_as, workspace_files};
 use portal::domain::rules::{ContactView, View};
 use portal::domain::settings::checklist;
 use portal::storage::default_workspace_path;
+use portal::vendor::{self, ApiFlavor, RetryPolicy, Token, VendorError};
 use portal::{Error, Workspace};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -96,6 +98,33 @@ enum Command {
         #[arg(long, default_value_t = portal::web::ServerOptions::default().header_read_timeout.as_secs())]
         header_timeout: u64,
     },
+    /// Read a help desk account over its REST API into a workspace. The access token comes from
+    /// HUBSPOT_ACCESS_TOKEN (or standard input with --token-stdin), never from an argument. Exits 1 when
+    /// the pull stopped (the workspace untouched; --resume continues it), 2 for a usage error
+    Pull {
+        /// The workspace to write: a new file, or with --replace an existing workspace
+        #[arg(long)]
+        workspace: PathBuf,
+        /// The vendor's API address; plain http is accepted only for a loopback address
+        #[arg(long, default_value = vendor::DEFAULT_API_BASE)]
+        api_base: String,
+        /// Which family of API paths to call: the dated 2026-03 paths or the legacy v3/v4 ones
+        #[arg(long, value_enum, default_value = "2026-03")]
+        api_version: ApiVersion,
+        /// Replace the help-desk data of an existing workspace, keeping its settings with their
+        /// history, portal logins (matched by email), outbox, forms, articles and menus
+        #[arg(long)]
+        replace: bool,
+        /// Continue the interrupted pull of this workspace where it stopped
+        #[arg(long)]
+        resume: bool,
+        /// How the summary on standard output looks
+        #[arg(long, value_enum, default_value = "table")]
+        format: ViewFormat,
+        /// Read the access token from standard input instead of HUBSPOT_ACCESS_TOKEN
+        #[arg(long)]
+        token_stdin: bool,
+    },
     /// Write a realistic demo workspace, generated deterministically from a seed
     Demo {
         #[arg(long)]
@@ -149,6 +178,13 @@ enum ViewArgument {
 enum ViewFormat {
     Table,
     Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum ApiVersion {
+    #[value(name = "2026-03")]
+    Dated,
+    Legacy,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -310,6 +346,29 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
             stop_requested().await;
             server.shutdown().await;
         }
+        Command::Pull {
+            workspace,
+            api_base,
+            api_version,
+            replace,
+            resume,
+            format,
+            token_stdin,
+        } => {
+            let token = read_token(token_stdin)?;
+            let options = PullOptions {
+                workspace,
+                api_base,
+                flavor: match api_version {
+                    ApiVersion::Dated => ApiFlavor::Dated,
+                    ApiVersion::Legacy => ApiFlavor::Legacy,
+                },
+                replace,
+                resume,
+                policy: retry_policy(),
+            };
+            return pull_command(options, token, format).await;
+        }
         Command::Demo {
             workspace,
             contacts,
@@ -332,6 +391,259 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The access token: from standard input with `--token-stdin`, else from HUBSPOT_ACCESS_TOKEN.
+fn read_token(from_stdin: bool) -> Result<Token, Error> {
+    let text = if from_stdin {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(|source| {
+            Error::Io {
+                path: "standard input".into(),
+                source,
+            }
+        })?;
+        text
+    } else {
+        std::env::var("HUBSPOT_ACCESS_TOKEN").unwrap_or_default()
+    };
+    Token::new(&text).ok_or_else(|| {
+        VendorError::Setup(if from_stdin {
+            "no access token on standard input".into()
+        } else {
+            "no access token: set HUBSPOT_ACCESS_TOKEN or pass --token-stdin".into()
+        })
+        .into()
+    })
+}
+
+/// The client's patience. PORTAL_PULL_RETRY_WAIT_MS shortens every wait before a retry, and
+/// PORTAL_PULL_TIMEOUT_MS the time a request may take (for tests against a local stub).
+fn retry_policy() -> RetryPolicy {
+    let mut policy = RetryPolicy::default();
+    let millis = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .and_then(|value| value.parse::<u64>().ok())
+            .map(std::time::Duration::from_millis)
+    };
+    if let Some(wait) = millis("PORTAL_PULL_RETRY_WAIT_MS") {
+        policy.backoff = wait;
+        policy.rate_limit_wait = wait;
+    }
+    if let Some(timeout) = millis("PORTAL_PULL_TIMEOUT_MS") {
+        policy.timeout = timeout;
+    }
+    policy
+}
+
+/// Progress lines on standard error: one per object kind at most every second, and one when it is done.
+struct ProgressLines {
+    last: std::sync::Mutex<std::collections::HashMap<PullKind, std::time::Instant>>,
+}
+
+fn thousands(number: u64) -> String {
+    let digits = number.to_string();
+    let mut text = String::new();
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
+            text.push(',');
+        }
+        text.push(digit);
+    }
+    text
+}
+
+impl PullReport for ProgressLines {
+    fn progress(&self, progress: &KindProgress) {
+        let now = std::time::Instant::now();
+        {
+            let mut last = self.last.lock().expect("the progress lock");
+            if !progress.finished
+                && last
+                    .get(&progress.kind)
+                    .is_some_and(|at| now.duration_since(*at).as_secs_f64() < 1.0)
+            {
+                return;
+            }
+            last.insert(progress.kind, now);
+        }
+        let mut line = format!("{}: {}", progress.kind.label(), thousands(progress.done));
+        if progress.finished {
+            line.push_str(&format!(
+                " in {:.1} s ({:.0}/s)",
+                progress.seconds,
+                progress.rate()
+            ));
+        } else {
+            if let Some(total) = progress.total {
+                line.push_str(&format!(" of {}", thousands(total)));
+            }
+            line.push_str(&format!(" ({:.0}/s", progress.rate()));
+            if let Some(left) = progress.seconds_left() {
+                line.push_str(&format!(", about {left:.0} s left"));
+            }
+            line.push(')');
+        }
+        if let Some(detail) = &progress.detail {
+            line.push_str("; ");
+            line.push_str(detail);
+        }
+        eprintln!("{line}");
+    }
+
+    fn note(&self, text: &str) {
+        eprintln!("{text}");
+    }
+}
+
+async fn pull_command(
+    options: PullOptions,
+    token: Token,
+    format: ViewFormat,
+) -> Result<ExitCode, Error> {
+    let cancel = std::sync::Arc::new(transfer::CancelToken::default());
+    let on_interrupt = {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("Stopping after the current page…");
+                cancel.cancel();
+            }
+        })
+    };
+    let report = ProgressLines {
+        last: Default::default(),
+    };
+    let outcome = pull::pull(&options, token, &report, &cancel).await;
+    on_interrupt.abort();
+    let summary = match outcome {
+        Ok(Pulled::Done(summary)) => summary,
+        Ok(Pulled::Cancelled) => {
+            eprintln!(
+                "The pull stopped; {} is untouched. Continue it with --resume.",
+                options.workspace.display()
+            );
+            return Ok(ExitCode::from(1));
+        }
+        Err(error @ Error::Pull(_)) if matches!(&error, Error::Pull(inner) if inner.is_usage()) => {
+            return Err(error)
+        }
+        Err(error @ Error::Vendor(VendorError::Setup(_))) => return Err(error),
+        Err(error) => {
+            eprintln!("error: {error}");
+            let resumable = pull::has_interrupted_pull(&options.workspace);
+            eprintln!(
+                "The pull stopped; {} is untouched.{}",
+                options.workspace.display(),
+                if resumable {
+                    " Continue it with --resume."
+                } else {
+                    ""
+                }
+            );
+            return Ok(ExitCode::from(1));
+        }
+    };
+    match format {
+        ViewFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&summary).expect("a summary serialises")
+        ),
+        ViewFormat::Table => print!("{}", pull_table(&summary)),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn pull_table(summary: &pull::PullSummary) -> String {
+    let counts = &summary.counts;
+    let mut text = format!(
+        "Pulled into {} in {:.1} s: {} requests, {} retries, {} rate-limited{}\n",
+        summary.workspace.display(),
+        summary.seconds,
+        thousands(summary.requests),
+        thousands(summary.retries),
+        thousands(summary.rate_limited),
+        if summary.resumed { " (resumed)" } else { "" }
+    );
+    let mut rows = vec![vec!["KIND".to_string(), "COUNT".into(), "NOTE".into()]];
+    let mut row = |kind: &str, count: u64, note: String| {
+        rows.push(vec![kind.to_string(), thousands(count), note]);
+    };
+    row("companies", counts.companies, String::new());
+    row(
+        "contacts",
+        counts.contacts,
+        if counts.contacts_without_email > 0 {
+            format!("{} without an email skipped", counts.contacts_without_email)
+        } else {
+            String::new()
+        },
+    );
+    row(
+        "lists",
+        counts.lists,
+        format!("{} memberships", thousands(counts.list_memberships)),
+    );
+    row(
+        "pipelines",
+        counts.pipelines,
+        format!("{} stages", counts.stages),
+    );
+    row(
+        "tickets",
+        counts.tickets,
+        if counts.tickets_without_pipeline + summary.tickets_without_stage > 0 {
+            format!(
+                "{} without a listed pipeline or stage left out",
+                counts.tickets_without_pipeline + summary.tickets_without_stage
+            )
+        } else {
+            String::new()
+        },
+    );
+    row("inboxes", counts.inboxes, String::new());
+    row(
+        "channels",
+        counts.channels + counts.unlisted_channels,
+        [
+            (counts.unlisted_channels > 0)
+                .then(|| format!("{} not listed (on no inbox)", counts.unlisted_channels)),
+            (counts.channels_of_other_kinds > 0)
+                .then(|| format!("{} of other kinds as CHAT", counts.channels_of_other_kinds)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join("; "),
+    );
+    row("threads", counts.threads, String::new());
+    row(
+        "messages",
+        counts.messages,
+        if counts.entries_not_messages > 0 {
+            format!(
+                "{} other thread entries skipped",
+                counts.entries_not_messages
+            )
+        } else {
+            String::new()
+        },
+    );
+    text.push_str(&columns(&rows));
+    if summary.replaced {
+        text.push_str(&format!(
+            "Kept the settings, their history, the outbox and {} portal logins ({} without a pulled contact)\n",
+            summary.logins_kept, summary.logins_dropped
+        ));
+    }
+    if summary.dangling_references > 0 {
+        text.push_str(&format!(
+            "Left out {} associations or memberships naming records that were not read\n",
+            summary.dangling_references
+        ));
+    }
+    text
 }
 
 async fn settings_command(action: SettingsAction) -> Result<ExitCode, Error> {
