@@ -1,0 +1,478 @@
+//! `portal pull` against a stub of the vendor's API (tests/vendor_stub): the acme fixture served by the
+//! stub comes in as the same workspace the bundle imports to, refusals and faults end cleanly, and a pull
+//! that stops continues with `--resume` to the same result.
+
+mod vendor_stub;
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use vendor_stub::{Stub, TOKEN};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// Runs `portal` with the token in its environment (never in its arguments).
+async fn portal_with(arguments: &[&str], environment: &[(&str, &str)]) -> Output {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_portal"));
+    command
+        .args(arguments)
+        .env("USER", "qa")
+        .env("HUBSPOT_ACCESS_TOKEN", TOKEN)
+        .env("PORTAL_PULL_RETRY_WAIT_MS", "5")
+        .env_remove("RUST_LOG");
+    for (name, value) in environment {
+        command.env(name, value);
+    }
+    command.output().await.expect("the portal binary runs")
+}
+
+async fn portal(arguments: &[&str]) -> Output {
+    portal_with(arguments, &[]).await
+}
+
+fn out(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn err(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+struct Scratch(tempfile::TempDir);
+
+impl Scratch {
+    fn new() -> Scratch {
+        Scratch(tempfile::tempdir().unwrap())
+    }
+    fn path(&self, name: &str) -> String {
+        self.0.path().join(name).to_string_lossy().into_owned()
+    }
+    /// The files in the scratch directory.
+    fn files(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.0.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+async fn acme_stub() -> Stub {
+    Stub::start(vendor_stub::acme(), 2).await
+}
+
+async fn pull(stub: &Stub, workspace: &str, extra: &[&str]) -> Output {
+    let mut arguments = vec![
+        "pull",
+        "--workspace",
+        workspace,
+        "--api-base",
+        &stub.url,
+        "--format",
+        "json",
+    ];
+    arguments.extend(extra);
+    portal(&arguments).await
+}
+
+/// Replaces every vendor id in `text` by the bundle's id it was made from.
+fn translate(text: &str, ids: &std::collections::BTreeMap<String, String>) -> String {
+    let mut pairs: Vec<(&String, &String)> = ids.iter().collect();
+    pairs.sort_by_key(|(vendor, _)| std::cmp::Reverse(vendor.len()));
+    let mut text = text.to_string();
+    for (vendor, bundle) in pairs {
+        text = text.replace(vendor.as_str(), bundle);
+    }
+    text
+}
+
+/// The acme bundle's portal settings, with the ids the stub gave its lists, pipelines and inbox, set on
+/// the pulled workspace (a pull brings no settings: the vendor has no API for them).
+async fn set_acme_settings(workspace: &str, ids: &std::collections::BTreeMap<String, String>) {
+    let bundle: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("acme.bundle.json")).unwrap())
+            .unwrap();
+    let vendor_id = |bundle_id: &str| -> String {
+        ids.iter()
+            .find(|(_, original)| original.as_str() == bundle_id)
+            .map(|(vendor, _)| vendor.clone())
+            .unwrap_or_else(|| panic!("no vendor id for {bundle_id}"))
+    };
+    let settings = &bundle["settings"];
+    let mut access = settings["access"].clone();
+    access["lists"] = access["lists"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|list| Value::String(vendor_id(list.as_str().unwrap())))
+        .collect();
+    let mut filters = settings["ticket_filters"].clone();
+    for filter in filters.as_array_mut().unwrap() {
+        if ["pipeline", "stage"].contains(&filter["property"].as_str().unwrap()) {
+            filter["values"] = filter["values"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|value| Value::String(vendor_id(value.as_str().unwrap())))
+                .collect();
+        }
+    }
+    let default_inbox = vendor_id(settings["default_inbox"].as_str().unwrap());
+    for (key, value) in [
+        ("access", access.to_string()),
+        ("ticket_filters", filters.to_string()),
+        ("default_inbox", Value::String(default_inbox).to_string()),
+        (
+            "ticket_permissions",
+            settings["ticket_permissions"].as_str().unwrap().to_string(),
+        ),
+        (
+            "thread_shown",
+            settings["thread_shown"].as_str().unwrap().to_string(),
+        ),
+        (
+            "status_display",
+            settings["status_display"].as_str().unwrap().to_string(),
+        ),
+    ] {
+        let output = portal(&["settings", "set", key, &value, "--workspace", workspace]).await;
+        assert!(
+            output.status.success(),
+            "settings set {key}: {}",
+            err(&output)
+        );
+    }
+}
+
+async fn view_as(workspace: &str, email: &str, view: Option<&str>) -> String {
+    let mut arguments = vec![
+        "view-as",
+        email,
+        "--workspace",
+        workspace,
+        "--format",
+        "json",
+    ];
+    if let Some(view) = view {
+        arguments.extend(["--view", view]);
+    }
+    let output = portal(&arguments).await;
+    assert!(output.status.success(), "{}", err(&output));
+    out(&output)
+}
+
+async fn export(workspace: &str) -> String {
+    let output = portal(&["export", "--workspace", workspace]).await;
+    assert!(output.status.success(), "{}", err(&output));
+    out(&output)
+}
+
+async fn import_acme(scratch: &Scratch) -> String {
+    let workspace = scratch.path("imported.portal");
+    let bundle = fixture("acme.bundle.json");
+    let output = portal(&[
+        "import",
+        bundle.to_str().unwrap(),
+        "--workspace",
+        &workspace,
+    ])
+    .await;
+    assert!(output.status.success(), "{}", err(&output));
+    workspace
+}
+
+/// A clean pull of the stub into a new workspace, and its export.
+async fn clean_export(stub: &Stub, scratch: &Scratch, name: &str) -> String {
+    let workspace = scratch.path(name);
+    let output = pull(stub, &workspace, &[]).await;
+    assert!(output.status.success(), "{}", err(&output));
+    export(&workspace).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pulled_acme_shows_every_contact_what_the_imported_bundle_shows() {
+    let stub = acme_stub().await;
+    let scratch = Scratch::new();
+    let pulled = scratch.path("pulled.portal");
+    let output = pull(&stub, &pulled, &[]).await;
+    assert!(output.status.success(), "{}", err(&output));
+    let summary: Value = serde_json::from_str(&out(&output)).unwrap();
+    assert_eq!(summary["counts"]["contacts"], 5);
+    assert_eq!(summary["counts"]["contacts_without_email"], 1);
+    assert_eq!(summary["counts"]["tickets"], 8);
+    assert_eq!(summary["counts"]["threads"], 10);
+    assert_eq!(summary["counts"]["unlisted_channels"], 1);
+    set_acme_settings(&pulled, stub.bundle_ids()).await;
+    let imported = import_acme(&scratch).await;
+
+    let expected: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("acme.expected.json")).unwrap())
+            .unwrap();
+    for case in expected["cases"].as_array().unwrap() {
+        let email = case["contact"].as_str().unwrap();
+        let view = case["view"].as_str();
+        let from_pull: Value = serde_json::from_str(&translate(
+            &view_as(&pulled, email, view).await,
+            stub.bundle_ids(),
+        ))
+        .unwrap();
+        let from_bundle: Value =
+            serde_json::from_str(&view_as(&imported, email, view).await).unwrap();
+        assert_eq!(from_pull, from_bundle, "{email} view {view:?}");
+        let ids = |answer: &Value, key: &str| -> Vec<Value> {
+            answer[key]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|ticket| ticket["id"].clone())
+                .collect()
+        };
+        let expected_ids: Vec<Value> = case["tickets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|ticket| ticket["id"].clone())
+            .collect();
+        assert_eq!(
+            ids(&from_pull, "tickets"),
+            expected_ids,
+            "{email} view {view:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_path_families_pull_the_same_workspace() {
+    let scratch = Scratch::new();
+    let dated = acme_stub().await;
+    let dated_export = clean_export(&dated, &scratch, "dated.portal").await;
+    assert_eq!(dated.seen().legacy_paths, 0);
+    assert!(dated.seen().dated_paths > 20);
+
+    let legacy = acme_stub().await;
+    let workspace = scratch.path("legacy.portal");
+    let output = pull(&legacy, &workspace, &["--api-version", "legacy"]).await;
+    assert!(output.status.success(), "{}", err(&output));
+    assert_eq!(legacy.seen().dated_paths, 0);
+    assert_eq!(export(&workspace).await, dated_export);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_token_says_so_and_writes_nothing() {
+    let stub = acme_stub().await;
+    stub.faults(|faults| faults.unauthorized = true);
+    let scratch = Scratch::new();
+    let output = pull(&stub, &scratch.path("new.portal"), &[]).await;
+    assert_eq!(output.status.code(), Some(1), "{}", err(&output));
+    assert!(
+        err(&output).contains("the access token was refused (401"),
+        "{}",
+        err(&output)
+    );
+    assert_eq!(scratch.files(), Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_scopes_are_named_and_nothing_is_written() {
+    let stub = acme_stub().await;
+    stub.faults(|faults| {
+        faults.forbidden = vec![
+            ("conversations".into(), "conversations.read".into()),
+            ("lists".into(), "crm.lists.read".into()),
+        ]
+    });
+    let scratch = Scratch::new();
+    let output = pull(&stub, &scratch.path("new.portal"), &[]).await;
+    assert_eq!(output.status.code(), Some(1), "{}", err(&output));
+    let message = err(&output);
+    assert!(message.contains("lacks the scopes"), "{message}");
+    assert!(
+        message.contains("conversations.read") && message.contains("crm.lists.read"),
+        "{message}"
+    );
+    assert_eq!(scratch.files(), Vec::<String>::new());
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle.as_bytes())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_never_appears_in_the_workspace_logs_or_output() {
+    let stub = acme_stub().await;
+    // Some failures on the way, so that errors are logged too.
+    stub.faults(|faults| {
+        faults.bad_gateway = 2;
+        faults.rate_limited = 2;
+    });
+    let scratch = Scratch::new();
+    let workspace = scratch.path("new.portal");
+    let output = portal_with(
+        &["pull", "--workspace", &workspace, "--api-base", &stub.url],
+        &[("RUST_LOG", "trace")],
+    )
+    .await;
+    assert!(output.status.success(), "{}", err(&output));
+    assert!(!contains(&output.stdout, TOKEN) && !contains(&output.stderr, TOKEN));
+    assert!(!contains(&output.stderr, "stub-secret"));
+    for file in scratch.files() {
+        let bytes = std::fs::read(scratch.0.path().join(&file)).unwrap();
+        assert!(!contains(&bytes, "stub-secret"), "{file} holds the token");
+    }
+    // A refused token does not show either.
+    let refused = portal_with(
+        &[
+            "pull",
+            "--workspace",
+            &scratch.path("other.portal"),
+            "--api-base",
+            &stub.url,
+        ],
+        &[
+            ("HUBSPOT_ACCESS_TOKEN", "pat-na1-wrong-secret-value"),
+            ("RUST_LOG", "trace"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        !contains(&refused.stderr, "wrong-secret"),
+        "{}",
+        err(&refused)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_storm_is_waited_out_with_the_same_result() {
+    let scratch = Scratch::new();
+    let clean = acme_stub().await;
+    let expected = clean_export(&clean, &scratch, "clean.portal").await;
+    let stub = acme_stub().await;
+    stub.faults(|faults| faults.rate_limited = 9);
+    let workspace = scratch.path("stormy.portal");
+    let output = pull(&stub, &workspace, &[]).await;
+    assert!(output.status.success(), "{}", err(&output));
+    let summary: Value = serde_json::from_str(&out(&output)).unwrap();
+    assert_eq!(summary["rate_limited"], 9);
+    assert_eq!(export(&workspace).await, expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_few_502s_with_an_html_body_are_retried() {
+    let scratch = Scratch::new();
+    let clean = acme_stub().await;
+    let expected = clean_export(&clean, &scratch, "clean.portal").await;
+    let stub = acme_stub().await;
+    stub.faults(|faults| faults.bad_gateway = 3);
+    let workspace = scratch.path("retried.portal");
+    let output = pull(&stub, &workspace, &[]).await;
+    assert!(output.status.success(), "{}", err(&output));
+    assert_eq!(export(&workspace).await, expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endless_502s_stop_naming_the_endpoint_and_leave_the_target_untouched() {
+    let stub = acme_stub().await;
+    let scratch = Scratch::new();
+    let workspace = import_acme(&scratch).await;
+    let before = export(&workspace).await;
+    stub.faults(|faults| faults.bad_gateway = 1000);
+    let output = pull(&stub, &workspace, &["--replace"]).await;
+    assert_eq!(output.status.code(), Some(1), "{}", err(&output));
+    let message = err(&output);
+    assert!(
+        message.contains("answered 502: an HTML page instead of JSON (after 5 retries)"),
+        "{message}"
+    );
+    assert!(message.contains("/crm/"), "{message}");
+    assert!(export(&workspace).await == before, "the workspace changed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_page_stops_naming_the_endpoint_and_the_field() {
+    let stub = acme_stub().await;
+    stub.faults(|faults| faults.malformed = Some("objects/tickets".into()));
+    let scratch = Scratch::new();
+    let workspace = scratch.path("new.portal");
+    let output = pull(&stub, &workspace, &[]).await;
+    assert_eq!(output.status.code(), Some(1), "{}", err(&output));
+    let message = err(&output);
+    assert!(
+        message.contains(
+            "the answer of GET /crm/objects/2026-03/tickets could not be understood: results[0].id"
+        ),
+        "{message}"
+    );
+    assert!(!Path::new(&workspace).exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_answer_times_out_and_is_retried() {
+    let stub = acme_stub().await;
+    stub.faults(|faults| {
+        faults.slow = 1;
+        faults.slow_delay = std::time::Duration::from_secs(3);
+    });
+    let scratch = Scratch::new();
+    let workspace = scratch.path("new.portal");
+    let output = portal_with(
+        &[
+            "pull",
+            "--workspace",
+            &workspace,
+            "--api-base",
+            &stub.url,
+            "--format",
+            "json",
+        ],
+        &[("PORTAL_PULL_TIMEOUT_MS", "600")],
+    )
+    .await;
+    assert!(output.status.success(), "{}", err(&output));
+    let summary: Value = serde_json::from_str(&out(&output)).unwrap();
+    assert!(summary["retries"].as_u64().unwrap() >= 1, "{summary}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pull_stopped_by_the_daily_limit_resumes_to_the_same_result() {
+    let scratch = Scratch::new();
+    let clean = acme_stub().await;
+    let expected = clean_export(&clean, &scratch, "clean.portal").await;
+    let total = clean.seen().requests;
+    // Stops in every phase: the catalog, companies, contacts, memberships, tickets, threads.
+    for stop_after in [9, total / 4, total / 2, total * 3 / 4, total - 3] {
+        let stub = acme_stub().await;
+        stub.faults(|faults| faults.daily_limit_after = Some(stop_after));
+        let workspace = scratch.path(&format!("daily-{stop_after}.portal"));
+        let stopped = pull(&stub, &workspace, &[]).await;
+        assert_eq!(stopped.status.code(), Some(1), "{}", err(&stopped));
+        assert!(
+            err(&stopped).contains("daily API limit"),
+            "{}",
+            err(&stopped)
+        );
+        assert!(err(&stopped).contains("--resume"), "{}", err(&stopped));
+        assert!(!Path::new(&workspace).exists());
+        stub.faults(|faults| faults.daily_limit_after = None);
+        let resumed = pull(&stub, &workspace, &["--resume"]).await;
+        assert!(
+            resumed.status.success(),
+            "after {stop_after}: {}",
+            err(&resumed)
+        );
+        assert_eq!(
+            export(&workspace).await,
+            expected,
+            "stopped after {stop_after} requests"
+        );
+        let summary: Value = serde_json::from_str(&out(&resumed)).unwrap();
+        assert_eq!(summary["resumed"], true);
+    }
+}
