@@ -476,3 +476,217 @@ async fn a_pull_stopped_by_the_daily_limit_resumes_to_the_same_result() {
         assert_eq!(summary["resumed"], true);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pull_killed_at_random_points_leaves_the_target_untouched_and_resumes_to_the_same_result()
+{
+    use rand::Rng;
+    let scratch = Scratch::new();
+    // The expected result: an uninterrupted pull over the imported acme, replacing its data.
+    let clean = acme_stub().await;
+    let reference = import_acme(&scratch).await;
+    let output = pull(&clean, &reference, &["--replace"]).await;
+    assert!(output.status.success(), "{}", err(&output));
+    let expected = export(&reference).await;
+
+    let stub = acme_stub().await;
+    for run in 0..4 {
+        let workspace = scratch.path(&format!("killed-{run}.portal"));
+        let bundle = fixture("acme.bundle.json");
+        let imported = portal(&[
+            "import",
+            bundle.to_str().unwrap(),
+            "--workspace",
+            &workspace,
+        ])
+        .await;
+        assert!(imported.status.success(), "{}", err(&imported));
+        let before = export(&workspace).await;
+        stub.faults(|faults| faults.all_slow = Some(std::time::Duration::from_millis(15)));
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_portal"))
+            .args([
+                "pull",
+                "--workspace",
+                &workspace,
+                "--api-base",
+                &stub.url,
+                "--replace",
+            ])
+            .env("HUBSPOT_ACCESS_TOKEN", TOKEN)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let wait = rand::thread_rng().gen_range(100..1200);
+        tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+        let finished = child.try_wait().unwrap().is_some();
+        // SIGKILL: no chance to clean up.
+        child.start_kill().unwrap();
+        child.wait().await.unwrap();
+        stub.faults(|faults| faults.all_slow = None);
+        if !finished {
+            assert!(
+                export(&workspace).await == before,
+                "run {run}: killed after {wait} ms, the target changed"
+            );
+            let resumed = pull(&stub, &workspace, &["--replace", "--resume"]).await;
+            if resumed.status.code() == Some(2) {
+                // Killed before anything was staged: there is nothing to resume, a new pull starts.
+                assert!(
+                    err(&resumed).contains("no interrupted pull"),
+                    "{}",
+                    err(&resumed)
+                );
+                let again = pull(&stub, &workspace, &["--replace"]).await;
+                assert!(again.status.success(), "{}", err(&again));
+            } else {
+                assert!(
+                    resumed.status.success(),
+                    "run {run}, killed after {wait} ms: {}",
+                    err(&resumed)
+                );
+            }
+        }
+        assert!(
+            export(&workspace).await == expected,
+            "run {run}: killed after {wait} ms"
+        );
+        assert!(
+            !scratch.files().iter().any(|file| file.contains(".pull")),
+            "{:?}",
+            scratch.files()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replacing_keeps_settings_their_history_logins_and_outbox() {
+    let stub = acme_stub().await;
+    let scratch = Scratch::new();
+    let workspace = import_acme(&scratch).await;
+    let set = portal(&[
+        "settings",
+        "set",
+        "page_title",
+        "Kept title",
+        "--workspace",
+        &workspace,
+    ])
+    .await;
+    assert!(set.status.success(), "{}", err(&set));
+    let history_before = out(&portal(&["settings", "history", "--workspace", &workspace]).await);
+
+    let output = pull(&stub, &workspace, &["--replace"]).await;
+    assert!(output.status.success(), "{}", err(&output));
+    let summary: Value = serde_json::from_str(&out(&output)).unwrap();
+    assert_eq!(summary["replaced"], true);
+    // Every acme contact with a login has a pulled contact of the same email.
+    assert_eq!(summary["logins_kept"], 5);
+    assert_eq!(summary["logins_dropped"], 0);
+    let settings: Value = serde_json::from_str(&out(&portal(&[
+        "settings",
+        "show",
+        "--workspace",
+        &workspace,
+    ])
+    .await))
+    .unwrap();
+    assert_eq!(settings["page_title"], "Kept title");
+    let history_after = out(&portal(&["settings", "history", "--workspace", &workspace]).await);
+    assert_eq!(history_after, history_before);
+    let exported: Value = serde_json::from_str(&export(&workspace).await).unwrap();
+    assert_eq!(exported["forms"][0]["id"], "support-form");
+    // The CRM data is the vendor's now.
+    assert!(exported["contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|contact| contact["id"].as_str().unwrap().starts_with("55")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn usage_errors_exit_2_and_write_nothing() {
+    let stub = acme_stub().await;
+    let scratch = Scratch::new();
+    let existing = import_acme(&scratch).await;
+    let before = scratch.files();
+
+    let exists = pull(&stub, &existing, &[]).await;
+    assert_eq!(exists.status.code(), Some(2), "{}", err(&exists));
+    assert!(
+        err(&exists).contains("already exists; pass --replace"),
+        "{}",
+        err(&exists)
+    );
+
+    let plain = portal(&[
+        "pull",
+        "--workspace",
+        &scratch.path("new.portal"),
+        "--api-base",
+        "http://api.example.com",
+    ])
+    .await;
+    assert_eq!(plain.status.code(), Some(2), "{}", err(&plain));
+    assert!(
+        err(&plain).contains("only for a loopback address"),
+        "{}",
+        err(&plain)
+    );
+
+    let nothing = pull(&stub, &scratch.path("new.portal"), &["--resume"]).await;
+    assert_eq!(nothing.status.code(), Some(2), "{}", err(&nothing));
+
+    let no_token = portal_with(
+        &[
+            "pull",
+            "--workspace",
+            &scratch.path("new.portal"),
+            "--api-base",
+            &stub.url,
+        ],
+        &[("HUBSPOT_ACCESS_TOKEN", "")],
+    )
+    .await;
+    assert_eq!(no_token.status.code(), Some(2), "{}", err(&no_token));
+    assert!(
+        err(&no_token).contains("HUBSPOT_ACCESS_TOKEN"),
+        "{}",
+        err(&no_token)
+    );
+    assert_eq!(scratch.files(), before);
+    assert_eq!(stub.seen().requests, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_can_come_from_standard_input() {
+    let stub = acme_stub().await;
+    let scratch = Scratch::new();
+    let workspace = scratch.path("new.portal");
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_portal"))
+        .args([
+            "pull",
+            "--workspace",
+            &workspace,
+            "--api-base",
+            &stub.url,
+            "--token-stdin",
+        ])
+        .env_remove("HUBSPOT_ACCESS_TOKEN")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use tokio::io::AsyncWriteExt;
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(format!("{TOKEN}\n").as_bytes())
+        .await
+        .unwrap();
+    drop(stdin);
+    let output = child.wait_with_output().await.unwrap();
+    assert!(output.status.success(), "{}", err(&output));
+    assert!(out(&output).contains("Pulled into"), "{}", out(&output));
+    assert!(err(&output).contains("tickets: 8 in"), "{}", err(&output));
+}
