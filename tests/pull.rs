@@ -378,6 +378,37 @@ async fn a_few_502s_with_an_html_body_are_retried() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_dropped_mid_page_are_retried() {
+    let scratch = Scratch::new();
+    let clean = acme_stub().await;
+    let expected = clean_export(&clean, &scratch, "clean.portal").await;
+    let stub = acme_stub().await;
+    stub.faults(|faults| faults.drop_connection = 4);
+    let workspace = scratch.path("dropped.portal");
+    let output = portal_with(
+        &[
+            "pull",
+            "--workspace",
+            &workspace,
+            "--api-base",
+            &stub.url,
+            "--format",
+            "json",
+        ],
+        &[("RUST_LOG", "warn")],
+    )
+    .await;
+    assert!(output.status.success(), "{}", err(&output));
+    let summary: Value = serde_json::from_str(&out(&output)).unwrap();
+    assert!(
+        summary["retries"].as_u64().unwrap() >= 4,
+        "{summary} {}",
+        err(&output)
+    );
+    assert_eq!(export(&workspace).await, expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn endless_502s_stop_naming_the_endpoint_and_leave_the_target_untouched() {
     let stub = acme_stub().await;
     let scratch = Scratch::new();

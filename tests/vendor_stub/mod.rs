@@ -31,6 +31,8 @@ pub struct Faults {
     pub rate_limited: u32,
     /// The next this many requests are answered 502 with an HTML page.
     pub bad_gateway: u32,
+    /// The next this many answers stop half-way through their body (the connection drops mid-page).
+    pub drop_connection: u32,
     /// Requests whose path contains this fragment get a page with a broken field.
     pub malformed: Option<String>,
     /// The next this many requests are answered only after `slow_delay`.
@@ -520,9 +522,7 @@ fn route(path: &str) -> Option<(bool, String)> {
 }
 
 fn query_values(uri: &Uri) -> Vec<(String, String)> {
-    uri.query()
-        .map(url_pairs)
-        .unwrap_or_default()
+    uri.query().map(url_pairs).unwrap_or_default()
 }
 
 fn url_pairs(query: &str) -> Vec<(String, String)> {
@@ -703,7 +703,24 @@ async fn handle(
                 .malformed
                 .as_deref()
                 .is_some_and(|fragment| resource.contains(fragment));
-            answer(if broken { break_page(body) } else { body })
+            let body = if broken { break_page(body) } else { body };
+            if faults.drop_connection > 0 {
+                stub.faults.lock().unwrap().drop_connection -= 1;
+                // Announces the whole length and sends half: the connection drops mid-body.
+                let text = body.to_string();
+                let half = text.as_bytes()[..text.len() / 2].to_vec();
+                let length = text.len().to_string();
+                return (
+                    StatusCode::OK,
+                    [
+                        ("content-type", "application/json"),
+                        ("content-length", length.as_str()),
+                    ],
+                    half,
+                )
+                    .into_response();
+            }
+            answer(body)
         }
         None => error(
             StatusCode::NOT_FOUND,
