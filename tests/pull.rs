@@ -721,3 +721,40 @@ async fn the_token_can_come_from_standard_input() {
     assert!(out(&output).contains("Pulled into"), "{}", out(&output));
     assert!(err(&output).contains("tickets: 8 in"), "{}", err(&output));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_stops_at_a_page_boundary_and_resume_finishes() {
+    let scratch = Scratch::new();
+    let clean = acme_stub().await;
+    let expected = clean_export(&clean, &scratch, "clean.portal").await;
+    let stub = acme_stub().await;
+    stub.faults(|faults| faults.all_slow = Some(std::time::Duration::from_millis(30)));
+    let workspace = scratch.path("interrupted.portal");
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_portal"))
+        .args(["pull", "--workspace", &workspace, "--api-base", &stub.url])
+        .env("HUBSPOT_ACCESS_TOKEN", TOKEN)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let pid = child.id().unwrap().to_string();
+    let sent = tokio::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(sent.success());
+    let stopped = child.wait_with_output().await.unwrap();
+    assert_eq!(stopped.status.code(), Some(1), "{}", err(&stopped));
+    assert!(
+        err(&stopped).contains("Continue it with --resume"),
+        "{}",
+        err(&stopped)
+    );
+    assert!(!Path::new(&workspace).exists());
+    stub.faults(|faults| faults.all_slow = None);
+    let resumed = pull(&stub, &workspace, &["--resume"]).await;
+    assert!(resumed.status.success(), "{}", err(&resumed));
+    assert_eq!(export(&workspace).await, expected);
+}
