@@ -614,6 +614,17 @@ async fn replacing_keeps_settings_their_history_logins_and_outbox() {
     // Every acme contact with a login has a pulled contact of the same email.
     assert_eq!(summary["logins_kept"], 5);
     assert_eq!(summary["logins_dropped"], 0);
+    // The kept settings name the bundle's access list, which the vendor does not have: the snapshot
+    // diff reports who lost access.
+    assert_eq!(
+        summary["visibility"]["may_no_longer_sign_in"],
+        serde_json::json!([
+            "ana@acme.example",
+            "ben@acme.example",
+            "dan@globex.example",
+            "eve@freelance.example"
+        ])
+    );
     let settings: Value = serde_json::from_str(&out(&portal(&[
         "settings",
         "show",

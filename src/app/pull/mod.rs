@@ -6,6 +6,7 @@
 
 pub mod map;
 
+use crate::app::matrix::{self, AuditRow};
 use crate::app::transfer::CancelToken;
 use crate::domain::model::{Catalog, Channel, Contact, Thread, Ticket};
 use crate::storage::bulk::{BulkWrite, PullRepairs};
@@ -178,6 +179,88 @@ pub struct PullSummary {
     pub dangling_references: u64,
     pub logins_kept: u64,
     pub logins_dropped: u64,
+    /// With `--replace`: how what contacts see changed (the visibility matrix before and after).
+    pub visibility: Option<VisibilityChanges>,
+}
+
+/// How a re-pull changed what contacts see: the visibility matrix of the replaced workspace against the
+/// new one, matched by email and view.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct VisibilityChanges {
+    pub contacts_before: usize,
+    pub contacts_after: usize,
+    /// Contacts who may sign in now and could not before (or are new), and the reverse.
+    pub may_now_sign_in: Vec<String>,
+    pub may_no_longer_sign_in: Vec<String>,
+    /// (contact, view, ticket) visibilities that appeared and that disappeared.
+    pub tickets_shown: u64,
+    pub tickets_hidden: u64,
+    /// The contacts whose visible tickets changed in any view.
+    pub contacts_seeing_changes: Vec<String>,
+}
+
+/// Compares two visibility matrices (`matrix::audit`) by contact email and view.
+pub fn visibility_changes(before: &[AuditRow], after: &[AuditRow]) -> VisibilityChanges {
+    use std::collections::{BTreeMap, BTreeSet};
+    type Rows<'a> = BTreeMap<(String, String), (bool, BTreeSet<&'a str>)>;
+    fn rows_of(rows: &[AuditRow]) -> Rows<'_> {
+        rows.iter()
+            .map(|row| {
+                (
+                    (
+                        row.contact.to_lowercase(),
+                        row.view
+                            .map_or(String::new(), |view| view.as_str().to_string()),
+                    ),
+                    (
+                        row.can_sign_in,
+                        row.visible_tickets.iter().map(String::as_str).collect(),
+                    ),
+                )
+            })
+            .collect()
+    }
+    let old = rows_of(before);
+    let new = rows_of(after);
+    let signs_in = |rows: &Rows<'_>| -> BTreeMap<String, bool> {
+        let mut contacts = BTreeMap::new();
+        for ((contact, _), (can, _)) in rows {
+            contacts.insert(contact.clone(), *can);
+        }
+        contacts
+    };
+    let (old_sign_in, new_sign_in) = (signs_in(&old), signs_in(&new));
+    let mut changes = VisibilityChanges {
+        contacts_before: old_sign_in.len(),
+        contacts_after: new_sign_in.len(),
+        ..VisibilityChanges::default()
+    };
+    for (contact, can) in &new_sign_in {
+        if *can && old_sign_in.get(contact) != Some(&true) {
+            changes.may_now_sign_in.push(contact.clone());
+        }
+    }
+    for (contact, could) in &old_sign_in {
+        if *could && new_sign_in.get(contact) != Some(&true) {
+            changes.may_no_longer_sign_in.push(contact.clone());
+        }
+    }
+    let empty = BTreeSet::new();
+    let mut changed: BTreeSet<String> = BTreeSet::new();
+    let keys: BTreeSet<&(String, String)> = old.keys().chain(new.keys()).collect();
+    for key in keys {
+        let before = old.get(key).map_or(&empty, |(_, tickets)| tickets);
+        let after = new.get(key).map_or(&empty, |(_, tickets)| tickets);
+        let shown = after.difference(before).count() as u64;
+        let hidden = before.difference(after).count() as u64;
+        changes.tickets_shown += shown;
+        changes.tickets_hidden += hidden;
+        if shown + hidden > 0 {
+            changed.insert(key.0.clone());
+        }
+    }
+    changes.contacts_seeing_changes = changed.into_iter().collect();
+    changes
 }
 
 #[derive(Debug)]
@@ -400,6 +483,11 @@ pub async fn pull(
     let repairs: PullRepairs = write.finish_pull(kept).await?;
     write.commit().await?;
     workspace.close().await;
+    // The visibility snapshot of the workspace being replaced, to report what the re-pull changes.
+    let before = match kept {
+        Some(target) => audit_of(target).await,
+        None => None,
+    };
     // The staging file is complete: it replaces the target in one step.
     for file in sqlite_files(target).into_iter().skip(1) {
         let _ = std::fs::remove_file(file);
@@ -409,6 +497,12 @@ pub async fn pull(
         source,
     })?;
     remove_sqlite_files(&staging);
+    let visibility = match before {
+        Some(before) => audit_of(target)
+            .await
+            .map(|after| visibility_changes(&before, &after)),
+        None => None,
+    };
     let (requests, retries, rate_limited) = client.stats();
     Ok(Pulled::Done(Box::new(PullSummary {
         workspace: target.into(),
@@ -423,7 +517,27 @@ pub async fn pull(
         dangling_references: repairs.dangling_references,
         logins_kept: repairs.logins_kept,
         logins_dropped: repairs.logins_dropped,
+        visibility,
     })))
+}
+
+/// The visibility matrix of the workspace at `path`; None (logged) when it cannot be computed, which
+/// costs the report of changes but not the pull.
+async fn audit_of(path: &Path) -> Option<Vec<AuditRow>> {
+    let audited = async {
+        let workspace = Workspace::open(path, false).await?;
+        let rows = matrix::audit(&workspace).await;
+        workspace.close().await;
+        rows
+    }
+    .await;
+    match audited {
+        Ok(rows) => Some(rows),
+        Err(error) => {
+            tracing::warn!(error = %error, "no visibility snapshot");
+            None
+        }
+    }
 }
 
 fn phase_text(phase: Phase) -> &'static str {
@@ -1339,5 +1453,49 @@ async fn thread_messages(
         if after.is_none() {
             return Ok((messages, skipped));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::rules::View;
+
+    fn row(contact: &str, view: Option<View>, can_sign_in: bool, tickets: &[&str]) -> AuditRow {
+        AuditRow {
+            contact: contact.into(),
+            name: contact.into(),
+            company: None,
+            view,
+            can_sign_in,
+            access_reason: String::new(),
+            visible_count: tickets.len(),
+            visible_tickets: tickets.iter().map(|ticket| ticket.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn visibility_changes_count_tickets_shown_and_hidden_per_contact_and_view() {
+        let before = [
+            row("ana@x.example", Some(View::Mine), true, &["1", "2"]),
+            row("ben@x.example", None, true, &["3"]),
+        ];
+        let after = [
+            row("Ana@x.example", Some(View::Mine), true, &["2", "4", "5"]),
+            row("ben@x.example", None, false, &[]),
+            row("cara@x.example", None, true, &[]),
+        ];
+        let changes = visibility_changes(&before, &after);
+        assert_eq!(changes.tickets_shown, 2);
+        assert_eq!(changes.tickets_hidden, 2);
+        assert_eq!(changes.may_now_sign_in, vec!["cara@x.example".to_string()]);
+        assert_eq!(
+            changes.may_no_longer_sign_in,
+            vec!["ben@x.example".to_string()]
+        );
+        assert_eq!(
+            changes.contacts_seeing_changes,
+            vec!["ana@x.example".to_string(), "ben@x.example".into()]
+        );
     }
 }

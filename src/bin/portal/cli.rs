@@ -637,6 +637,35 @@ fn pull_table(summary: &pull::PullSummary) -> String {
             summary.logins_kept, summary.logins_dropped
         ));
     }
+    if let Some(changes) = &summary.visibility {
+        text.push_str(&format!(
+            "Visibility against the replaced workspace: {} ticket views appeared, {} disappeared, for {} contacts\n",
+            thousands(changes.tickets_shown),
+            thousands(changes.tickets_hidden),
+            thousands(changes.contacts_seeing_changes.len() as u64)
+        ));
+        for (label, contacts) in [
+            ("may now sign in", &changes.may_now_sign_in),
+            ("may no longer sign in", &changes.may_no_longer_sign_in),
+        ] {
+            if !contacts.is_empty() {
+                let shown: Vec<&str> = contacts.iter().take(10).map(String::as_str).collect();
+                let more = contacts.len().saturating_sub(shown.len());
+                text.push_str(&format!(
+                    "  {label}: {}{}\n",
+                    shown.join(", "),
+                    if more > 0 {
+                        format!(" and {more} more")
+                    } else {
+                        String::new()
+                    }
+                ));
+            }
+        }
+        text.push_str(
+            "  (settings naming lists, inboxes or pipelines that are gone: portal check)\n",
+        );
+    }
     if summary.dangling_references > 0 {
         text.push_str(&format!(
             "Left out {} associations or memberships naming records that were not read\n",
