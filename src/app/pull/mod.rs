@@ -961,7 +961,7 @@ impl Run<'_> {
         let mut pages = produce(self.state.position.clone(), move |position| {
             let client = client.clone();
             async move {
-                let (page, endpoint) = object_page(
+                let (page, _) = object_page(
                     &client,
                     "companies",
                     &map::COMPANY_PROPERTIES,
@@ -969,7 +969,6 @@ impl Run<'_> {
                     position.after,
                 )
                 .await?;
-                let _ = endpoint;
                 let next = page.next_after().map(|after| Position {
                     after: Some(after),
                     ..Position::default()
