@@ -676,6 +676,21 @@ async fn usage_errors_exit_2_and_write_nothing() {
         err(&plain)
     );
 
+    let text_file = scratch.path("notes.txt");
+    std::fs::write(&text_file, "not a workspace").unwrap();
+    let foreign = pull(&stub, &text_file, &["--replace"]).await;
+    assert_eq!(foreign.status.code(), Some(2), "{}", err(&foreign));
+    assert!(
+        err(&foreign).contains("is not a Portal Studio workspace"),
+        "{}",
+        err(&foreign)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&text_file).unwrap(),
+        "not a workspace"
+    );
+    std::fs::remove_file(&text_file).unwrap();
+
     let nothing = pull(&stub, &scratch.path("new.portal"), &["--resume"]).await;
     assert_eq!(nothing.status.code(), Some(2), "{}", err(&nothing));
 

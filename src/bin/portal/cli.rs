@@ -530,6 +530,13 @@ async fn pull_command(
             return Err(error)
         }
         Err(error @ Error::Vendor(VendorError::Setup(_))) => return Err(error),
+        // A target that is not a workspace (or a newer one) is the user's to fix, not a stopped pull.
+        Err(
+            error @ Error::Storage(
+                portal::storage::StorageError::NotAWorkspace(_)
+                | portal::storage::StorageError::NewerVersion(_),
+            ),
+        ) => return Err(error),
         Err(error) => {
             eprintln!("error: {error}");
             let resumable = pull::has_interrupted_pull(&options.workspace);
