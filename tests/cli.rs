@@ -675,3 +675,84 @@ fn audit_csv_neutralises_cells_a_spreadsheet_would_run_as_formulas() {
         "{ana}"
     );
 }
+
+/// Runs each long command (import, export, audit, demo) on a fresh scratch folder with `extra` arguments,
+/// answering each one's output.
+fn long_commands(extra: &[&str]) -> Vec<(&'static str, Output)> {
+    let scratch = Scratch::new();
+    let workspace = scratch.path("acme.portal");
+    let bundle = fixture("acme.bundle.json");
+    let with = |arguments: &[&str]| {
+        let mut all = arguments.to_vec();
+        all.extend_from_slice(extra);
+        portal(&all)
+    };
+    let import = with(&[
+        "import",
+        bundle.to_str().unwrap(),
+        "--workspace",
+        &workspace,
+    ]);
+    let out = scratch.path("out.json");
+    let export = with(&["export", "--workspace", &workspace, "--out", &out]);
+    let audit = with(&["audit", "--workspace", &workspace]);
+    let demo = scratch.path("demo.portal");
+    let demo = with(&["demo", "--workspace", &demo, "--tickets", "90"]);
+    let outputs = vec![
+        ("import", import),
+        ("export", export),
+        ("audit", audit),
+        ("demo", demo),
+    ];
+    for (command, output) in &outputs {
+        assert!(output.status.success(), "{command}: {}", errors(output));
+    }
+    outputs
+}
+
+#[test]
+fn long_commands_report_progress_as_plain_lines_when_standard_error_is_not_a_terminal() {
+    let outputs = long_commands(&[]);
+    let expected: [(&str, &[&str]); 4] = [
+        (
+            "import",
+            &[
+                "Checking the bundle: done, ",
+                "Writing the workspace: done, ",
+                "Building indexes: done in ",
+            ],
+        ),
+        ("export", &["Writing the bundle: done, "]),
+        (
+            "audit",
+            &[
+                "Loading the workspace: done in ",
+                "Computing the matrix: done, 5 contacts in ",
+            ],
+        ),
+        ("demo", &["Writing demo tickets: done, 90 tickets in "]),
+    ];
+    for ((command, output), (_, lines)) in outputs.iter().zip(expected) {
+        let log = errors(output);
+        for line in lines {
+            assert!(log.contains(line), "{command} lacks {line:?}:\n{log}");
+        }
+        assert!(
+            !log.contains('\r') && !log.contains('\u{1b}'),
+            "{command} draws a bar where no terminal is:\n{log:?}"
+        );
+    }
+    // Standard output keeps only the answer.
+    let audit = text(&outputs[2].1);
+    assert!(audit.starts_with("contact,name,company,view,"), "{audit}");
+}
+
+#[test]
+fn quiet_silences_progress_and_keeps_the_answer() {
+    for (command, output) in long_commands(&["--quiet"]) {
+        assert_eq!(errors(&output), "", "{command} with --quiet");
+        if command == "audit" {
+            assert_eq!(text(&output).lines().count(), 1 + 4 * 2 + 1);
+        }
+    }
+}

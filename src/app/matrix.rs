@@ -2,6 +2,7 @@
 //! tickets they see. QA attaches it to a change review; the desktop app's what-if compares two of them.
 //! Computed from the whole workspace in one pass, split across all cores.
 
+use crate::app::progress::{Progress, Silent, Unit};
 use crate::domain::model::{Catalog, Company, Contact, Ticket};
 use crate::domain::rules::{self, View};
 use crate::domain::settings::Settings;
@@ -65,6 +66,20 @@ impl AuditData {
 /// `rules::ticket_visible` says so; its two halves are asked separately here because the filters do not
 /// depend on the contact: they are evaluated once per ticket, not once per contact and view.
 pub fn matrix(settings: &Settings, data: &AuditData) -> Vec<AuditRow> {
+    matrix_with_progress(settings, data, &Silent)
+}
+
+/// `matrix`, counting contacts done in `progress` (one stage, "Computing the matrix").
+pub fn matrix_with_progress(
+    settings: &Settings,
+    data: &AuditData,
+    progress: &dyn Progress,
+) -> Vec<AuditRow> {
+    progress.stage(
+        "Computing the matrix",
+        Unit::Items("contacts"),
+        Some(data.contacts.len() as u64),
+    );
     let passes: Vec<bool> = data
         .tickets
         .iter()
@@ -136,7 +151,18 @@ pub fn matrix(settings: &Settings, data: &AuditData) -> Vec<AuditRow> {
         let handles: Vec<_> = data
             .contacts
             .chunks(chunk)
-            .map(|contacts| scope.spawn(|| contacts.iter().flat_map(rows_for).collect::<Vec<_>>()))
+            .map(|contacts| {
+                scope.spawn(|| {
+                    contacts
+                        .iter()
+                        .flat_map(|contact| {
+                            let rows = rows_for(contact);
+                            progress.advance(1);
+                            rows
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
             .collect();
         handles
             .into_iter()
@@ -146,9 +172,19 @@ pub fn matrix(settings: &Settings, data: &AuditData) -> Vec<AuditRow> {
 }
 
 pub async fn audit(workspace: &Workspace) -> Result<Vec<AuditRow>> {
+    audit_with_progress(workspace, &Silent).await
+}
+
+/// `audit`, reporting its two stages in `progress`: loading the workspace, then computing the matrix
+/// (counted in contacts).
+pub async fn audit_with_progress(
+    workspace: &Workspace,
+    progress: &dyn Progress,
+) -> Result<Vec<AuditRow>> {
+    progress.stage("Loading the workspace", Unit::Items("records"), None);
     let settings = workspace.settings().await?;
     let data = AuditData::load_for(workspace, &settings).await?;
-    Ok(matrix(&settings, &data))
+    Ok(matrix_with_progress(&settings, &data, progress))
 }
 
 /// One CSV cell. A cell a spreadsheet would read as a formula (starting with `=`, `+`, `-`, `@`, a tab
@@ -186,4 +222,44 @@ pub fn to_csv(rows: &[AuditRow]) -> String {
         csv.push('\n');
     }
     csv
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::progress::recording::Recorded;
+    use crate::app::{demo, transfer};
+
+    #[tokio::test]
+    async fn audit_reports_loading_then_every_contact_computed() {
+        let dir = tempfile::tempdir().unwrap();
+        let size = demo::DemoSize {
+            contacts: 25,
+            tickets: 40,
+        };
+        let workspace = transfer::write_demo(&dir.path().join("w.portal"), 5, size, false)
+            .await
+            .unwrap();
+        let progress = Recorded::default();
+
+        audit_with_progress(&workspace, &progress).await.unwrap();
+        assert_eq!(
+            progress.stages(),
+            vec![
+                (
+                    "Loading the workspace".to_string(),
+                    Unit::Items("records"),
+                    None,
+                    0
+                ),
+                (
+                    "Computing the matrix".to_string(),
+                    Unit::Items("contacts"),
+                    Some(25),
+                    25
+                ),
+            ]
+        );
+        workspace.close().await;
+    }
 }

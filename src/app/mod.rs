@@ -9,6 +9,7 @@ pub mod demo;
 pub mod matrix;
 pub mod preview;
 pub mod pull;
+pub mod progress;
 pub mod read_models;
 pub mod settings_admin;
 pub mod transfer;

@@ -2,6 +2,7 @@
 //! from the demo data, and exported as a bundle (streamed, written atomically). The command line and the
 //! desktop app both go through here.
 
+use crate::app::progress::{Progress, Silent, Unit};
 use crate::app::{demo, preview};
 use crate::bundle;
 use crate::domain::model::{Catalog, WorkspaceData};
@@ -260,6 +261,17 @@ pub async fn write_demo(
     size: demo::DemoSize,
     replace: bool,
 ) -> Result<Workspace> {
+    write_demo_with_progress(workspace_path, seed, size, replace, &Silent).await
+}
+
+/// `write_demo`, counting the tickets written in `progress` (one stage, "Writing demo tickets").
+pub async fn write_demo_with_progress(
+    workspace_path: &Path,
+    seed: u64,
+    size: demo::DemoSize,
+    replace: bool,
+    progress: &dyn Progress,
+) -> Result<Workspace> {
     let mut generator = demo::DemoGenerator::new(seed, size);
     let hashes = generator.password_hashes();
     let head = std::mem::take(&mut generator.head);
@@ -283,9 +295,15 @@ pub async fn write_demo(
                 }
             }
         });
+        progress.stage(
+            "Writing demo tickets",
+            Unit::Items("tickets"),
+            Some(size.tickets as u64),
+        );
         while let Some((tickets, threads)) = receiver.recv().await {
             write.tickets(&tickets).await?;
             write.threads(&threads).await?;
+            progress.advance(tickets.len() as u64);
         }
         producer.join().expect("the demo generator panicked");
         write.commit().await?;
@@ -308,18 +326,34 @@ fn remove_workspace_files(path: &Path) {
 /// workspace's size. On an error `out` may hold an incomplete bundle (`export_file` removes it).
 pub async fn export_to<W: std::io::Write + Send + 'static>(
     workspace: &Workspace,
+    out: W,
+) -> Result<W> {
+    export_to_with_progress(workspace, out, Arc::new(Silent)).await
+}
+
+/// `export_to`, counting the tickets and threads written in `progress` (one stage, "Writing the
+/// bundle", in records). The writer runs on a thread of its own, hence the `Arc`.
+pub async fn export_to_with_progress<W: std::io::Write + Send + 'static>(
+    workspace: &Workspace,
     mut out: W,
+    progress: Arc<dyn Progress>,
 ) -> Result<W> {
     let (head, pages) = workspace.export_snapshot().await?;
+    progress.stage(
+        "Writing the bundle",
+        Unit::Items("records"),
+        Some(pages.tickets + pages.threads),
+    );
     let (tickets, mut ticket_pages) = tokio::sync::mpsc::channel(2);
     let (threads, mut thread_pages) = tokio::sync::mpsc::channel(2);
-    // The writer is synchronous (serde): it runs off the async threads, fed through the channels.
+    // The writer is synchronous (serde): it runs off the async threads, fed through the channels. A page
+    // counts once the writer takes it.
     let writer = tokio::task::spawn_blocking(move || {
         bundle::write_to(
             &mut out,
             &head,
-            std::iter::from_fn(|| ticket_pages.blocking_recv()),
-            std::iter::from_fn(|| thread_pages.blocking_recv()),
+            std::iter::from_fn(|| counted(ticket_pages.blocking_recv(), &*progress)),
+            std::iter::from_fn(|| counted(thread_pages.blocking_recv(), &*progress)),
         )
         .map(|()| out)
     });
@@ -333,9 +367,26 @@ pub async fn export_to<W: std::io::Write + Send + 'static>(
         })
 }
 
+/// Counts a page of records in `progress` as it passes.
+fn counted<T>(page: Option<Vec<T>>, progress: &dyn Progress) -> Option<Vec<T>> {
+    if let Some(page) = &page {
+        progress.advance(page.len() as u64);
+    }
+    page
+}
+
 /// Exports the workspace to the file `path`, written under a temporary name and renamed when complete,
 /// so that a failed export never leaves a bundle that looks whole.
 pub async fn export_file(workspace: &Workspace, path: &Path) -> Result<()> {
+    export_file_with_progress(workspace, path, Arc::new(Silent)).await
+}
+
+/// `export_file`, reporting in `progress` as `export_to_with_progress` does.
+pub async fn export_file_with_progress(
+    workspace: &Workspace,
+    path: &Path,
+    progress: Arc<dyn Progress>,
+) -> Result<()> {
     let mut partial = path.as_os_str().to_owned();
     partial.push(".partial");
     let partial = std::path::PathBuf::from(partial);
@@ -344,7 +395,7 @@ pub async fn export_file(workspace: &Workspace, path: &Path) -> Result<()> {
         source,
     };
     let file = std::fs::File::create(&partial).map_err(io_error)?;
-    let outcome = match export_to(workspace, file).await {
+    let outcome = match export_to_with_progress(workspace, file, progress).await {
         Ok(file) => file
             .sync_all()
             .and_then(|()| std::fs::rename(&partial, path))
@@ -448,18 +499,61 @@ pub struct ImportStatus {
     pub fraction: f64,
 }
 
+/// The steps of an import, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportStep {
+    /// Pass one: the bundle is read and checked; nothing is written.
+    Checking,
+    /// Pass two: the bundle is read again and written.
+    Writing,
+    /// Indexes are built and the transaction commits.
+    Finishing,
+}
+
+impl ImportStep {
+    pub fn label(self) -> &'static str {
+        match self {
+            ImportStep::Checking => "Checking the bundle",
+            ImportStep::Writing => "Writing the workspace",
+            ImportStep::Finishing => "Building indexes",
+        }
+    }
+}
+
+/// Where a running import is: its step, and the bytes of the bundle read in that step out of its size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportPosition {
+    pub step: ImportStep,
+    pub read: u64,
+    pub size: u64,
+}
+
 impl ImportProgress {
+    pub fn position(&self) -> ImportPosition {
+        let step = match self.step.load(Ordering::Relaxed) {
+            0 => ImportStep::Checking,
+            1 => ImportStep::Writing,
+            _ => ImportStep::Finishing,
+        };
+        let size = self.size.load(Ordering::Relaxed);
+        ImportPosition {
+            step,
+            read: self.read.load(Ordering::Relaxed).min(size),
+            size,
+        }
+    }
+
     pub fn status(&self) -> ImportStatus {
-        let size = self.size.load(Ordering::Relaxed).max(1) as f64;
-        let within = (self.read.load(Ordering::Relaxed) as f64 / size).min(1.0);
+        let position = self.position();
+        let within = (position.read as f64 / position.size.max(1) as f64).min(1.0);
         // Each pass reads the whole bundle; the second also writes, so it takes longer.
-        let (step, fraction) = match self.step.load(Ordering::Relaxed) {
-            0 => ("Checking the bundle", 0.4 * within),
-            1 => ("Writing the workspace", 0.4 + 0.5 * within),
-            _ => ("Building indexes", 0.9),
+        let fraction = match position.step {
+            ImportStep::Checking => 0.4 * within,
+            ImportStep::Writing => 0.4 + 0.5 * within,
+            ImportStep::Finishing => 0.9,
         };
         ImportStatus {
-            step: step.into(),
+            step: position.step.label().into(),
             fraction,
         }
     }
@@ -722,6 +816,47 @@ mod tests {
                 .unwrap();
         assert!(matches!(imported, Imported::Cancelled), "{imported:?}");
         assert!(!target.exists());
+    }
+
+    #[tokio::test]
+    async fn export_and_demo_report_every_record_they_write() {
+        use crate::app::progress::recording::Recorded;
+        let dir = tempfile::tempdir().unwrap();
+        let source = dir.path().join("w.portal");
+        let size = demo::DemoSize {
+            contacts: 8,
+            tickets: 30,
+        };
+        let written = Recorded::default();
+        let workspace = write_demo_with_progress(&source, 3, size, false, &written)
+            .await
+            .unwrap();
+        assert_eq!(
+            written.stages(),
+            vec![(
+                "Writing demo tickets".to_string(),
+                Unit::Items("tickets"),
+                Some(30),
+                30
+            )]
+        );
+
+        let exported = Arc::new(Recorded::default());
+        export_to_with_progress(&workspace, Vec::new(), exported.clone())
+            .await
+            .unwrap();
+        let records = (workspace.tickets_for_rules(None).await.unwrap().len()
+            + workspace.export_data().await.unwrap().threads.len()) as u64;
+        assert_eq!(
+            exported.stages(),
+            vec![(
+                "Writing the bundle".to_string(),
+                Unit::Items("records"),
+                Some(records),
+                records
+            )]
+        );
+        workspace.close().await;
     }
 
     #[tokio::test]

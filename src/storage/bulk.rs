@@ -305,13 +305,27 @@ impl Workspace {
             kb_articles: catalog.kb_articles,
             menus: catalog.menus,
         };
-        Ok((head, ExportPages { read }))
+        let (tickets, threads): (i64, i64) =
+            sqlx::query_as("SELECT (SELECT count(*) FROM tickets), (SELECT count(*) FROM threads)")
+                .fetch_one(&mut read.connection)
+                .await?;
+        Ok((
+            head,
+            ExportPages {
+                read,
+                tickets: tickets as u64,
+                threads: threads as u64,
+            },
+        ))
     }
 }
 
 /// The tickets and threads of an export's snapshot (see `Workspace::export_snapshot`).
 pub struct ExportPages {
     read: PagedRead,
+    /// How many tickets and threads the snapshot holds (for progress).
+    pub tickets: u64,
+    pub threads: u64,
 }
 
 impl ExportPages {

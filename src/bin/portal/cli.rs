@@ -4,6 +4,7 @@
 
 use crate::logging::{self, LogFormat};
 use crate::printable::printable;
+use crate::progress::{self, Reporter};
 use clap::{Parser, Subcommand, ValueEnum};
 use portal::app::pull::{self, KindProgress, PullKind, PullOptions, PullReport, Pulled};
 use portal::app::{demo, matrix, settings_admin, transfer, view_as, workspace_files};
@@ -14,6 +15,7 @@ use portal::vendor::{self, ApiFlavor, RetryPolicy, Token, VendorError};
 use portal::{Error, Workspace};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -27,6 +29,9 @@ pub struct Cli {
     /// How log lines on standard error look (what is logged: RUST_LOG)
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
+    /// Show no progress on standard error (a bar at a terminal, plain lines otherwise)
+    #[arg(long, short, global = true)]
+    quiet: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -211,17 +216,23 @@ pub async fn open_default() -> Result<Workspace, Error> {
 
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
+    // Plain progress lines would break a log collector's JSON lines on standard error.
+    let mode = match progress::Mode::detect(cli.quiet) {
+        progress::Mode::Lines if cli.log_format == LogFormat::Json => progress::Mode::Quiet,
+        mode => mode,
+    };
+    let reporter = Arc::new(Reporter::with_mode(mode));
     // The portal logs each request; other commands keep standard error for warnings and errors.
     let default_level = match cli.command {
         Command::Serve { .. } => tracing::level_filters::LevelFilter::INFO,
         _ => tracing::level_filters::LevelFilter::WARN,
     };
-    logging::install(cli.log_format, default_level);
+    logging::install(cli.log_format, default_level, reporter.bars());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("the async runtime starts");
-    match runtime.block_on(execute(cli.command)) {
+    match runtime.block_on(execute(cli.command, reporter)) {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error}");
@@ -230,14 +241,37 @@ pub fn run() -> ExitCode {
     }
 }
 
-async fn execute(command: Command) -> Result<ExitCode, Error> {
+/// Runs `command`, showing the progress of long work through `reporter`.
+async fn execute(command: Command, reporter: Arc<Reporter>) -> Result<ExitCode, Error> {
     match command {
         Command::Import {
             bundle,
             workspace,
             replace,
         } => {
-            let (opened, summary) = transfer::import_file(&workspace, &bundle, replace).await?;
+            let status = Arc::new(transfer::ImportProgress::default());
+            let cancel = Arc::new(transfer::CancelToken::default());
+            let interrupt = cancel_on_interrupt(cancel.clone());
+            let import = transfer::import_file_with_progress(
+                &workspace,
+                &bundle,
+                replace,
+                status.clone(),
+                &cancel,
+            );
+            let imported = progress::show_import(&reporter, &status, import).await;
+            interrupt.abort();
+            let (opened, summary) = match imported? {
+                transfer::Imported::Workspace(opened, summary) => (opened, summary),
+                transfer::Imported::Cancelled => {
+                    eprintln!(
+                        "Import interrupted: nothing was written to {}",
+                        workspace.display()
+                    );
+                    return Ok(ExitCode::from(130));
+                }
+            };
+            reporter.finish();
             opened.close().await;
             println!(
                 "Imported {} contacts, {} companies, {} tickets and {} threads into {}",
@@ -251,13 +285,21 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
         Command::Export { workspace, out } => {
             let workspace = open(workspace).await?;
             match out {
-                Some(path) => transfer::export_file(&workspace, &path).await?,
+                Some(path) => {
+                    transfer::export_file_with_progress(&workspace, &path, reporter.clone()).await?
+                }
                 None => {
                     use std::io::Write;
-                    let mut stdout = transfer::export_to(&workspace, std::io::stdout()).await?;
+                    let mut stdout = transfer::export_to_with_progress(
+                        &workspace,
+                        std::io::stdout(),
+                        reporter.clone(),
+                    )
+                    .await?;
                     let _ = writeln!(stdout);
                 }
             }
+            reporter.finish();
         }
         Command::Settings { action } => return settings_command(action).await,
         Command::Check { workspace } => {
@@ -305,7 +347,8 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
         }
         Command::Audit { workspace, format } => {
             let workspace = open(workspace).await?;
-            let rows = matrix::audit(&workspace).await?;
+            let rows = matrix::audit_with_progress(&workspace, &*reporter).await?;
+            reporter.finish();
             match format {
                 AuditFormat::Csv => print!("{}", matrix::to_csv(&rows)),
                 AuditFormat::Json => println!(
@@ -379,7 +422,9 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
             let path = workspace.unwrap_or_else(default_workspace_path);
             workspace_files::create_parent_dir(&path)?;
             let size = demo::DemoSize { contacts, tickets };
-            let opened = transfer::write_demo(&path, seed, size, replace).await?;
+            let opened =
+                transfer::write_demo_with_progress(&path, seed, size, replace, &*reporter).await?;
+            reporter.finish();
             opened.close().await;
             println!(
                 "Wrote a demo workspace with {} contacts and {} tickets to {} (password for signing in: {})",
@@ -730,6 +775,15 @@ async fn settings_command(action: SettingsAction) -> Result<ExitCode, Error> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Cancels `cancel` on Ctrl+C (instead of killing the process half-way), until the task is aborted.
+fn cancel_on_interrupt(cancel: Arc<transfer::CancelToken>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            cancel.cancel();
+        }
+    })
 }
 
 /// Waits for Ctrl+C, or (on Unix) the SIGTERM that service managers and scripts send.

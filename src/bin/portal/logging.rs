@@ -4,8 +4,10 @@
 //! other commands only warnings and errors. `--log-format json` writes one JSON object a line.
 
 use clap::ValueEnum;
-use std::io::IsTerminal;
+use indicatif::MultiProgress;
+use std::io::{IsTerminal, Write};
 use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::EnvFilter;
 
 #[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -17,14 +19,16 @@ pub enum LogFormat {
     Json,
 }
 
-/// Installs the process's log subscriber; `default_level` applies when `RUST_LOG` says nothing.
-pub fn install(format: LogFormat, default_level: LevelFilter) {
+/// Installs the process's log subscriber; `default_level` applies when `RUST_LOG` says nothing. `bars`
+/// are the progress bars being drawn on standard error, if any: each log line is written with them
+/// hidden for a moment, so that it never lands in the middle of a bar.
+pub fn install(format: LogFormat, default_level: LevelFilter, bars: Option<MultiProgress>) {
     let filter = EnvFilter::builder()
         .with_default_directive(default_level.into())
         .from_env_lossy();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(Stderr { bars });
     match format {
         LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
         // The request's fields (method, route) come with every line logged inside it.
@@ -33,5 +37,53 @@ pub fn install(format: LogFormat, default_level: LevelFilter) {
             .with_current_span(true)
             .with_span_list(false)
             .init(),
+    }
+}
+
+/// Standard error for log lines, around progress bars (see `install`).
+struct Stderr {
+    bars: Option<MultiProgress>,
+}
+
+impl<'a> MakeWriter<'a> for Stderr {
+    type Writer = Event;
+
+    fn make_writer(&'a self) -> Event {
+        Event {
+            bars: self.bars.clone(),
+            text: Vec::new(),
+        }
+    }
+}
+
+/// One log event, gathered and written to standard error in one go when the subscriber is done with it.
+struct Event {
+    bars: Option<MultiProgress>,
+    text: Vec<u8>,
+}
+
+impl Write for Event {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.text.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for Event {
+    fn drop(&mut self) {
+        if self.text.is_empty() {
+            return;
+        }
+        let write = || {
+            let _ = std::io::stderr().write_all(&self.text);
+        };
+        match &self.bars {
+            Some(bars) => bars.suspend(write),
+            None => write(),
+        }
     }
 }

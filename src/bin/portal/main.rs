@@ -4,6 +4,7 @@
 mod cli;
 mod logging;
 mod printable;
+mod progress;
 
 fn main() -> std::process::ExitCode {
     cli::run()
