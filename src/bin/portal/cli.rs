@@ -38,7 +38,9 @@ pub struct Cli {
 enum Command {
     /// Create a workspace from a bundle (validated first; nothing is written on error)
     Import {
+        /// The bundle file (JSON, see docs/bundle-format.md)
         bundle: PathBuf,
+        /// Workspace file to create (or, with --replace, overwrite)
         #[arg(long)]
         workspace: PathBuf,
         /// Overwrite a workspace that already holds data
@@ -47,6 +49,7 @@ enum Command {
     },
     /// Write the workspace as a bundle (no passwords or secrets)
     Export {
+        /// Workspace file (default: the demo workspace in your data directory, created on first use)
         #[arg(long)]
         workspace: Option<PathBuf>,
         /// File to write; standard output when absent
@@ -60,6 +63,7 @@ enum Command {
     },
     /// Print the setup checklist; exits 1 while anything blocks enabling the portal
     Check {
+        /// Workspace file (default: the demo workspace in your data directory, created on first use)
         #[arg(long)]
         workspace: Option<PathBuf>,
     },
@@ -68,11 +72,15 @@ enum Command {
     /// The table shows control characters in subjects and names escaped (\x1b, \n), so data cannot
     /// drive the terminal; --format json gives the text exactly as stored.
     ViewAs {
+        /// The contact's email address
         email: String,
+        /// Workspace file (default: the demo workspace in your data directory, created on first use)
         #[arg(long)]
         workspace: Option<PathBuf>,
+        /// Which of the contact's views to show (default: the portal's default view)
         #[arg(long, value_enum)]
         view: Option<ViewArgument>,
+        /// Output format
         #[arg(long, value_enum, default_value = "table")]
         format: ViewFormat,
     },
@@ -81,13 +89,16 @@ enum Command {
     /// In CSV, a cell that starts with =, +, -, @, a tab or a carriage return gets a leading ' so that
     /// a spreadsheet shows it as text instead of running it as a formula.
     Audit {
+        /// Workspace file (default: the demo workspace in your data directory, created on first use)
         #[arg(long)]
         workspace: Option<PathBuf>,
+        /// Output format
         #[arg(long, value_enum, default_value = "csv")]
         format: AuditFormat,
     },
     /// Serve the customer portal on 127.0.0.1; prints the portal's URL when it is ready
     Serve {
+        /// Workspace file (default: the demo workspace in your data directory, created on first use)
         #[arg(long)]
         workspace: Option<PathBuf>,
         /// Port to listen on; 0 picks a free one (the URL printed has the real port)
@@ -132,12 +143,16 @@ enum Command {
     },
     /// Write a realistic demo workspace, generated deterministically from a seed
     Demo {
+        /// Workspace file (default: the demo workspace in your data directory, created on first use)
         #[arg(long)]
         workspace: Option<PathBuf>,
+        /// How many contacts to generate
         #[arg(long, default_value_t = 40)]
         contacts: usize,
+        /// How many tickets to generate (each with its conversation)
         #[arg(long, default_value_t = 160)]
         tickets: usize,
+        /// Seed of the generator: the same seed and sizes always give the same workspace
         #[arg(long, default_value_t = demo::DEFAULT_SEED)]
         seed: u64,
         /// Overwrite a workspace that already holds data
@@ -150,24 +165,31 @@ enum Command {
 enum SettingsAction {
     /// Print the settings as JSON
     Show {
+        /// Workspace file (default: the demo workspace in your data directory, created on first use)
         #[arg(long)]
         workspace: Option<PathBuf>,
     },
     /// Set one setting by dotted key, e.g. `branding.primary_color '#0b5fff'`
     Set {
+        /// Dotted key of the setting, e.g. branding.primary_color (see `portal settings show`)
         key: String,
+        /// The new value: JSON (a number, true, a list…) or else plain text
         value: String,
+        /// Workspace file (default: the demo workspace in your data directory, created on first use)
         #[arg(long)]
         workspace: Option<PathBuf>,
     },
     /// Every saved change, newest first
     History {
+        /// Workspace file (default: the demo workspace in your data directory, created on first use)
         #[arg(long)]
         workspace: Option<PathBuf>,
     },
     /// Revert a history entry (the latest when no id is given)
     Undo {
+        /// Id of the history entry to revert (see `portal settings history`)
         entry: Option<i64>,
+        /// Workspace file (default: the demo workspace in your data directory, created on first use)
         #[arg(long)]
         workspace: Option<PathBuf>,
     },
@@ -175,13 +197,17 @@ enum SettingsAction {
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
 enum ViewArgument {
+    /// The contact's own tickets
     Mine,
+    /// Every ticket of the contact's company
     Organization,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
 enum ViewFormat {
+    /// Aligned columns with the reason for every decision, for people
     Table,
+    /// The view-as JSON of docs/bundle-format.md, for scripts
     Json,
 }
 
@@ -194,7 +220,9 @@ enum ApiVersion {
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
 enum AuditFormat {
+    /// One row per contact and view, for a spreadsheet
     Csv,
+    /// An array of rows, for scripts
     Json,
 }
 

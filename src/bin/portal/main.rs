@@ -5,6 +5,8 @@ mod cli;
 mod logging;
 mod printable;
 mod progress;
+#[cfg(test)]
+mod tests;
 
 fn main() -> std::process::ExitCode {
     cli::run()
