@@ -2,6 +2,7 @@
 //! operation and prints the answer; errors print as one clear message with exit code 2 (1 for a failing
 //! `check`), so QA can script it.
 
+use crate::generate::{self, Generate};
 use crate::logging::{self, LogFormat};
 use crate::printable::printable;
 use crate::progress::{self, Reporter};
@@ -158,6 +159,12 @@ enum Command {
         /// Overwrite a workspace that already holds data
         #[arg(long)]
         replace: bool,
+    },
+    /// Shell completions and man pages, made from these definitions (for packaging)
+    #[command(hide = true)]
+    Generate {
+        #[command(subcommand)]
+        what: Generate,
     },
 }
 
@@ -330,6 +337,7 @@ async fn execute(command: Command, reporter: Arc<Reporter>) -> Result<ExitCode, 
             reporter.finish();
         }
         Command::Settings { action } => return settings_command(action).await,
+        Command::Generate { what } => generate::run(what)?,
         Command::Check { workspace } => {
             let workspace = open(workspace).await?;
             let settings = workspace.settings().await?;

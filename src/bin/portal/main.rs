@@ -2,6 +2,7 @@
 //! desktop app links carries no clap.
 
 mod cli;
+mod generate;
 mod logging;
 mod printable;
 mod progress;

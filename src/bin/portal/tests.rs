@@ -44,3 +44,65 @@ fn every_command_option_and_value_has_a_help_line() {
         "listed by --help without a description"
     );
 }
+
+/// The names of the visible subcommands of `command`, with their parents' (`settings show`).
+fn subcommand_paths(command: &clap::Command, parent: &str, paths: &mut Vec<String>) {
+    for subcommand in command.get_subcommands().filter(|sub| !sub.is_hide_set()) {
+        let path = format!("{parent} {}", subcommand.get_name())
+            .trim()
+            .to_string();
+        paths.push(path.clone());
+        subcommand_paths(subcommand, &path, paths);
+    }
+}
+
+fn visible_subcommands() -> Vec<String> {
+    let mut paths = Vec::new();
+    let command = Cli::command().disable_help_subcommand(true);
+    subcommand_paths(&command, "", &mut paths);
+    paths
+}
+
+#[test]
+fn the_man_pages_cover_every_subcommand() {
+    let dir = tempfile::tempdir().unwrap();
+    let written = crate::generate::man_pages(dir.path()).unwrap();
+    let main = std::fs::read_to_string(dir.path().join("portal.1")).unwrap();
+    assert_eq!(written[0], dir.path().join("portal.1"));
+    for path in visible_subcommands() {
+        // roff escapes the hyphens of `portal-view-as`.
+        let page = format!("portal-{}", path.replace(' ', "-"));
+        if !path.contains(' ') {
+            assert!(
+                main.contains(&page.replace('-', "\\-")),
+                "portal.1 does not mention {path}:\n{main}"
+            );
+        }
+        let file = dir.path().join(format!("{page}.1"));
+        let text = std::fs::read_to_string(&file)
+            .unwrap_or_else(|_| panic!("no man page {} for `portal {path}`", file.display()));
+        assert!(text.contains(".TH"), "{} is not a man page", file.display());
+    }
+    assert!(
+        !main.contains("portal\\-generate"),
+        "the hidden generate command is left out"
+    );
+}
+
+#[test]
+fn completions_offer_every_subcommand_in_each_shell() {
+    use clap_complete::Shell;
+    for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut Cli::command(), "portal", &mut script);
+        let script = String::from_utf8(script).unwrap();
+        for path in visible_subcommands() {
+            let name = path.rsplit(' ').next().unwrap();
+            assert!(script.contains(name), "{shell} completions lack {path}");
+        }
+        assert!(
+            script.contains("workspace"),
+            "{shell} completions lack options"
+        );
+    }
+}
