@@ -784,3 +784,21 @@ async fn ctrl_c_stops_at_a_page_boundary_and_resume_finishes() {
     assert!(resumed.status.success(), "{}", err(&resumed));
     assert_eq!(export(&workspace).await, expected);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_goes_to_standard_error_per_kind_and_quiet_silences_it() {
+    let scratch = Scratch::new();
+    let stub = acme_stub().await;
+    let workspace = scratch.path("lines.portal");
+    let output = pull(&stub, &workspace, &[]).await;
+    assert!(output.status.success(), "{}", err(&output));
+    let lines = err(&output);
+    for kind in ["companies: ", "contacts: ", "tickets: ", "threads: "] {
+        assert!(lines.contains(kind), "no {kind:?} line in:\n{lines}");
+    }
+    let quiet = scratch.path("quiet.portal");
+    let output = pull(&stub, &quiet, &["--quiet"]).await;
+    assert!(output.status.success(), "{}", err(&output));
+    assert_eq!(err(&output), "", "--quiet leaves standard error empty");
+    assert!(out(&output).contains("\"contacts\""), "{}", out(&output));
+}

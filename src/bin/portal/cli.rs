@@ -5,8 +5,9 @@
 use crate::generate::{self, Generate};
 use crate::logging::{self, LogFormat};
 use crate::printable::printable;
-use crate::progress::{self, Reporter};
+use crate::progress::{self, Mode, Reporter};
 use clap::{Parser, Subcommand, ValueEnum};
+use portal::app::progress::Unit;
 use portal::app::pull::{self, KindProgress, PullKind, PullOptions, PullReport, Pulled};
 use portal::app::{demo, matrix, settings_admin, transfer, view_as, workspace_files};
 use portal::domain::rules::{ContactView, View};
@@ -446,7 +447,7 @@ async fn execute(command: Command, reporter: Arc<Reporter>) -> Result<ExitCode, 
                 resume,
                 policy: retry_policy(),
             };
-            return pull_command(options, token, format).await;
+            return pull_command(options, token, format, reporter).await;
         }
         Command::Demo {
             workspace,
@@ -518,9 +519,46 @@ fn retry_policy() -> RetryPolicy {
     policy
 }
 
-/// Progress lines on standard error: one per object kind at most every second, and one when it is done.
-struct ProgressLines {
+/// A pull's progress on standard error, the way `reporter` shows progress: a bar per object kind at a
+/// terminal; otherwise plain lines, one per kind at most every second and one when it is done (with the
+/// rate and, where the vendor gives a total, the time left); nothing with `--quiet`.
+struct PullProgress {
+    reporter: Arc<Reporter>,
     last: std::sync::Mutex<std::collections::HashMap<PullKind, std::time::Instant>>,
+    /// The bar of each kind being read, with the count it shows.
+    bars: std::sync::Mutex<std::collections::HashMap<PullKind, (progress::Task, u64)>>,
+}
+
+impl PullProgress {
+    fn new(reporter: Arc<Reporter>) -> PullProgress {
+        PullProgress {
+            reporter,
+            last: Default::default(),
+            bars: Default::default(),
+        }
+    }
+
+    fn bar(&self, progress: &KindProgress) {
+        let mut bars = self.bars.lock().expect("the progress lock");
+        let (task, shown) = bars.entry(progress.kind).or_insert_with(|| {
+            let unit = match progress.kind {
+                PullKind::Catalog => Unit::Items("records"),
+                kind => Unit::Items(kind.label()),
+            };
+            (
+                self.reporter
+                    .task(progress.kind.label(), unit, progress.total),
+                0,
+            )
+        });
+        task.inc(progress.done.saturating_sub(*shown));
+        *shown = (*shown).max(progress.done);
+        if progress.finished {
+            if let Some((task, _)) = bars.remove(&progress.kind) {
+                task.finish();
+            }
+        }
+    }
 }
 
 fn thousands(number: u64) -> String {
@@ -535,8 +573,13 @@ fn thousands(number: u64) -> String {
     text
 }
 
-impl PullReport for ProgressLines {
+impl PullReport for PullProgress {
     fn progress(&self, progress: &KindProgress) {
+        match self.reporter.mode() {
+            Mode::Quiet => return,
+            Mode::Bars => return self.bar(progress),
+            Mode::Lines => {}
+        }
         let now = std::time::Instant::now();
         {
             let mut last = self.last.lock().expect("the progress lock");
@@ -574,7 +617,13 @@ impl PullReport for ProgressLines {
     }
 
     fn note(&self, text: &str) {
-        eprintln!("{text}");
+        match (self.reporter.mode(), self.reporter.bars()) {
+            (Mode::Quiet, _) => {}
+            (_, Some(bars)) => {
+                let _ = bars.println(text);
+            }
+            (_, None) => eprintln!("{text}"),
+        }
     }
 }
 
@@ -582,6 +631,7 @@ async fn pull_command(
     options: PullOptions,
     token: Token,
     format: ViewFormat,
+    reporter: Arc<Reporter>,
 ) -> Result<ExitCode, Error> {
     let cancel = std::sync::Arc::new(transfer::CancelToken::default());
     let on_interrupt = {
@@ -593,10 +643,9 @@ async fn pull_command(
             }
         })
     };
-    let report = ProgressLines {
-        last: Default::default(),
-    };
+    let report = PullProgress::new(reporter.clone());
     let outcome = pull::pull(&options, token, &report, &cancel).await;
+    reporter.finish();
     on_interrupt.abort();
     let summary = match outcome {
         Ok(Pulled::Done(summary)) => summary,

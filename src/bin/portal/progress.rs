@@ -74,6 +74,11 @@ impl Reporter {
         }
     }
 
+    /// How this reporter shows progress.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
     /// The bars being drawn (in `Mode::Bars`), for writing other lines around them.
     pub fn bars(&self) -> Option<MultiProgress> {
         (self.mode == Mode::Bars).then(|| self.bars.clone())
