@@ -221,8 +221,10 @@ enum ViewFormat {
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
 enum ApiVersion {
+    /// The dated paths (`/crm/objects/2026-03/...`), current since 2026
     #[value(name = "2026-03")]
     Dated,
+    /// The legacy paths (`/crm/v3/...`, `/crm/v4/...`), supported until 2027
     Legacy,
 }
 
