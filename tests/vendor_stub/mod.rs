@@ -581,6 +581,18 @@ fn page(items: &[Value], query: &[(String, String)], cap: usize, maximum: usize)
     body
 }
 
+/// Takes one of a counted fault (`slow`, `rate_limited`, ...), under the lock: requests arrive
+/// concurrently, and each counted fault is given exactly once.
+fn take_one(stub: &Shared, counter: impl FnOnce(&mut Faults) -> &mut u32) -> bool {
+    let mut faults = stub.faults.lock().unwrap();
+    let count = counter(&mut faults);
+    let taken = *count > 0;
+    if taken {
+        *count -= 1;
+    }
+    taken
+}
+
 async fn handle(
     State(stub): State<Arc<Shared>>,
     method: Method,
@@ -618,8 +630,7 @@ async fn handle(
     if let Some(delay) = faults.all_slow {
         tokio::time::sleep(delay).await;
     }
-    if faults.slow > 0 {
-        stub.faults.lock().unwrap().slow -= 1;
+    if take_one(&stub, |faults| &mut faults.slow) {
         tokio::time::sleep(faults.slow_delay).await;
     }
     let authorization = headers
@@ -657,8 +668,7 @@ async fn handle(
             "correlationId": "d41d", "policyName": "DAILY", "groupName": "publicapi:daily" }),
         );
     }
-    if faults.rate_limited > 0 {
-        stub.faults.lock().unwrap().rate_limited -= 1;
+    if take_one(&stub, |faults| &mut faults.rate_limited) {
         stub.seen.lock().unwrap().answered_429 += 1;
         let body = json!({ "status": "error", "message": "You have reached your ten_secondly_rolling limit.",
             "errorType": "RATE_LIMIT", "correlationId": "c0ff", "policyName": "TEN_SECONDLY_ROLLING",
@@ -675,8 +685,7 @@ async fn handle(
         }
         return response;
     }
-    if faults.bad_gateway > 0 {
-        stub.faults.lock().unwrap().bad_gateway -= 1;
+    if take_one(&stub, |faults| &mut faults.bad_gateway) {
         return (StatusCode::BAD_GATEWAY, [("content-type", "text/html")],
             "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>")
             .into_response();
@@ -704,8 +713,7 @@ async fn handle(
                 .as_deref()
                 .is_some_and(|fragment| resource.contains(fragment));
             let body = if broken { break_page(body) } else { body };
-            if faults.drop_connection > 0 {
-                stub.faults.lock().unwrap().drop_connection -= 1;
+            if take_one(&stub, |faults| &mut faults.drop_connection) {
                 // Announces the whole length and sends half: the connection drops mid-body.
                 let text = body.to_string();
                 let half = text.as_bytes()[..text.len() / 2].to_vec();
