@@ -13,10 +13,28 @@ pub enum EditError {
 
 /// Returns settings with the value at the dotted `key` replaced. `value` is read as JSON when it parses
 /// (numbers, booleans, null, lists, objects) and as a plain string otherwise, so `page_title "My portal"`
-/// and `page_title My portal` both work. Validation against the data is the caller's next step.
+/// and `page_title My portal` both work. A number or boolean where the setting is text is read as that
+/// text: ids pulled from the help desk are digits (`default_inbox 4400001`). Validation against the data
+/// is the caller's next step.
 pub fn with_value(settings: &Settings, key: &str, value: &str) -> Result<Settings, EditError> {
     let parsed: serde_json::Value = serde_json::from_str(value)
         .unwrap_or_else(|_| serde_json::Value::String(value.to_string()));
+    let scalar = parsed.is_number() || parsed.is_boolean();
+    match with_parsed_value(settings, key, parsed) {
+        // Neither reading fits: the first reading's message is the one that explains.
+        Err(error @ EditError::BadValue { .. }) if scalar => {
+            with_parsed_value(settings, key, serde_json::Value::String(value.to_string()))
+                .map_err(|_| error)
+        }
+        outcome => outcome,
+    }
+}
+
+fn with_parsed_value(
+    settings: &Settings,
+    key: &str,
+    parsed: serde_json::Value,
+) -> Result<Settings, EditError> {
     let mut document = serde_json::to_value(settings).expect("settings serialise");
     let mut slot = &mut document;
     let parts: Vec<&str> = key.split('.').collect();
@@ -221,6 +239,32 @@ fn with_marker(secret: &str) -> String {
         secret.to_string()
     } else {
         secret_marker(secret)
+    }
+}
+
+#[cfg(test)]
+mod value_tests {
+    use super::*;
+
+    #[test]
+    fn digits_where_the_setting_is_text_are_read_as_that_text() {
+        let settings = with_value(&Settings::default(), "default_inbox", "4400001").unwrap();
+        assert_eq!(settings.default_inbox.as_deref(), Some("4400001"));
+    }
+
+    #[test]
+    fn digits_where_the_setting_is_a_number_stay_a_number() {
+        let settings = with_value(&Settings::default(), "idle_timeout_minutes", "45").unwrap();
+        assert_eq!(settings.idle_timeout_minutes, 45);
+    }
+
+    #[test]
+    fn text_where_the_setting_is_a_number_is_refused_naming_the_key() {
+        let error = with_value(&Settings::default(), "idle_timeout_minutes", "soon").unwrap_err();
+        assert!(
+            matches!(&error, EditError::BadValue { key, .. } if key == "idle_timeout_minutes"),
+            "{error:?}"
+        );
     }
 }
 
