@@ -791,6 +791,27 @@ impl Run<'_> {
         });
     }
 
+    /// Ends a page of `kind`: moves the position to the page after it (`next`, none when the kind is
+    /// done), reports the progress and, unless done, commits when a checkpoint is due. Answers whether
+    /// the kind is done.
+    async fn page_done(
+        &mut self,
+        next: Option<Position>,
+        kind: PullKind,
+        count: u64,
+        total: Option<u64>,
+        since: Instant,
+        detail: Option<String>,
+    ) -> Result<bool> {
+        let done = next.is_none();
+        self.state.position = next.unwrap_or_default();
+        self.progress(kind, count, total, since, done, detail);
+        if !done {
+            self.maybe_checkpoint().await?;
+        }
+        Ok(done)
+    }
+
     /// Moves to `phase` and commits, so a resumed pull starts there.
     async fn enter(&mut self, phase: Phase) -> Result<()> {
         self.state.phase = phase;
@@ -983,21 +1004,19 @@ impl Run<'_> {
             let (companies, next) = batch?;
             self.write.companies(&companies).await?;
             self.state.counts.companies += companies.len() as u64;
-            let done = next.is_none();
-            self.state.position = next.unwrap_or_default();
-            let total = self.state.totals.companies;
-            self.progress(
-                PullKind::Companies,
-                self.state.counts.companies,
-                total,
-                since,
-                done,
-                None,
-            );
-            if done {
+            if self
+                .page_done(
+                    next,
+                    PullKind::Companies,
+                    self.state.counts.companies,
+                    self.state.totals.companies,
+                    since,
+                    None,
+                )
+                .await?
+            {
                 return Ok(true);
             }
-            self.maybe_checkpoint().await?;
         }
         Ok(!self.cancel.is_cancelled())
     }
@@ -1047,22 +1066,23 @@ impl Run<'_> {
             self.write.contacts(&contacts).await?;
             self.state.counts.contacts += contacts.len() as u64;
             self.state.counts.contacts_without_email += skipped;
-            let done = next.is_none();
-            self.state.position = next.unwrap_or_default();
             let counts = &self.state.counts;
-            self.progress(
-                PullKind::Contacts,
-                counts.contacts + counts.contacts_without_email,
-                self.state.totals.contacts,
-                since,
-                done,
-                (counts.contacts_without_email > 0)
-                    .then(|| format!("{} without an email skipped", counts.contacts_without_email)),
-            );
-            if done {
+            let count = counts.contacts + counts.contacts_without_email;
+            let detail = (counts.contacts_without_email > 0)
+                .then(|| format!("{} without an email skipped", counts.contacts_without_email));
+            if self
+                .page_done(
+                    next,
+                    PullKind::Contacts,
+                    count,
+                    self.state.totals.contacts,
+                    since,
+                    detail,
+                )
+                .await?
+            {
                 return Ok(true);
             }
-            self.maybe_checkpoint().await?;
         }
         Ok(!self.cancel.is_cancelled())
     }
@@ -1111,20 +1131,19 @@ impl Run<'_> {
             let (members, next) = batch?;
             self.write.list_memberships(&members).await?;
             self.state.counts.list_memberships += members.len() as u64;
-            let done = next.is_none();
-            self.state.position = next.unwrap_or_default();
-            self.progress(
-                PullKind::ListMemberships,
-                self.state.counts.list_memberships,
-                None,
-                since,
-                done,
-                None,
-            );
-            if done {
+            if self
+                .page_done(
+                    next,
+                    PullKind::ListMemberships,
+                    self.state.counts.list_memberships,
+                    None,
+                    since,
+                    None,
+                )
+                .await?
+            {
                 return Ok(true);
             }
-            self.maybe_checkpoint().await?;
         }
         Ok(!self.cancel.is_cancelled())
     }
@@ -1181,21 +1200,20 @@ impl Run<'_> {
             self.write.tickets(&tickets).await?;
             self.state.counts.tickets += tickets.len() as u64;
             self.state.counts.tickets_without_pipeline += skipped;
-            let done = next.is_none();
-            self.state.position = next.unwrap_or_default();
-            let counts = &self.state.counts;
-            self.progress(
-                PullKind::Tickets,
-                counts.tickets + counts.tickets_without_pipeline,
-                self.state.totals.tickets,
-                since,
-                done,
-                None,
-            );
-            if done {
+            let count = self.state.counts.tickets + self.state.counts.tickets_without_pipeline;
+            if self
+                .page_done(
+                    next,
+                    PullKind::Tickets,
+                    count,
+                    self.state.totals.tickets,
+                    since,
+                    None,
+                )
+                .await?
+            {
                 return Ok(true);
             }
-            self.maybe_checkpoint().await?;
         }
         Ok(!self.cancel.is_cancelled())
     }
@@ -1296,21 +1314,20 @@ impl Run<'_> {
                 .map(|thread| thread.messages.len() as u64)
                 .sum::<u64>();
             counts.entries_not_messages += skipped;
-            let done = next.is_none();
-            self.state.position = next.unwrap_or_default();
-            let counts = &self.state.counts;
-            self.progress(
-                PullKind::Threads,
-                counts.threads,
-                None,
-                since,
-                done,
-                Some(format!("{} messages", counts.messages)),
-            );
-            if done {
+            let detail = Some(format!("{} messages", self.state.counts.messages));
+            if self
+                .page_done(
+                    next,
+                    PullKind::Threads,
+                    self.state.counts.threads,
+                    None,
+                    since,
+                    detail,
+                )
+                .await?
+            {
                 return Ok(true);
             }
-            self.maybe_checkpoint().await?;
         }
         Ok(!self.cancel.is_cancelled())
     }
