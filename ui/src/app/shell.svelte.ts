@@ -1,5 +1,7 @@
-// The shell's own state, shared by its parts (App.svelte lays them out): which section is shown, and
-// an action waiting for the answer to "save the unsaved settings first?" (asked by UnsavedDialog).
+// The shell's own state, shared by its parts (App.svelte lays them out): which section is shown, an
+// action waiting for the answer to "save the unsaved settings first?" (asked by UnsavedDialog before the
+// draft would be lost: another workspace, closing the window), and an action waiting for a confirmation
+// (asked by ConfirmDialog). Moving between views keeps the draft: the draft bar shows it everywhere.
 import { backend, errorMessage } from "../lib/backend";
 import { discardDraft, isDirty, saveDraft } from "../lib/draft.svelte";
 import type { SectionId } from "../lib/sections";
@@ -12,10 +14,36 @@ export interface PendingAction {
   go: () => void | Promise<void>;
 }
 
-export const shell: { active: SectionId; pending: PendingAction | null } = $state({
+/** Something that needs a yes before it runs (turning the live portal off). */
+export interface Confirmation {
+  title: string;
+  message: string;
+  /** The confirming button's text, e.g. "Turn the portal off". */
+  confirm: string;
+  go: () => void | Promise<void>;
+}
+
+export const shell: {
+  active: SectionId;
+  pending: PendingAction | null;
+  confirming: Confirmation | null;
+} = $state({
   active: "workspace",
   pending: null,
+  confirming: null,
 });
+
+/** Asks `confirmation` and runs its action on yes. */
+export function confirmFirst(confirmation: Confirmation): void {
+  shell.confirming = confirmation;
+}
+
+/** The answer to the confirmation: the action runs on yes only. */
+export async function answerConfirm(yes: boolean): Promise<void> {
+  const asked = shell.confirming;
+  shell.confirming = null;
+  if (asked && yes) await asked.go();
+}
 
 /** Runs `go` now, or after asking when the settings draft has unsaved changes. */
 export function guarded(what: string, go: () => void | Promise<void>): void {
@@ -23,14 +51,9 @@ export function guarded(what: string, go: () => void | Promise<void>): void {
   else void go();
 }
 
-/** Shows a section; leaving the settings editor with unsaved changes asks first. */
+/** Shows a section. The unsaved draft goes along: every view works on the same one. */
 export function navigate(id: SectionId): void {
-  if (id === shell.active) return;
-  if (shell.active === "settings")
-    guarded("leave the settings editor", () => {
-      shell.active = id;
-    });
-  else shell.active = id;
+  shell.active = id;
 }
 
 /** The user's answer to the unsaved-settings question: the pending action runs unless they stay or

@@ -4,11 +4,12 @@ import type { Settings } from "../bindings/Settings";
 import { backend } from "../lib/backend";
 import { settingsDraft } from "../lib/draft.svelte";
 import { studio } from "../lib/studio.svelte";
-import { answerUnsaved, guarded, navigate, shell } from "./shell.svelte";
+import { answerConfirm, answerUnsaved, confirmFirst, guarded, navigate, shell } from "./shell.svelte";
 
 vi.mock("../lib/backend", () => ({
   backend: { saveSettings: vi.fn() },
   errorMessage: (e: unknown) => String(e),
+  isCancelled: () => false,
 }));
 
 const saved = { page_title: "Help", domain: null } as unknown as Settings;
@@ -37,22 +38,30 @@ describe("the shell's navigation and unsaved-settings guard", () => {
     expect(shell.pending).toBeNull();
   });
 
-  it("asks before leaving the settings editor with unsaved changes, and Keep editing stays", async () => {
+  it("keeps the unsaved draft when the user moves to another view, without asking", () => {
     editingUnsaved();
-    navigate("outbox");
-    expect(shell.active).toBe("settings");
-    expect(shell.pending?.what).toBe("leave the settings editor");
-    await answerUnsaved("stay");
+    navigate("visibility");
+    expect(shell.active).toBe("visibility");
     expect(shell.pending).toBeNull();
-    expect(shell.active).toBe("settings");
     expect(settingsDraft.draft?.page_title).toBe("Help Centre");
   });
 
-  it("Discard changes drops the edits and goes where the user asked", async () => {
+  it("asks before another workspace would drop the draft, and Keep editing keeps it", async () => {
     editingUnsaved();
-    navigate("outbox");
+    const go = vi.fn();
+    guarded("open another workspace", go);
+    expect(shell.pending?.what).toBe("open another workspace");
+    await answerUnsaved("stay");
+    expect(go).not.toHaveBeenCalled();
+    expect(settingsDraft.draft?.page_title).toBe("Help Centre");
+  });
+
+  it("Discard changes drops the edits and goes on with the action", async () => {
+    editingUnsaved();
+    const go = vi.fn();
+    guarded("open another workspace", go);
     await answerUnsaved("discard");
-    expect(shell.active).toBe("outbox");
+    expect(go).toHaveBeenCalledOnce();
     expect(settingsDraft.draft?.page_title).toBe("Help");
   });
 
@@ -83,5 +92,17 @@ describe("the shell's navigation and unsaved-settings guard", () => {
     await answerUnsaved("save");
     expect(go).toHaveBeenCalledOnce();
     expect(settingsDraft.saved?.page_title).toBe("Help Centre");
+  });
+
+  it("runs a confirmed action only on yes", async () => {
+    const go = vi.fn();
+    confirmFirst({ title: "Turn the live portal off?", message: "m", confirm: "Turn off", go });
+    expect(shell.confirming?.title).toBe("Turn the live portal off?");
+    await answerConfirm(false);
+    expect(go).not.toHaveBeenCalled();
+    expect(shell.confirming).toBeNull();
+    confirmFirst({ title: "t", message: "m", confirm: "Turn off", go });
+    await answerConfirm(true);
+    expect(go).toHaveBeenCalledOnce();
   });
 });

@@ -1,0 +1,99 @@
+import { describe, expect, it } from "vitest";
+import type { Settings } from "../bindings/Settings";
+import { describeChanges, draftChanges, labelOf, rebase, revertPath } from "./changes";
+import { languageName } from "./labels";
+
+const base: Settings = {
+  page_title: "Customer portal",
+  slug: "tickets",
+  domain: null,
+  language: "en",
+  access: { mode: "lists", lists: ["l1"] },
+  sso: null,
+  consent: { notice: "n", checkbox_label: "c" },
+  ticket_filters: [],
+  ticket_permissions: "contact",
+  thread_shown: "most_recent",
+  default_inbox: null,
+  status_display: "open_closed",
+  support_form: null,
+  navigation_menu: null,
+  knowledge_base_link: false,
+  branding: {
+    primary_color: "#112233",
+    secondary_color: "#445566",
+    font_family: "Inter",
+    logo: null,
+    favicon: null,
+  },
+  templates: {},
+  idle_timeout_minutes: 60,
+  enabled: false,
+};
+
+const copy = (s: Settings): Settings => JSON.parse(JSON.stringify(s)) as Settings;
+
+/** A draft with edits from three views: Settings (title), Design (colour, a template), Visibility. */
+function editedEverywhere(): Settings {
+  const draft = copy(base);
+  draft.page_title = "Help Centre";
+  draft.branding.primary_color = "#c2410c";
+  draft.templates.list = "{{ page_title }}";
+  draft.ticket_permissions = "company";
+  return draft;
+}
+
+describe("the unsaved changes of the shared draft", () => {
+  it("are named by the editor's labels, never by the settings' keys", () => {
+    const labels = draftChanges(base, editedEverywhere()).map((c) => c.label);
+    expect(labels).toEqual(["Page title", "Ticket permissions", "Primary colour", "Template “list”"]);
+    for (const label of labels) expect(label).not.toMatch(/_/);
+  });
+
+  it("read as one line: how many, and which", () => {
+    const changes = draftChanges(base, editedEverywhere());
+    expect(describeChanges(changes, 3)).toBe(
+      "4 unsaved changes: Page title, Ticket permissions, Primary colour, …",
+    );
+    expect(describeChanges(changes.slice(0, 1))).toBe("1 unsaved change: Page title");
+    expect(describeChanges([])).toBe("No unsaved changes");
+  });
+
+  it("can be reverted one at a time, keeping the changes made in other views", () => {
+    const draft = editedEverywhere();
+    revertPath(base, draft, "branding.primary_color");
+    revertPath(base, draft, "templates.list");
+    expect(draft.branding.primary_color).toBe("#112233");
+    expect(draft.templates).toEqual({});
+    expect(draftChanges(base, draft).map((c) => c.path)).toEqual(["page_title", "ticket_permissions"]);
+  });
+
+  it("survive settings saved elsewhere meanwhile (the enable switch, an undo)", () => {
+    const saved = copy(base);
+    saved.enabled = true;
+    saved.page_title = "Old title restored";
+    const kept = rebase(base, editedEverywhere(), saved);
+    expect(kept.enabled).toBe(true);
+    expect(kept.page_title).toBe("Help Centre");
+    expect(kept.branding.primary_color).toBe("#c2410c");
+    expect(draftChanges(saved, kept).map((c) => c.label)).toEqual([
+      "Page title",
+      "Ticket permissions",
+      "Primary colour",
+      "Template “list”",
+    ]);
+  });
+
+  it("label keys the editor does not list as words", () => {
+    expect(labelOf("access.mode")).toBe("Access mode");
+    expect(labelOf("some_new.key")).toBe("Some new key");
+  });
+});
+
+describe("language names", () => {
+  it("show the language with its code as secondary text", () => {
+    expect(languageName("de")).toBe("German (de)");
+    expect(languageName("fi")).toBe("Finnish (fi)");
+    expect(languageName("not a code")).toBe("not a code");
+  });
+});
