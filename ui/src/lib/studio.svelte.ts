@@ -1,7 +1,9 @@
-// App-wide state: the open workspace, a running long job (with cancel), and the last notice.
+// App-wide state: the open workspace, a running long job (with cancel), and the last notice (shown as a
+// toast by app/Notices.svelte: over the window, so it never pushes a form under the pointer).
+import { toast } from "svelte-sonner";
 import type { WorkspaceInfo } from "../bindings/WorkspaceInfo";
 import { backend, errorMessage, isCancelled } from "./backend";
-import { loadSettings } from "./draft.svelte";
+import { reloadSettings } from "./draft.svelte";
 
 export const studio: {
   info: WorkspaceInfo | null;
@@ -12,8 +14,6 @@ export const studio: {
   revision: number;
 } = $state({ info: null, error: null, busy: null, notice: null, revision: 0 });
 
-let dismiss: ReturnType<typeof setTimeout> | undefined;
-
 /** For a cancellable read (`cancel_reads`): true when the user stopped it; any other failure is shown. */
 export function stoppedOrReported(e: unknown): boolean {
   if (isCancelled(e)) return true;
@@ -21,16 +21,13 @@ export function stoppedOrReported(e: unknown): boolean {
   return false;
 }
 
-/** Shows a notice; confirmations fade after a while, errors stay until dismissed. */
+/** Shows a notice as a toast; confirmations fade after a while, errors stay until dismissed. One notice
+ * at a time: a new one replaces the last (the same toast id). */
 export function notify(kind: "ok" | "error", text: string): void {
-  const notice = { kind, text };
-  studio.notice = notice;
-  clearTimeout(dismiss);
-  if (kind === "ok") {
-    dismiss = setTimeout(() => {
-      if (studio.notice?.text === text) studio.notice = null;
-    }, 8000);
-  }
+  studio.notice = { kind, text };
+  const options = { id: "notice", class: `notice ${kind}`, onDismiss: () => (studio.notice = null) };
+  if (kind === "ok") toast.success(text, { ...options, duration: 8000 });
+  else toast.error(text, { ...options, duration: Number.POSITIVE_INFINITY });
 }
 
 /** Re-reads the open workspace (info and settings) and tells views to reload. */
@@ -38,7 +35,7 @@ export async function refresh(): Promise<void> {
   try {
     studio.info = await backend.workspaceInfo();
     studio.error = null;
-    await loadSettings();
+    await reloadSettings();
   } catch (e) {
     studio.error = errorMessage(e);
   }
