@@ -16,9 +16,16 @@ pub struct Engagement {
     pub kind: String,
     pub ticket_id: String,
     pub contact_id: String,
+    /// The contact's name (their address when the workspace has no name for them).
+    pub contact_name: String,
+    pub ticket_subject: String,
     pub message_id: Option<String>,
     pub summary: String,
 }
+
+/// A contact's display name in SQL (`Contact::display_name`): first and last name, else the address,
+/// else the id of a contact the workspace no longer has.
+const CONTACT_NAME: &str = "COALESCE(NULLIF(TRIM(c.first_name || ' ' || c.last_name), ''), c.email, e.contact_id)";
 
 pub async fn record_in(
     connection: &mut SqliteConnection,
@@ -43,28 +50,48 @@ pub async fn record_in(
     Ok(())
 }
 
-type EngagementRow = (i64, i64, String, String, String, Option<String>, String);
+type EngagementRow = (
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+);
 
 fn engagement_from(row: EngagementRow) -> Engagement {
-    let (id, at, kind, ticket_id, contact_id, message_id, summary) = row;
+    let (id, at, kind, ticket_id, contact_id, contact_name, ticket_subject, message_id, summary) = row;
     Engagement {
         id,
         created_at: format_timestamp(&from_millis(at)),
         kind,
         ticket_id,
         contact_id,
+        contact_name,
+        ticket_subject,
         message_id,
         summary,
     }
 }
 
-const COLUMNS: &str = "id, created_at, kind, ticket_id, contact_id, message_id, summary";
+/// The timeline's columns, with the contact's name and the ticket's subject beside their ids.
+fn timeline_query(filter: &str) -> String {
+    format!(
+        "SELECT e.id, e.created_at, e.kind, e.ticket_id, e.contact_id, {CONTACT_NAME},
+                COALESCE(t.subject, ''), e.message_id, e.summary
+         FROM engagements e
+         LEFT JOIN contacts c ON c.id = e.contact_id
+         LEFT JOIN tickets t ON t.id = e.ticket_id
+         WHERE {filter} ORDER BY e.id DESC"
+    )
+}
 
 impl Workspace {
     pub async fn ticket_timeline(&self, ticket_id: &str) -> Result<Vec<Engagement>> {
-        let rows: Vec<EngagementRow> = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM engagements WHERE ticket_id = ?1 ORDER BY id DESC"
-        ))
+        let rows: Vec<EngagementRow> = sqlx::query_as(&timeline_query("e.ticket_id = ?1"))
         .bind(ticket_id)
         .fetch_all(&self.pool)
         .await?;
@@ -72,9 +99,7 @@ impl Workspace {
     }
 
     pub async fn contact_timeline(&self, contact_id: &str) -> Result<Vec<Engagement>> {
-        let rows: Vec<EngagementRow> = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM engagements WHERE contact_id = ?1 ORDER BY id DESC"
-        ))
+        let rows: Vec<EngagementRow> = sqlx::query_as(&timeline_query("e.contact_id = ?1"))
         .bind(contact_id)
         .fetch_all(&self.pool)
         .await?;
@@ -95,6 +120,8 @@ pub struct InboxItem {
     pub ticket_subject: String,
     pub contact_id: String,
     pub contact_email: String,
+    /// The contact's name (their address when the workspace has no name for them).
+    pub contact_name: String,
     pub summary: String,
     pub text: Option<String>,
 }
@@ -109,6 +136,7 @@ type InboxRow = (
     String,
     String,
     String,
+    String,
     Option<String>,
 );
 
@@ -116,9 +144,9 @@ impl Workspace {
     /// Every portal engagement, newest first, with its inbox (the channel's inbox of the message's
     /// thread).
     pub async fn inbox(&self) -> Result<Vec<InboxItem>> {
-        let rows: Vec<InboxRow> = sqlx::query_as(
+        let rows: Vec<InboxRow> = sqlx::query_as(&format!(
         "SELECT e.id, e.created_at, e.kind, i.name, e.ticket_id, COALESCE(t.subject, ''), e.contact_id,
-                COALESCE(c.email, ''), e.summary, m.text
+                COALESCE(c.email, ''), {CONTACT_NAME}, e.summary, m.text
          FROM engagements e
          LEFT JOIN tickets t ON t.id = e.ticket_id
          LEFT JOIN contacts c ON c.id = e.contact_id
@@ -126,14 +154,14 @@ impl Workspace {
          LEFT JOIN threads th ON th.id = m.thread_id
          LEFT JOIN channels ch ON ch.id = th.channel_id
          LEFT JOIN inboxes i ON i.id = ch.inbox_id
-         ORDER BY e.id DESC",
-    )
+         ORDER BY e.id DESC"
+    ))
     .fetch_all(self.pool())
     .await?;
         Ok(rows
             .into_iter()
             .map(
-                |(id, at, kind, inbox, ticket_id, subject, contact_id, email, summary, text)| {
+                |(id, at, kind, inbox, ticket_id, subject, contact_id, email, name, summary, text)| {
                     InboxItem {
                         id,
                         created_at: format_timestamp(&from_millis(at)),
@@ -143,6 +171,7 @@ impl Workspace {
                         ticket_subject: subject,
                         contact_id,
                         contact_email: email,
+                        contact_name: name,
                         summary,
                         text,
                     }

@@ -3,4 +3,8 @@
 /**
  * A message a customer sent from the portal (a reply or a form submission), with where it arrived.
  */
-export type InboxItem = { id: number, created_at: string, kind: string, inbox: string | null, ticket_id: string, ticket_subject: string, contact_id: string, contact_email: string, summary: string, text: string | null, };
+export type InboxItem = { id: number, created_at: string, kind: string, inbox: string | null, ticket_id: string, ticket_subject: string, contact_id: string, contact_email: string, 
+/**
+ * The contact's name (their address when the workspace has no name for them).
+ */
+contact_name: string, summary: string, text: string | null, };
