@@ -236,3 +236,113 @@ mod tests {
         empty.close().await;
     }
 }
+
+/// One value a ticket filter may test, with the label an administrator knows it by.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ValueChoice {
+    pub value: String,
+    pub label: String,
+}
+
+/// A ticket property a filter may test: its label and the workspace's values of it to pick from
+/// (none for free text, such as the subject).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct FilterChoices {
+    pub property: String,
+    pub label: String,
+    pub values: Vec<ValueChoice>,
+    /// True for properties whose values are typed, not picked (subject, content).
+    pub free_text: bool,
+}
+
+/// At most this many values of one property are offered (a property with more is unusual for a
+/// filter; a value beyond them can still be kept from an imported filter).
+const VALUES_PER_PROPERTY: usize = 200;
+
+/// "BILLING_ISSUE" -> "Billing issue", "hs_ticket_priority" -> "Hs ticket priority": a code as words.
+pub fn humanize(code: &str) -> String {
+    let words = code.replace(['_', '-'], " ").trim().to_lowercase();
+    let mut chars = words.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => code.to_string(),
+    }
+}
+
+/// Every property a ticket filter may test, with the workspace's values of each by label: pipelines and
+/// their stages by their labels (a stage as "Pipeline › Stage"), the built-in and custom properties'
+/// values as the tickets hold them, in words.
+pub async fn filter_choices(workspace: &Workspace) -> Result<Vec<FilterChoices>> {
+    let catalog = workspace.catalog().await?;
+    let values = workspace.ticket_property_values(VALUES_PER_PROPERTY).await?;
+    let mut choices = vec![
+        FilterChoices {
+            property: "pipeline".into(),
+            label: "Pipeline".into(),
+            values: catalog
+                .pipelines
+                .iter()
+                .map(|p| ValueChoice {
+                    value: p.id.clone(),
+                    label: p.label.clone(),
+                })
+                .collect(),
+            free_text: false,
+        },
+        FilterChoices {
+            property: "stage".into(),
+            label: "Stage".into(),
+            values: catalog
+                .pipelines
+                .iter()
+                .flat_map(|p| {
+                    p.stages.iter().map(move |s| ValueChoice {
+                        value: s.id.clone(),
+                        label: format!("{} › {}", p.label, s.label),
+                    })
+                })
+                .collect(),
+            free_text: false,
+        },
+    ];
+    let mut held: HashMap<String, Vec<String>> = values.into_iter().collect();
+    let mut property = |name: &str, free_text: bool| FilterChoices {
+        property: name.to_string(),
+        label: humanize(name),
+        values: held
+            .remove(name)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|value| ValueChoice {
+                label: humanize(&value),
+                value,
+            })
+            .collect(),
+        free_text,
+    };
+    for name in ["priority", "category", "source"] {
+        choices.push(property(name, false));
+    }
+    for name in ["subject", "content"] {
+        choices.push(property(name, true));
+    }
+    for name in &catalog.custom_properties {
+        choices.push(property(name, false));
+    }
+    Ok(choices)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::humanize;
+
+    #[test]
+    fn codes_read_as_words() {
+        assert_eq!(humanize("HIGH"), "High");
+        assert_eq!(humanize("BILLING_ISSUE"), "Billing issue");
+        assert_eq!(humanize("hs-ticket_priority"), "Hs ticket priority");
+        assert_eq!(humanize(""), "");
+    }
+}

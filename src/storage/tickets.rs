@@ -317,3 +317,46 @@ impl Workspace {
             .collect())
     }
 }
+
+impl Workspace {
+    /// The values the workspace's tickets hold, by property, for the settings editor's filter lists:
+    /// the distinct `priority`, `category` and `source` values and those of every custom property, at
+    /// most `per_property` of each, sorted.
+    pub async fn ticket_property_values(
+        &self,
+        per_property: usize,
+    ) -> Result<Vec<(String, Vec<String>)>> {
+        let mut connection = self.pool.acquire().await?;
+        let mut found = Vec::new();
+        for column in ["priority", "category", "source"] {
+            let values: Vec<String> = sqlx::query_scalar(&format!(
+                "SELECT DISTINCT {column} FROM tickets WHERE {column} IS NOT NULL AND {column} <> '' \
+                 ORDER BY 1 LIMIT ?1"
+            ))
+            .bind(per_property as i64)
+            .fetch_all(&mut *connection)
+            .await?;
+            found.push((column.to_string(), values));
+        }
+        let pairs: Vec<(String, String)> = sqlx::query_as(
+            "SELECT DISTINCT p.key, CAST(p.value AS TEXT) FROM tickets t, json_each(t.properties) p \
+             WHERE p.type IN ('text', 'integer', 'real') AND CAST(p.value AS TEXT) <> '' \
+             ORDER BY 1, 2",
+        )
+        .fetch_all(&mut *connection)
+        .await?;
+        let mut custom: Vec<(String, Vec<String>)> = Vec::new();
+        for (name, value) in pairs {
+            match custom.last_mut() {
+                Some((last, values)) if *last == name => {
+                    if values.len() < per_property {
+                        values.push(value);
+                    }
+                }
+                _ => custom.push((name, vec![value])),
+            }
+        }
+        found.extend(custom);
+        Ok(found)
+    }
+}

@@ -28,6 +28,8 @@ pub struct SettingsOptions {
     pub forms: Vec<Choice>,
     pub menus: Vec<Choice>,
     pub ticket_properties: Vec<String>,
+    /// What each ticket property a filter may test is called, and its values to pick from by label.
+    pub filter_choices: Vec<portal::app::read_models::FilterChoices>,
 }
 
 /// The result of a save, enable or undo: the saved settings and history entry, or why nothing was saved.
@@ -77,7 +79,9 @@ pub async fn get_settings(studio: State<'_, Studio>) -> Result<Settings, Command
 
 #[tauri::command]
 pub async fn settings_options(studio: State<'_, Studio>) -> Result<SettingsOptions, CommandError> {
-    let catalog = open(&studio).await?.workspace.catalog().await?;
+    let open = open(&studio).await?;
+    let catalog = open.workspace.catalog().await?;
+    let filter_choices = portal::app::read_models::filter_choices(&open.workspace).await?;
     let choices = |items: Vec<(String, String)>| {
         items
             .into_iter()
@@ -123,6 +127,7 @@ pub async fn settings_options(studio: State<'_, Studio>) -> Result<SettingsOptio
                 .collect(),
         ),
         ticket_properties,
+        filter_choices,
     })
 }
 
