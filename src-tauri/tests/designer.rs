@@ -303,7 +303,7 @@ async fn check(ui: &Ui<'_>) -> Result<(), String> {
     ui.shot("designer-what-if").await?;
 
     // 5. Discard the draft; the three widths side by side, on a system page (login) as example data.
-    js_click(ui, "[data-testid=what-if] button.btn.small").await?;
+    js_click(ui, "[data-action=discard-draft]").await?;
     ui.wait_text(
         "[data-testid=what-if-empty]",
         Duration::from_secs(10),
@@ -364,7 +364,7 @@ async fn check(ui: &Ui<'_>) -> Result<(), String> {
     ui.shot("designer-act-as-form").await?;
     js_click(ui, "[data-action=act-submit-form]").await?;
     let notice = ui
-        .wait_text("[data-testid=notice]", Duration::from_secs(10), |text| {
+        .wait_text("[data-sonner-toast]", Duration::from_secs(10), |text| {
             text.contains("created as ana@acme.example")
         })
         .await?;

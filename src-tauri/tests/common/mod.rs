@@ -18,6 +18,9 @@ use serde_json::{json, Value};
 
 pub const APP: &str = env!("CARGO_BIN_EXE_portal-studio");
 
+/// The axe-core rule tags the window tests hold every view to: WCAG 2.1 level A and AA.
+pub const AXE_TAGS: [&str; 4] = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+
 /// A running app under WebDriver; dropping it tears everything down.
 pub struct Session {
     pub client: fantoccini::Client,
@@ -186,6 +189,100 @@ impl Ui<'_> {
 
     pub async fn section(&self, id: &str) -> Result<(), String> {
         self.click(&format!("button[data-section='{id}']")).await
+    }
+
+    /// Runs axe-core (the UI's own copy, `ui/node_modules/axe-core`) in the window as it is now, with
+    /// the WCAG 2.1 A and AA rules; any violation fails with the list of them, each with its elements.
+    pub async fn axe(&self, view: &str) -> Result<(), String> {
+        let loaded = self
+            .client
+            .execute("return typeof window.axe === 'object';", vec![])
+            .await
+            .map_err(err)?;
+        if loaded != json!(true) {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/node_modules/axe-core/axe.min.js");
+            let source = fs::read_to_string(&path)
+                .map_err(|e| format!("axe-core: {}: {e} (run `npm --prefix ui ci`)", path.display()))?;
+            self.client
+                .execute("(0, eval)(arguments[0]); return true;", vec![json!(source)])
+                .await
+                .map_err(|e| format!("injecting axe-core: {e}"))?;
+        }
+        let script = r#"
+            const [tags, done] = arguments;
+            window.axe
+                // The preview's frames are portal pages, which the portal's own browser tests check.
+                .run(document, {
+                    runOnly: { type: "tag", values: tags },
+                    resultTypes: ["violations"],
+                    iframes: false,
+                })
+                .then(
+                    (r) => done({ ok: r.violations.map((v) =>
+                        `${v.id} (${v.impact}): ${v.help}
+` +
+                        v.nodes.slice(0, 6).map((n) => `      ${n.target.join(" ")}: ${n.failureSummary.replaceAll("
+", " ")}`).join("
+")) }),
+                    (e) => done({ err: String(e) }),
+                );
+        "#;
+        let reply = self
+            .client
+            .execute_async(script, vec![json!(AXE_TAGS)])
+            .await
+            .map_err(|e| format!("axe on {view}: {e}"))?;
+        let violations: Vec<String> = match reply.get("ok") {
+            Some(Value::Array(list)) => list
+                .iter()
+                .map(|v| v.as_str().unwrap_or_default().to_string())
+                .collect(),
+            _ => return Err(format!("axe on {view} failed: {reply}")),
+        };
+        if violations.is_empty() {
+            eprintln!("axe: {view}: no WCAG 2.1 AA violations");
+            Ok(())
+        } else {
+            Err(format!(
+                "axe: {} WCAG 2.1 AA violation(s) on {view}:\n  {}",
+                violations.len(),
+                violations.join("\n  ")
+            ))
+        }
+    }
+
+    /// A screenshot of the window for the documentation: written to `$PORTAL_SCREENSHOTS/NAME.png`
+    /// when that variable names a folder (`docs/screenshots` for the README), so an ordinary test run
+    /// never rewrites the committed pictures; always to `target/screenshots/` too.
+    pub async fn doc_shot(&self, name: &str) -> Result<(), String> {
+        self.shot(name).await?;
+        if let Some(dir) = std::env::var_os("PORTAL_SCREENSHOTS").filter(|d| !d.is_empty()) {
+            let dir = PathBuf::from(dir);
+            fs::create_dir_all(&dir).map_err(err)?;
+            fs::copy(self.shots.join(format!("{name}.png")), dir.join(format!("{name}.png")))
+                .map_err(err)?;
+        }
+        Ok(())
+    }
+
+    /// Presses a key (`fantoccini::key::Key`) in the element that has the focus.
+    pub async fn press(&self, key: fantoccini::key::Key) -> Result<(), String> {
+        let focused = self.client.active_element().await.map_err(err)?;
+        let key: char = key.into();
+        focused.send_keys(&key.to_string()).await.map_err(err)
+    }
+
+    /// True when the focused element is inside the element `css`.
+    pub async fn focus_inside(&self, css: &str) -> Result<bool, String> {
+        let inside = self
+            .client
+            .execute(
+                "const box = document.querySelector(arguments[0]); return !!box && box.contains(document.activeElement);",
+                vec![json!(css)],
+            )
+            .await
+            .map_err(err)?;
+        Ok(inside == json!(true))
     }
 
     pub async fn shot(&self, name: &str) -> Result<(), String> {
