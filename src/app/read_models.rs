@@ -176,67 +176,6 @@ pub async fn contact_choices(workspace: &Workspace) -> Result<Vec<ContactChoice>
     Ok(choices)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::app::workspace_files::{create, open_or_create_demo};
-
-    #[tokio::test]
-    async fn the_contact_picker_lists_every_contact_by_name_with_their_company() {
-        let dir = tempfile::tempdir().unwrap();
-        let workspace = create(&dir.path().join("demo.portal"), true).await.unwrap();
-        let choices = contact_choices(&workspace).await.unwrap();
-        let customers = customers(&workspace).await.unwrap().contacts;
-        assert_eq!(choices.len(), customers.len());
-        for row in &customers {
-            let choice = choices.iter().find(|choice| choice.id == row.id).unwrap();
-            assert_eq!(
-                (
-                    &choice.email,
-                    &choice.name,
-                    &choice.company,
-                    choice.can_sign_in
-                ),
-                (&row.email, &row.name, &row.company, row.can_sign_in)
-            );
-        }
-        let names: Vec<String> = choices.iter().map(|c| c.name.to_lowercase()).collect();
-        assert!(names.windows(2).all(|pair| pair[0] <= pair[1]), "{names:?}");
-        workspace.close().await;
-    }
-
-    #[tokio::test]
-    async fn first_run_makes_the_demo_and_the_read_models_describe_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("nested").join("demo.portal");
-        let workspace = open_or_create_demo(&path).await.unwrap();
-        assert!(path.is_file());
-        let found = customers(&workspace).await.unwrap();
-        assert_eq!(
-            found.contacts.len(),
-            workspace.contacts().await.unwrap().len()
-        );
-        assert!(found.contacts.iter().any(|contact| contact.can_sign_in));
-        assert!(found.contacts.iter().any(|contact| !contact.can_sign_in));
-        assert!(found.contacts.iter().all(|c| !c.access_reason.is_empty()));
-        let tickets: usize = found.contacts.iter().map(|c| c.tickets).sum();
-        assert!(tickets > 0);
-        assert!(!found.companies.is_empty());
-        assert!(inbox(&workspace).await.unwrap().is_empty());
-        workspace.close().await;
-        // The second start opens the same file instead of writing the demo again.
-        let again = open_or_create_demo(&path).await.unwrap();
-        assert_eq!(again.settings().await.unwrap().page_title, "Demo Support");
-        again.close().await;
-
-        let empty = create(&dir.path().join("empty.portal"), false)
-            .await
-            .unwrap();
-        assert!(customers(&empty).await.unwrap().contacts.is_empty());
-        empty.close().await;
-    }
-}
-
 /// One value a ticket filter may test, with the label an administrator knows it by.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
@@ -336,7 +275,63 @@ pub async fn filter_choices(workspace: &Workspace) -> Result<Vec<FilterChoices>>
 
 #[cfg(test)]
 mod tests {
-    use super::humanize;
+    use super::*;
+    use crate::app::workspace_files::{create, open_or_create_demo};
+
+    #[tokio::test]
+    async fn the_contact_picker_lists_every_contact_by_name_with_their_company() {
+        let dir = tempfile::tempdir().unwrap();
+        let workspace = create(&dir.path().join("demo.portal"), true).await.unwrap();
+        let choices = contact_choices(&workspace).await.unwrap();
+        let customers = customers(&workspace).await.unwrap().contacts;
+        assert_eq!(choices.len(), customers.len());
+        for row in &customers {
+            let choice = choices.iter().find(|choice| choice.id == row.id).unwrap();
+            assert_eq!(
+                (
+                    &choice.email,
+                    &choice.name,
+                    &choice.company,
+                    choice.can_sign_in
+                ),
+                (&row.email, &row.name, &row.company, row.can_sign_in)
+            );
+        }
+        let names: Vec<String> = choices.iter().map(|c| c.name.to_lowercase()).collect();
+        assert!(names.windows(2).all(|pair| pair[0] <= pair[1]), "{names:?}");
+        workspace.close().await;
+    }
+
+    #[tokio::test]
+    async fn first_run_makes_the_demo_and_the_read_models_describe_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested").join("demo.portal");
+        let workspace = open_or_create_demo(&path).await.unwrap();
+        assert!(path.is_file());
+        let found = customers(&workspace).await.unwrap();
+        assert_eq!(
+            found.contacts.len(),
+            workspace.contacts().await.unwrap().len()
+        );
+        assert!(found.contacts.iter().any(|contact| contact.can_sign_in));
+        assert!(found.contacts.iter().any(|contact| !contact.can_sign_in));
+        assert!(found.contacts.iter().all(|c| !c.access_reason.is_empty()));
+        let tickets: usize = found.contacts.iter().map(|c| c.tickets).sum();
+        assert!(tickets > 0);
+        assert!(!found.companies.is_empty());
+        assert!(inbox(&workspace).await.unwrap().is_empty());
+        workspace.close().await;
+        // The second start opens the same file instead of writing the demo again.
+        let again = open_or_create_demo(&path).await.unwrap();
+        assert_eq!(again.settings().await.unwrap().page_title, "Demo Support");
+        again.close().await;
+
+        let empty = create(&dir.path().join("empty.portal"), false)
+            .await
+            .unwrap();
+        assert!(customers(&empty).await.unwrap().contacts.is_empty());
+        empty.close().await;
+    }
 
     #[test]
     fn codes_read_as_words() {
@@ -344,5 +339,35 @@ mod tests {
         assert_eq!(humanize("BILLING_ISSUE"), "Billing issue");
         assert_eq!(humanize("hs-ticket_priority"), "Hs ticket priority");
         assert_eq!(humanize(""), "");
+    }
+
+    #[tokio::test]
+    async fn ticket_filter_values_are_offered_by_label_from_the_workspace() {
+        let dir = tempfile::tempdir().unwrap();
+        let workspace = create(&dir.path().join("demo.portal"), true).await.unwrap();
+        let catalog = workspace.catalog().await.unwrap();
+        let choices = filter_choices(&workspace).await.unwrap();
+        let of = |property: &str| {
+            choices
+                .iter()
+                .find(|c| c.property == property)
+                .unwrap_or_else(|| panic!("no {property} in {choices:?}"))
+        };
+        let pipeline = &catalog.pipelines[0];
+        assert!(of("pipeline").values.contains(&ValueChoice {
+            value: pipeline.id.clone(),
+            label: pipeline.label.clone(),
+        }));
+        let stage = &pipeline.stages[0];
+        assert!(of("stage").values.contains(&ValueChoice {
+            value: stage.id.clone(),
+            label: format!("{} › {}", pipeline.label, stage.label),
+        }));
+        assert!(of("priority").values.contains(&ValueChoice {
+            value: "HIGH".into(),
+            label: "High".into(),
+        }));
+        assert!(of("subject").free_text && of("subject").values.is_empty());
+        workspace.close().await;
     }
 }
