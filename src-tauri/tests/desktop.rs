@@ -208,12 +208,11 @@ async fn check_app(ui: &Ui<'_>, workspace: &Path) -> Result<(), String> {
         t == "1 unsaved change: Page title"
     })
     .await?;
-    ui.wait_text(
-        "[data-testid='what-if-empty']",
-        Duration::from_secs(20),
-        |t| !t.is_empty(),
-    )
-    .await?;
+    check_eq(
+        "the what-if's ticket permissions after reverting them in the bar",
+        select_value(ui, "[data-testid='draft-ticket-permissions']").await?,
+        "company".to_string(),
+    )?;
     ui.wait_enabled("[data-action='save-settings']", true)
         .await?;
     ui.click("[data-action='save-settings']").await?;
@@ -429,6 +428,21 @@ async fn check_every_view(ui: &Ui<'_>) -> Result<(), String> {
         }
         ui.doc_shot(id).await?;
     }
+    // The designer's tab of the preview: branding and the template editor.
+    ui.section("preview").await?;
+    ui.click("button[data-tab='design']").await?;
+    ui.client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("[data-testid='design']"))
+        .await
+        .map_err(|e| format!("the preview's design tab never opened: {e}"))?;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    if let Err(violations) = ui.axe("the preview's design tab").await {
+        problems.push(violations);
+    }
+    ui.doc_shot("preview-design").await?;
+    ui.click("button[data-tab='page']").await?;
     if problems.is_empty() {
         Ok(())
     } else {
