@@ -339,7 +339,7 @@ async fn check_app(ui: &Ui<'_>, workspace: &Path) -> Result<(), String> {
         return Err("no history entry for the page title change".into());
     }
     ui.wait_text(NOTICE, Duration::from_secs(10), |t| t.contains("Undid"))
-    .await?;
+        .await?;
     ui.section("workspace").await?;
     ui.wait_text(
         "[data-testid='workspace-title']",
@@ -413,6 +413,14 @@ const VIEWS: [(&str, &str); 9] = [
 
 async fn check_every_view(ui: &Ui<'_>) -> Result<(), String> {
     let mut problems = Vec::new();
+    // The pictures show the views, not the last notice.
+    ui.client
+        .execute(
+            "document.querySelectorAll('[data-sonner-toast] [data-close-button]').forEach((b) => b.click());",
+            vec![],
+        )
+        .await
+        .map_err(err)?;
     for (id, ready) in VIEWS {
         ui.section(id).await?;
         ui.client
@@ -421,6 +429,14 @@ async fn check_every_view(ui: &Ui<'_>) -> Result<(), String> {
             .for_element(Locator::Css(ready))
             .await
             .map_err(|e| format!("the {id} view never showed {ready}: {e}"))?;
+        if id == "inbox" {
+            // A message open, with its ticket's timeline (contacts by name).
+            ui.click("[data-testid='inbox'] tbody tr button").await?;
+            ui.wait_text("[data-testid='timeline']", Duration::from_secs(10), |t| {
+                t.contains("Ana Ito")
+            })
+            .await?;
+        }
         // Let the view's second reads (timelines, renders) settle before judging it.
         tokio::time::sleep(Duration::from_millis(700)).await;
         if let Err(violations) = ui.axe(&format!("the {id} view")).await {

@@ -215,7 +215,9 @@ pub fn humanize(code: &str) -> String {
 /// values as the tickets hold them, in words.
 pub async fn filter_choices(workspace: &Workspace) -> Result<Vec<FilterChoices>> {
     let catalog = workspace.catalog().await?;
-    let values = workspace.ticket_property_values(VALUES_PER_PROPERTY).await?;
+    let values = workspace
+        .ticket_property_values(VALUES_PER_PROPERTY)
+        .await?;
     let mut choices = vec![
         FilterChoices {
             property: "pipeline".into(),

@@ -25,7 +25,8 @@ pub struct Engagement {
 
 /// A contact's display name in SQL (`Contact::display_name`): first and last name, else the address,
 /// else the id of a contact the workspace no longer has.
-const CONTACT_NAME: &str = "COALESCE(NULLIF(TRIM(c.first_name || ' ' || c.last_name), ''), c.email, e.contact_id)";
+const CONTACT_NAME: &str =
+    "COALESCE(NULLIF(TRIM(c.first_name || ' ' || c.last_name), ''), c.email, e.contact_id)";
 
 pub async fn record_in(
     connection: &mut SqliteConnection,
@@ -63,7 +64,8 @@ type EngagementRow = (
 );
 
 fn engagement_from(row: EngagementRow) -> Engagement {
-    let (id, at, kind, ticket_id, contact_id, contact_name, ticket_subject, message_id, summary) = row;
+    let (id, at, kind, ticket_id, contact_id, contact_name, ticket_subject, message_id, summary) =
+        row;
     Engagement {
         id,
         created_at: format_timestamp(&from_millis(at)),
@@ -92,17 +94,17 @@ fn timeline_query(filter: &str) -> String {
 impl Workspace {
     pub async fn ticket_timeline(&self, ticket_id: &str) -> Result<Vec<Engagement>> {
         let rows: Vec<EngagementRow> = sqlx::query_as(&timeline_query("e.ticket_id = ?1"))
-        .bind(ticket_id)
-        .fetch_all(&self.pool)
-        .await?;
+            .bind(ticket_id)
+            .fetch_all(&self.pool)
+            .await?;
         Ok(rows.into_iter().map(engagement_from).collect())
     }
 
     pub async fn contact_timeline(&self, contact_id: &str) -> Result<Vec<Engagement>> {
         let rows: Vec<EngagementRow> = sqlx::query_as(&timeline_query("e.contact_id = ?1"))
-        .bind(contact_id)
-        .fetch_all(&self.pool)
-        .await?;
+            .bind(contact_id)
+            .fetch_all(&self.pool)
+            .await?;
         Ok(rows.into_iter().map(engagement_from).collect())
     }
 }
@@ -161,7 +163,19 @@ impl Workspace {
         Ok(rows
             .into_iter()
             .map(
-                |(id, at, kind, inbox, ticket_id, subject, contact_id, email, name, summary, text)| {
+                |(
+                    id,
+                    at,
+                    kind,
+                    inbox,
+                    ticket_id,
+                    subject,
+                    contact_id,
+                    email,
+                    name,
+                    summary,
+                    text,
+                )| {
                     InboxItem {
                         id,
                         created_at: format_timestamp(&from_millis(at)),

@@ -200,9 +200,14 @@ impl Ui<'_> {
             .await
             .map_err(err)?;
         if loaded != json!(true) {
-            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/node_modules/axe-core/axe.min.js");
-            let source = fs::read_to_string(&path)
-                .map_err(|e| format!("axe-core: {}: {e} (run `npm --prefix ui ci`)", path.display()))?;
+            let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../ui/node_modules/axe-core/axe.min.js");
+            let source = fs::read_to_string(&path).map_err(|e| {
+                format!(
+                    "axe-core: {}: {e} (run `npm --prefix ui ci`)",
+                    path.display()
+                )
+            })?;
             // As the script's own body: the app's content security policy forbids eval, not WebDriver.
             self.client
                 .execute(&format!("{source}\n;return true;"), vec![])
@@ -249,10 +254,14 @@ impl Ui<'_> {
     pub async fn doc_shot(&self, name: &str) -> Result<(), String> {
         self.shot(name).await?;
         if let Some(dir) = std::env::var_os("PORTAL_SCREENSHOTS").filter(|d| !d.is_empty()) {
-            let dir = PathBuf::from(dir);
+            // A relative folder is the repository's (cargo runs the tests in src-tauri/).
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(dir);
             fs::create_dir_all(&dir).map_err(err)?;
-            fs::copy(self.shots.join(format!("{name}.png")), dir.join(format!("{name}.png")))
-                .map_err(err)?;
+            fs::copy(
+                self.shots.join(format!("{name}.png")),
+                dir.join(format!("{name}.png")),
+            )
+            .map_err(err)?;
         }
         Ok(())
     }
