@@ -131,18 +131,24 @@ impl Ui<'_> {
         }
     }
 
+    /// Clicks the element as the user would, retrying while something covers it (a dialog that is
+    /// still closing: the window behind a modal takes no clicks until it has gone).
     pub async fn click(&self, css: &str) -> Result<(), String> {
-        let element = self
-            .client
-            .wait()
-            .at_most(Duration::from_secs(10))
-            .for_element(Locator::Css(css))
-            .await
-            .map_err(|e| format!("{css}: {e}"))?;
-        element
-            .click()
-            .await
-            .map_err(|e| format!("click {css}: {e}"))
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let element = self
+                .client
+                .wait()
+                .at_most(Duration::from_secs(10))
+                .for_element(Locator::Css(css))
+                .await
+                .map_err(|e| format!("{css}: {e}"))?;
+            match element.click().await {
+                Ok(()) => return Ok(()),
+                Err(e) if Instant::now() > deadline => return Err(format!("click {css}: {e}")),
+                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+            }
+        }
     }
 
     /// Types `value` into an input as the user would (an `input` event per change).
