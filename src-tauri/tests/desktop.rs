@@ -181,12 +181,30 @@ async fn check_app(ui: &Ui<'_>, workspace: &Path) -> Result<(), String> {
     })
     .await?;
     ui.doc_shot("settings-draft").await?;
+    // Another workspace would drop the draft: that asks, in a dialog that takes the focus and keeps
+    // it from the page behind; Esc means "keep editing" and the draft stays.
+    ui.click("[data-action='open']").await?;
+    ui.wait_text(UNSAVED, Duration::from_secs(5), |t| {
+        t.contains("2 unsaved changes: Page title, Ticket permissions")
+    })
+    .await?;
+    wait_focus_inside(ui, UNSAVED).await?;
+    ui.axe("the unsaved-changes question").await?;
+    ui.shot("desktop-unsaved").await?;
+    for _ in 0..4 {
+        ui.press(Key::Tab).await?;
+        if !ui.focus_inside(UNSAVED).await? {
+            return Err("Tab left the unsaved-changes dialog for the page behind it".into());
+        }
+    }
+    ui.press(Key::Escape).await?;
+    wait_gone(ui, UNSAVED).await?;
+    ui.wait_text(DIRTY, Duration::from_secs(5), |t| {
+        t == "2 unsaved changes: Page title, Ticket permissions"
+    })
+    .await?;
     ui.section("visibility").await?;
-    if client
-        .find(Locator::Css("[data-testid='unsaved-dialog']"))
-        .await
-        .is_ok()
-    {
+    if client.find(Locator::Css(UNSAVED)).await.is_ok() {
         return Err("leaving Settings with a draft still asks to save or discard it".into());
     }
     ui.wait_text(
@@ -394,6 +412,8 @@ async fn check_app(ui: &Ui<'_>, workspace: &Path) -> Result<(), String> {
 const DIRTY: &str = "[data-testid='dirty']";
 /// The toast a notice is shown in (svelte-sonner).
 const NOTICE: &str = "[data-sonner-toast]";
+/// The question before the unsaved draft would be lost (bits-ui AlertDialog).
+const UNSAVED: &str = "[data-testid='unsaved-dialog']";
 /// The confirmation dialog (bits-ui AlertDialog).
 const CONFIRM: &str = "[data-testid='confirm-dialog']";
 
