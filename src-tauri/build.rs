@@ -34,6 +34,7 @@ fn main() {
         "ticket_timeline",
         "contact_timeline",
         "preview_page",
+        "open_preview_in_browser",
         "shipped_template",
         "contrast_warnings",
         "check_image",

@@ -85,6 +85,7 @@ pub fn run() {
             commands::preview::shipped_template,
             commands::preview::contrast_warnings,
             commands::preview::check_image,
+            commands::preview::open_preview_in_browser,
             commands::preview::reply_as,
             commands::preview::submit_form_as,
             commands::preview::support_form_fields,

@@ -5,6 +5,7 @@
 use crate::error::CommandError;
 use portal::app::transfer::{CancelToken, ImportProgress, ImportStatus};
 use portal::app::what_if::cache::ImpactCache;
+use portal::web::preview::PreviewServer;
 use portal::web::PortalServer;
 use portal::Workspace;
 use std::net::SocketAddr;
@@ -21,6 +22,8 @@ pub const WORKSPACE_ENV: &str = "PORTAL_STUDIO_WORKSPACE";
 pub struct OpenWorkspace {
     pub workspace: Workspace,
     pub server: PortalServer,
+    /// The designer's "Open in browser" previews of unsaved drafts (its own loopback port).
+    pub preview: PreviewServer,
     pub path: PathBuf,
     /// The what-if data loaded from this workspace, kept between edits of the draft.
     pub impacts: Arc<ImpactCache>,
@@ -33,9 +36,13 @@ impl OpenWorkspace {
         let server = PortalServer::start(workspace.clone(), address)
             .await
             .map_err(|error| portal::Error::Serve(error.to_string()))?;
+        let preview = PreviewServer::start(workspace.clone())
+            .await
+            .map_err(|error| portal::Error::Serve(error.to_string()))?;
         Ok(OpenWorkspace {
             workspace,
             server,
+            preview,
             path,
             impacts: Arc::new(ImpactCache::new()),
         })
@@ -43,6 +50,7 @@ impl OpenWorkspace {
 
     pub async fn close(self) {
         self.server.shutdown().await;
+        self.preview.shutdown().await;
         self.workspace.close().await;
     }
 }

@@ -8,6 +8,7 @@
 
 mod cache;
 mod extract;
+pub mod preview;
 mod routes;
 pub mod security;
 mod site;

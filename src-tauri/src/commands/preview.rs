@@ -22,6 +22,25 @@ pub async fn preview_page(
     Ok(preview::render(&open.workspace, &draft, &request).await?)
 }
 
+/// "Open in browser": the page of `request` rendered with `draft`, at a new unguessable loopback address
+/// the system browser opens at true size (the draft is kept in memory for that address only; nothing
+/// is saved). Returns the address, also when no browser could be started (the error says so).
+#[tauri::command]
+pub async fn open_preview_in_browser(
+    studio: State<'_, Studio>,
+    draft: Settings,
+    request: PreviewRequest,
+) -> Result<String, CommandError> {
+    let url = open(&studio).await?.preview.publish(draft, request);
+    webbrowser::open(&url).map_err(|error| {
+        tracing::warn!(%error, "could not open a browser for a draft preview");
+        CommandError::failed(format!(
+            "could not open a browser ({error}); the preview is at {url}"
+        ))
+    })?;
+    Ok(url)
+}
+
 /// The shipped source of template `name` (the template editor's "reset to default").
 #[tauri::command]
 pub fn shipped_template(name: String) -> Result<String, CommandError> {
