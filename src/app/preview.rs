@@ -143,8 +143,14 @@ pub fn template_errors(settings: &Settings, catalog: &Catalog) -> Vec<TemplateEr
         .collect()
 }
 
+/// Whether the forms of `page` send when the designer acts as the contact: the reply form of a ticket
+/// page and the support form (the desktop app sends them through `reply_as` and `submit_form_as`).
+pub fn forms_send(page: PageKind) -> bool {
+    matches!(page, PageKind::Detail | PageKind::Form)
+}
+
 /// The banner on top of a previewed page.
-fn banner(customer: Option<&Customer>, act_as: bool) -> String {
+fn banner(customer: Option<&Customer>, live_forms: bool) -> String {
     let who = match customer {
         Some(customer) => format!(
             "Previewing as {} &lt;{}&gt;",
@@ -153,7 +159,7 @@ fn banner(customer: Option<&Customer>, act_as: bool) -> String {
         ),
         None => "Previewing with example data".into(),
     };
-    let mode = if act_as {
+    let mode = if live_forms {
         "acting as this contact: replies and forms really send"
     } else {
         "replies and forms are disabled"
@@ -165,14 +171,51 @@ font:600 13px/1.4 system-ui,sans-serif;padding:6px 14px;display:flex;gap:10px;al
     )
 }
 
-/// Inserts the banner after `<body ...>` and, unless acting, makes every form inert.
-fn decorate(html: String, customer: Option<&Customer>, act_as: bool) -> String {
-    let mut html = if act_as {
-        html
-    } else {
-        html.replace("<form", "<form inert data-preview-disabled")
-    };
-    let banner = banner(customer, act_as);
+/// Said above every form that does not send, so that an inert form never looks live.
+const FORM_NOTE: &str = "<p data-preview-note role=\"note\" style=\"margin:0 0 8px;padding:6px 10px;\
+border:1px dashed #64748b;border-radius:6px;background:#f8fafc;color:#334155;\
+font:400 13px/1.4 system-ui,sans-serif\">Preview: this form does not send. To send it as the contact, \
+pick a contact and tick \u{201c}Act as this contact\u{201d} in Portal Studio.</p>";
+
+/// Dims the page's forms that do not send (they are inert: they take no clicks or typing).
+const FORM_STYLE: &str =
+    "<style>form[data-preview-explained]{opacity:.55;filter:grayscale(.6)}</style>";
+
+/// True for a form that writes something for the customer (a reply, a ticket, a sign-in): a POST that is
+/// not the header's sign-out. Searches and signing out are never sent from the preview.
+fn is_page_form(tag: &str) -> bool {
+    let tag = tag.to_ascii_lowercase();
+    tag.contains("method=\"post\"") && !tag.contains("logout\"")
+}
+
+/// Makes every form inert except, when `live`, the page's own forms; the page's inert forms are dimmed and
+/// say why they do not send.
+fn decorate_forms(html: &str, live: bool) -> String {
+    let mut out = String::with_capacity(html.len() + 512);
+    let mut rest = html;
+    while let Some(at) = rest.find("<form") {
+        out.push_str(&rest[..at]);
+        let tag_end = rest[at..].find('>').map_or(rest.len(), |end| at + end);
+        let page_form = is_page_form(&rest[at..tag_end]);
+        if page_form && live {
+            out.push_str("<form");
+        } else if page_form {
+            out.push_str(FORM_NOTE);
+            out.push_str("<form inert data-preview-disabled data-preview-explained");
+        } else {
+            out.push_str("<form inert data-preview-disabled");
+        }
+        rest = &rest[at + "<form".len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Inserts the banner after `<body ...>` and makes the forms that do not send inert (`decorate_forms`).
+fn decorate(html: String, customer: Option<&Customer>, live_forms: bool) -> String {
+    let mut html = decorate_forms(&html, live_forms);
+    let mut banner = banner(customer, live_forms);
+    banner.push_str(FORM_STYLE);
     match html.find("<body") {
         Some(at) => {
             let end = html[at..].find('>').map_or(html.len(), |end| at + end + 1);
@@ -195,7 +238,7 @@ pub async fn render(
     let Some(email) = &request.contact else {
         let (page, frame) = sample_page(request.page, settings, &catalog);
         return Ok(PreviewResult {
-            html: decorate(renderer.render(&page, &frame), None, request.act_as),
+            html: decorate(renderer.render(&page, &frame), None, false),
             errors,
             ticket: None,
             explanation: None,
@@ -284,7 +327,11 @@ pub async fn render(
         }
     }
     Ok(PreviewResult {
-        html: decorate(html, Some(&customer), request.act_as),
+        html: decorate(
+            html,
+            Some(&customer),
+            request.act_as && forms_send(request.page),
+        ),
         errors,
         ticket: shown_ticket,
         explanation: Some(explanation),
@@ -364,6 +411,22 @@ pub async fn submit_form_as(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_page_forms_send_when_acting_and_inert_ones_say_why() {
+        let page = "<body><form method=\"post\" action=\"/t/logout\" class=\"x\"></form>\
+                    <form method=\"post\" action=\"/t/1/reply\"></form>\
+                    <form class=\"search\" method=\"get\" action=\"/t\"></form></body>";
+        let acting = decorate_forms(page, true);
+        assert_eq!(acting.matches("<form inert").count(), 2, "{acting}");
+        assert!(acting.contains("<form method=\"post\" action=\"/t/1/reply\""));
+        assert!(!acting.contains("data-preview-note"));
+        let inert = decorate_forms(page, false);
+        assert_eq!(inert.matches("<form inert").count(), 3);
+        // Only the reply form is dimmed and explained; signing out and searching are quietly inert.
+        assert_eq!(inert.matches("data-preview-note").count(), 1);
+        assert_eq!(inert.matches("data-preview-explained").count(), 1);
+    }
 
     #[test]
     fn line_and_column_of_an_offset() {
