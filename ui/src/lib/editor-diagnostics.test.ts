@@ -31,15 +31,20 @@ describe("engine positions in the editor", () => {
     expect(offsetOf(text, 2, null)).toBe(2);
   });
 
-  it("an error marks the tag it points at", () => {
-    const text = "<p>one</p>\n<p>{% for %}</p>";
-    const span = errorSpan(text, error(2, 4));
-    expect(text.slice(span.from, span.to)).toBe("{% for %}");
+  it("an error marks the tag it points into", () => {
+    const text = "<p>one</p>\n<p>{% for %}</p> {{ x }}";
+    for (const column of [4, 11]) {
+      const span = errorSpan(text, error(2, column));
+      expect(text.slice(span.from, span.to)).toBe("{% for %}");
+    }
+    const unclosed = "<p>{% if x </p>";
+    const span = errorSpan(unclosed, error(1, 9));
+    expect(unclosed.slice(span.from, span.to)).toBe("{% if x </p>");
   });
 
   it("an error marks the word it points at, or the line without a column", () => {
-    const text = "{{ page.title | nope }}\nsecond";
-    const word = errorSpan(text, error(1, 17));
+    const text = "<p>{{ page.title }} nope</p>\nsecond";
+    const word = errorSpan(text, error(1, 21));
     expect(text.slice(word.from, word.to)).toBe("nope");
     const line = errorSpan(text, error(2, null));
     expect(text.slice(line.from, line.to)).toBe("second");

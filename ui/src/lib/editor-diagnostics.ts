@@ -37,23 +37,32 @@ export function offsetOf(text: string, line: number, column: number | null): num
   return offset;
 }
 
+/** The Jinja tag (`{% … %}`, `{{ … }}`, `{# … #}`) on one line that contains `at`, if any. */
+function enclosingTag(text: string, at: number, lineStart: number, lineEnd: number): Span | null {
+  const line = text.slice(lineStart, lineEnd);
+  for (const match of line.matchAll(/\{%.*?%\}|\{\{.*?\}\}|\{#.*?#\}|\{[%{#].*$/g)) {
+    const from = lineStart + match.index;
+    const to = from + match[0].length;
+    if (at >= from && at < to) return { from, to };
+  }
+  return null;
+}
+
 /**
- * The text an error marks: from its position to the end of the word or tag it starts (at least one
+ * The text an error marks: the Jinja tag it points into, else the word it starts (at least one
  * character, never past the line); without a column, the whole line.
  */
 export function errorSpan(text: string, error: Pick<TemplateError, "line" | "column">): Span {
-  const line = error.line ?? 1;
-  const from = offsetOf(text, line, error.column);
+  const from = offsetOf(text, error.line ?? 1, error.column);
   const newline = text.indexOf("\n", from);
   const lineEnd = newline < 0 ? text.length : newline;
   if (error.column === null) return { from, to: lineEnd };
   if (from >= lineEnd) return { from, to: from };
+  const lineStart = text.lastIndexOf("\n", from - 1) + 1;
+  const tag = enclosingTag(text, from, lineStart, lineEnd);
+  if (tag) return tag;
   let to = from + 1;
-  const tagClose = /^\{[%{#]/.test(text.slice(from, from + 2))
-    ? text.indexOf(text[from + 1] === "{" ? "}}" : text[from + 1] === "#" ? "#}" : "%}", from)
-    : -1;
-  if (tagClose !== -1 && tagClose < lineEnd) to = tagClose + 2;
-  else while (to < lineEnd && /\w/.test(text[to] ?? "") && /\w/.test(text[from] ?? "")) to++;
+  while (to < lineEnd && /\w/.test(text[to] ?? "") && /\w/.test(text[from] ?? "")) to++;
   return { from, to };
 }
 
