@@ -10,12 +10,14 @@ import type { Impact } from "../bindings/Impact";
 import type { PreviewRequest } from "../bindings/PreviewRequest";
 import type { PreviewResult } from "../bindings/PreviewResult";
 import type { Settings } from "../bindings/Settings";
-import type { SupportFormField } from "../bindings/SupportFormField";
 import type { View } from "../bindings/View";
 
 export const designer = {
   previewPage: (draft: Settings, request: PreviewRequest) =>
     invoke<PreviewResult>("preview_page", { draft, request }),
+  /** Opens the draft's preview in the system browser at true size; resolves to its loopback address. */
+  openInBrowser: (draft: Settings, request: PreviewRequest) =>
+    invoke<string>("open_preview_in_browser", { draft, request }),
   shippedTemplate: (name: string) => invoke<string>("shipped_template", { name }),
   contrastWarnings: (branding: Branding) => invoke<ContrastWarning[]>("contrast_warnings", { branding }),
   checkImage: (field: string, image: Image) => invoke<string[]>("check_image", { field, image }),
@@ -23,8 +25,6 @@ export const designer = {
     invoke<string>("reply_as", { contact, ticket, text }),
   submitFormAs: (contact: string, values: Record<string, string>) =>
     invoke<string>("submit_form_as", { contact, values }),
-  /** The saved support form's fields (what `submitFormAs` fills in); empty when there is no form. */
-  supportFormFields: () => invoke<SupportFormField[]>("support_form_fields"),
   visibilityMatrix: (draft: Settings | null) => invoke<AuditRow[]>("visibility_matrix", { draft }),
   exportAuditCsv: (path: string) => invoke<null>("export_audit_csv", { path }),
   whatIf: (draft: Settings) => invoke<Impact>("what_if", { draft }),

@@ -5,6 +5,7 @@
 import type { PageKind } from "../bindings/PageKind";
 import type { View } from "../bindings/View";
 import { PREVIEW_PAGES, TEMPLATE_NAMES } from "./designer";
+import type { Zoom } from "./preview-frame";
 
 export const PREVIEW_WIDTHS = [1280, 768, 390] as const;
 
@@ -20,6 +21,8 @@ export interface PreviewChoices {
   view: View | null;
   layout: "side" | "single";
   width: number;
+  /** How large the frames are drawn: fitted to the stage, or at 100 % / 50 % (the stage scrolls). */
+  zoom: Zoom;
   tab: "page" | "design" | "explain";
   /** The template open in the design tab. */
   template: string;
@@ -35,6 +38,7 @@ function initial(workspace: string | null): PreviewChoices {
     view: null,
     layout: "single",
     width: PREVIEW_WIDTHS[0],
+    zoom: "fit",
     tab: "page",
     template: "list",
   };
