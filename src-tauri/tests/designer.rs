@@ -31,6 +31,9 @@ async fn designer_preview_what_if_through_the_window() {
             .await
             .unwrap(),
     );
+    // "Open in browser" runs $BROWSER (the `webbrowser` crate's first choice): `true` stands in for a
+    // browser, and the test fetches the address the app shows instead.
+    std::env::set_var("BROWSER", "true");
     let session = common::start(&workspace, "designer").await;
     let ui = Ui {
         client: &session.client,
@@ -76,6 +79,7 @@ async fn wait_preview(ui: &Ui<'_>, want: impl Fn(&str) -> bool) -> Result<String
         }
         if Instant::now() > deadline {
             let last = html;
+            let _ = std::fs::write(ui.shots.join("last-preview.html"), &last);
             return Err(format!(
                 "the preview never matched; last {} chars: {}",
                 last.len(),
@@ -99,6 +103,171 @@ async fn js_click(ui: &Ui<'_>, css: &str) -> Result<(), String> {
         .filter(|clicked| *clicked)
         .map(|_| ())
         .ok_or_else(|| format!("no {css} to click"))
+}
+
+/// Replaces the template editor's text as a paste would (CodeMirror reads the input events).
+async fn set_editor(ui: &Ui<'_>, text: &str) -> Result<(), String> {
+    ui.client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(fantoccini::Locator::Css(
+            "[data-testid=template-editor] .cm-content",
+        ))
+        .await
+        .map_err(err)?;
+    ui.client
+        .execute(
+            "const c = document.querySelector('[data-testid=template-editor] .cm-content'); c.focus(); \
+             document.execCommand('selectAll'); document.execCommand('insertText', false, arguments[0]);",
+            vec![json!(text)],
+        )
+        .await
+        .map_err(err)?;
+    Ok(())
+}
+
+/// The line number beside the editor's error marker in the gutter, and the text the error underlines.
+async fn marked_error(ui: &Ui<'_>) -> Result<(String, String), String> {
+    let script = r#"
+        const editor = document.querySelector('[data-testid=template-editor]');
+        const marker = editor && editor.querySelector('.cm-lint-marker-error');
+        const ranges = editor ? [...editor.querySelectorAll('.cm-lintRange-error')] : [];
+        if (!marker || ranges.length === 0) return null;
+        const top = marker.getBoundingClientRect().top;
+        let best = null;
+        for (const cell of editor.querySelectorAll('.cm-lineNumbers .cm-gutterElement')) {
+            const distance = Math.abs(cell.getBoundingClientRect().top - top);
+            if (cell.textContent.trim() !== '' && (best === null || distance < best.distance))
+                best = { distance, line: cell.textContent.trim() };
+        }
+        return [best ? best.line : '', ranges.map((range) => range.textContent).join('')];
+    "#;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let value = ui.client.execute(script, vec![]).await.map_err(err)?;
+        if let Some([line, text]) = value.as_array().map(Vec::as_slice) {
+            return Ok((
+                line.as_str().unwrap_or_default().to_string(),
+                text.as_str().unwrap_or_default().to_string(),
+            ));
+        }
+        if Instant::now() > deadline {
+            return Err("no error marker in the editor's gutter".into());
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
+/// The drawn width of the first preview frame and its scale.
+async fn frame_size(ui: &Ui<'_>) -> Result<(f64, String), String> {
+    let value = ui
+        .client
+        .execute(
+            "const f = document.querySelector('iframe[data-testid=preview-frame]'); \
+             return [f.getBoundingClientRect().width, f.dataset.scale];",
+            vec![],
+        )
+        .await
+        .map_err(err)?;
+    let pair = value.as_array().ok_or("no frame")?;
+    Ok((
+        pair[0].as_f64().unwrap_or_default(),
+        pair[1].as_str().unwrap_or_default().to_string(),
+    ))
+}
+
+/// Waits until the first frame's sandbox lets forms submit (`allow`) or not, and its page is loaded.
+async fn wait_forms_live(ui: &Ui<'_>, allow: bool) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let sandbox = ui
+            .attribute("iframe[data-testid=preview-frame]", "sandbox")
+            .await?
+            .unwrap_or_default();
+        let html = wait_preview(ui, |_| true).await?;
+        if sandbox.contains("allow-forms") == allow && html.contains("data-preview-note") != allow {
+            // The frame loads its new page after the attribute changes.
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!("frame forms live={allow}: sandbox {sandbox:?}"));
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
+/// Inside the first preview frame, as the user would: types `fields` (css, text) and clicks `submit`.
+async fn fill_in_frame(ui: &Ui<'_>, fields: &[(&str, &str)], submit: &str) -> Result<(), String> {
+    let frame = ui
+        .client
+        .find(fantoccini::Locator::Css(
+            "iframe[data-testid=preview-frame]",
+        ))
+        .await
+        .map_err(err)?;
+    frame
+        .enter_frame()
+        .await
+        .map_err(|e| format!("entering the frame: {e}"))?;
+    let outcome = async {
+        // The frame runs the app's one script (it reports the form to the window).
+        let ready = ui
+            .client
+            .execute(
+                "return document.documentElement.getAttribute('data-frame-script');",
+                vec![],
+            )
+            .await
+            .map_err(err)?;
+        check_eq("the frame's script", ready.as_str(), Some("ready"))?;
+        for (css, text) in fields {
+            let field = ui
+                .client
+                .find(fantoccini::Locator::Css(css))
+                .await
+                .map_err(|e| format!("{css} in the frame: {e}"))?;
+            ui.client
+                .execute(
+                    "arguments[0].scrollIntoView({block: 'center', inline: 'center'}); arguments[0].focus();",
+                    vec![serde_json::to_value(&field).map_err(err)?],
+                )
+                .await
+                .map_err(err)?;
+            if let Err(e) = field.send_keys(text).await {
+                // WebKitWebDriver does not type into a frame of an opaque origin (the preview's sandbox):
+                // put the text in as typing would.
+                eprintln!("typing into {css} in the frame reported {e}; setting its value");
+                ui.client
+                    .execute(
+                        "arguments[0].value = arguments[1]; \
+                         arguments[0].dispatchEvent(new Event('input', {bubbles: true}));",
+                        vec![serde_json::to_value(&field).map_err(err)?, json!(text)],
+                    )
+                    .await
+                    .map_err(err)?;
+            }
+        }
+        let button = ui
+            .client
+            .find(fantoccini::Locator::Css(submit))
+            .await
+            .map_err(|e| format!("{submit} in the frame: {e}"))?;
+        // WebKitWebDriver neither focuses nor clicks inside a frame of an opaque origin (the preview's
+        // sandbox), so the button is pressed from the frame's page: the same activation, the same submit.
+        ui.client
+            .execute(
+                "arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();",
+                vec![serde_json::to_value(&button).map_err(err)?],
+            )
+            .await
+            .map_err(err)?;
+        Ok::<(), String>(())
+    }
+    .await;
+    // Back to the window's document (the frame's element stays; only its page was redrawn).
+    ui.client.enter_parent_frame().await.map_err(err)?;
+    outcome
 }
 
 async fn select(ui: &Ui<'_>, css: &str, value: &str) -> Result<(), String> {
@@ -157,6 +326,55 @@ async fn check(ui: &Ui<'_>) -> Result<(), String> {
         expected_ids.clone(),
     )?;
     ui.shot("designer-preview-as-ana").await?;
+    // Zoom: 100 % draws the desktop frame at its true 1280 px, 50 % at half, Fit within the stage.
+    for (zoom, scale, width) in [("100", "1", 1280.0), ("50", "0.5", 640.0)] {
+        ui.click(&format!("[data-zoom='{zoom}']")).await?;
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let (drawn, shown) = frame_size(ui).await?;
+            if shown == scale && (drawn - width).abs() < 1.5 {
+                break;
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "zoom {zoom}: frame drawn {drawn} px at scale {shown}"
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        if zoom == "100" {
+            ui.shot("designer-zoom-100").await?;
+        }
+    }
+    ui.click("[data-zoom='fit']").await?;
+    // Full window: the preview covers the window; Esc gives the window back.
+    ui.click("[data-action=full-window]").await?;
+    let covered = client
+        .execute(
+            "const r = document.querySelector('[data-testid=stage-column]').getBoundingClientRect(); \
+             return r.left === 0 && r.top === 0 && r.width === window.innerWidth;",
+            vec![],
+        )
+        .await
+        .map_err(err)?;
+    check_eq(
+        "the full-window preview covers the window",
+        covered.as_bool(),
+        Some(true),
+    )?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    ui.shot("designer-full-window").await?;
+    client
+        .find(fantoccini::Locator::Css("body"))
+        .await
+        .map_err(err)?
+        .send_keys("\u{e00c}")
+        .await
+        .map_err(err)?;
+    ui.wait_text("[data-action=full-window]", Duration::from_secs(5), |t| {
+        t.trim() == "Full window"
+    })
+    .await?;
     // Every ticket page shows the expected messages.
     select(ui, "[data-testid=page-picker]", "detail").await?;
     for ticket in ana_case["tickets"].as_array().unwrap() {
@@ -199,6 +417,37 @@ async fn check(ui: &Ui<'_>) -> Result<(), String> {
         ));
     }
     ui.shot("designer-draft-colour").await?;
+    // "Open in browser": the same draft preview at a loopback address of its own; unknown addresses 404.
+    ui.click("[data-action=open-in-browser]").await?;
+    // (The address is cut short on screen; its title holds it whole.)
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let address = loop {
+        let shown = ui
+            .attribute("[data-testid=browser-url]", "title")
+            .await
+            .unwrap_or_default()
+            .unwrap_or_default();
+        if shown.starts_with("http://127.0.0.1:") && shown.contains("/preview/") {
+            break shown;
+        }
+        if Instant::now() > deadline {
+            return Err(format!("no browser preview address: {shown:?}"));
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    };
+    let in_browser = reqwest::get(&address).await.map_err(err)?;
+    check_eq("browser preview status", in_browser.status().as_u16(), 200)?;
+    let in_browser = in_browser.text().await.map_err(err)?;
+    if !in_browser.contains("--primary: #c2410c") || !in_browser.contains("ana@acme.example") {
+        return Err("the browser preview does not show the draft as Ana".into());
+    }
+    let token = address.rsplit('/').next().unwrap_or_default();
+    let guessed = address.replace(token, &"0".repeat(token.len()));
+    check_eq(
+        "a guessed preview address",
+        reqwest::get(&guessed).await.map_err(err)?.status().as_u16(),
+        404,
+    )?;
     // A low-contrast colour gets the WCAG warning with its ratio.
     ui.type_into("[data-testid=primary_color]", "#aaaaaa")
         .await?;
@@ -214,11 +463,7 @@ async fn check(ui: &Ui<'_>) -> Result<(), String> {
     // the live portal is unchanged.
     let before_error = wait_preview(ui, |html| html.contains("--primary: #aaaaaa")).await?;
     select(ui, "[data-testid=template-picker]", "login").await?;
-    ui.type_into(
-        "[data-testid=template-editor]",
-        "<p>broken template</p>\n<p>{% for %}</p>",
-    )
-    .await?;
+    set_editor(ui, "<p>broken template</p>\n<p>{% for %}</p>").await?;
     let message = ui
         .wait_text(
             "[data-testid=template-error]",
@@ -229,6 +474,16 @@ async fn check(ui: &Ui<'_>) -> Result<(), String> {
     if !message.contains("column") {
         return Err(format!("no column in {message:?}"));
     }
+    // The editor marks it where it is: a gutter marker on line 2, the tag underlined.
+    let (line, marked) = marked_error(ui).await?;
+    check_eq("the gutter line of the error marker", line.as_str(), "2")?;
+    check_eq("the text the error marks", marked.as_str(), "{% for %}")?;
+    // Save is offered only once every template compiles, and says why not.
+    ui.wait_enabled("[data-action=save-draft]", false).await?;
+    ui.wait_text("[data-testid=save-blocked]", Duration::from_secs(5), |t| {
+        t.contains("\"login\" does not compile at line 2")
+    })
+    .await?;
     ui.wait_text(
         "[data-testid=template-errors]",
         Duration::from_secs(5),
@@ -244,7 +499,20 @@ async fn check(ui: &Ui<'_>) -> Result<(), String> {
         return Err("the live portal serves the draft template".into());
     }
     ui.shot("designer-template-error").await?;
+    // Side by side with the shipped default.
+    js_click(ui, "[data-action=compare-default]").await?;
+    ui.client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(fantoccini::Locator::Css(
+            "[data-testid=template-editor-diff] .cm-mergeView",
+        ))
+        .await
+        .map_err(err)?;
+    ui.shot("designer-compare-default").await?;
+    js_click(ui, "[data-action=compare-default]").await?;
     ui.click("[data-action=reset-template]").await?;
+    ui.wait_enabled("[data-action=save-draft]", true).await?;
 
     // Drop the draft (nothing was saved) and confirm the saved settings still hold the shipped colour.
     let settings = tauri_invoke(client, "get_settings", json!({})).await?;
@@ -338,35 +606,58 @@ async fn check(ui: &Ui<'_>) -> Result<(), String> {
             "back in Preview, Ana is no longer chosen ({ana_class:?})"
         ));
     }
-    select(ui, "[data-testid=page-picker]", "form").await?;
+    // Acting happens in the frame itself, at true size: the ticket page's reply form first.
+    js_click(ui, "[data-width='1280']").await?;
+    js_click(ui, "[data-zoom='100']").await?;
+    select(ui, "[data-testid=page-picker]", "detail").await?;
+    // Her newest ticket (the list's first) is open, so its page has the reply form.
+    select(ui, "[data-testid=ticket-picker]", &expected_ids[0]).await?;
+    // Without the tick the frame's forms are inert, dimmed and say so.
+    wait_forms_live(ui, false).await?;
+    let reply_action = format!("{}&#x2f;reply", expected_ids[0]);
+    let inert = wait_preview(ui, |html| html.contains(&reply_action)).await?;
+    if !inert.contains("data-preview-note") || !inert.contains("this form does not send") {
+        return Err("the inert reply form does not say why it does not send".into());
+    }
     js_click(ui, "[data-testid=act-as]").await?;
-    ui.type_into(
-        "[data-testid=act-form] [data-field=subject] input",
-        "Toner empty",
+    wait_forms_live(ui, true).await?;
+    fill_in_frame(
+        ui,
+        &[("textarea[name=text]", "Sent from inside the preview")],
+        "form[action$='/reply'] button[type=submit]",
     )
     .await?;
-    ui.type_into(
-        "[data-testid=act-form] [data-field=content] textarea",
-        "The printer on floor 2 is out of toner.",
-    )
+    ui.wait_text("[data-testid=act-result]", Duration::from_secs(10), |t| {
+        t.contains("Reply sent as")
+    })
     .await?;
+    wait_preview(ui, |html| html.contains("Sent from inside the preview")).await?;
+    ui.shot("designer-act-as-reply").await?;
+    // Then the support form: the new ticket opens in the frame.
+    select(ui, "[data-testid=page-picker]", "form").await?;
+    wait_forms_live(ui, true).await?;
     wait_preview(ui, |html| {
         html.contains("Previewing as") && html.contains("name=\"subject\"")
     })
     .await?;
-    ui.client
-        .execute(
-            "document.querySelector('[data-testid=act-form]').scrollIntoView({block: 'end'});",
-            vec![],
-        )
-        .await
-        .map_err(err)?;
-    ui.shot("designer-act-as-form").await?;
-    js_click(ui, "[data-action=act-submit-form]").await?;
+    fill_in_frame(
+        ui,
+        &[
+            ("input[name=subject]", "Toner empty"),
+            (
+                "textarea[name=content]",
+                "The printer on floor 2 is out of toner.",
+            ),
+        ],
+        "form[action$='/new'] button[type=submit]",
+    )
+    .await?;
     let notice = ui
-        .wait_text("[data-sonner-toast]", Duration::from_secs(10), |text| {
-            text.contains("created as ana@acme.example")
-        })
+        .wait_text(
+            "[data-testid=act-result]",
+            Duration::from_secs(10),
+            |text| text.contains("created as"),
+        )
         .await?;
     let created = notice
         .split('#')
@@ -374,12 +665,18 @@ async fn check(ui: &Ui<'_>) -> Result<(), String> {
         .and_then(|rest| rest.split_whitespace().next())
         .ok_or_else(|| format!("no ticket id in {notice:?}"))?
         .to_string();
+    wait_preview(ui, |html| {
+        html.contains("Toner empty") && html.contains("data-message-id")
+    })
+    .await?;
+    ui.shot("designer-act-as-created").await?;
     js_click(ui, "[data-testid=act-as]").await?;
     select(ui, "[data-testid=page-picker]", "list").await?;
+    js_click(ui, "[data-zoom='fit']").await?;
     wait_preview(ui, |html| {
         attribute_values(html, "data-ticket-id").contains(&created)
     })
     .await?;
-    ui.shot("designer-act-as-created").await?;
+    ui.shot("designer-act-as-list").await?;
     Ok(())
 }
