@@ -97,6 +97,8 @@ async fn replies_and_forms_are_disabled_unless_acting_as_the_contact() {
         .unwrap()
         .html;
     assert!(html.contains("<form inert data-preview-disabled"));
+    // The inert reply form says why it does not send.
+    assert!(html.contains("data-preview-note") && html.contains("this form does not send"));
     detail.act_as = true;
     let html = preview::render(&portal.workspace, &settings, &detail)
         .await
@@ -105,9 +107,13 @@ async fn replies_and_forms_are_disabled_unless_acting_as_the_contact() {
     // Acting, the reply form sends (the header's sign-out stays inert).
     let reply = html
         .split("<form")
-        .find(|form| form.contains("reply\""))
+        .map(|form| &form[..form.find('>').unwrap_or(form.len())])
+        .find(|tag| tag.contains("reply\""))
         .expect("the ticket page's reply form");
-    assert!(!reply.contains("inert"), "the reply form is live: {reply}");
+    assert!(
+        !reply.contains("inert"),
+        "the reply form is live: <form{reply}>"
+    );
     let before = portal.workspace.threads_of_ticket("1001").await.unwrap();
     let count = |threads: &[portal::domain::model::Thread]| -> usize {
         threads.iter().map(|thread| thread.messages.len()).sum()
