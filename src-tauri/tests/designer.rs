@@ -479,7 +479,7 @@ async fn check(ui: &Ui<'_>) -> Result<(), String> {
     check_eq("the gutter line of the error marker", line.as_str(), "2")?;
     check_eq("the text the error marks", marked.as_str(), "{% for %}")?;
     // Save is offered only once every template compiles, and says why not.
-    ui.wait_enabled("[data-action=save-draft]", false).await?;
+    ui.wait_enabled("[data-action=save-settings]", false).await?;
     ui.wait_text("[data-testid=save-blocked]", Duration::from_secs(5), |t| {
         t.contains("\"login\" does not compile at line 2")
     })
@@ -512,7 +512,7 @@ async fn check(ui: &Ui<'_>) -> Result<(), String> {
     ui.shot("designer-compare-default").await?;
     js_click(ui, "[data-action=compare-default]").await?;
     ui.click("[data-action=reset-template]").await?;
-    ui.wait_enabled("[data-action=save-draft]", true).await?;
+    ui.wait_enabled("[data-action=save-settings]", true).await?;
 
     // Drop the draft (nothing was saved) and confirm the saved settings still hold the shipped colour.
     let settings = tauri_invoke(client, "get_settings", json!({})).await?;
