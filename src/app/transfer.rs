@@ -459,7 +459,7 @@ impl CancelToken {
     }
 
     /// Completes once `cancel` has been called.
-    async fn cancelled(&self) {
+    pub async fn cancelled(&self) {
         loop {
             // Created before the check, so a `cancel` between the two still wakes it.
             let woken = self.wake.notified();

@@ -863,7 +863,13 @@ impl Run<'_> {
         if self.cancel.is_cancelled() {
             return None;
         }
-        pages.recv().await
+        // A cancel does not wait for a slow page: the position stays at the last page written, so a
+        // resumed pull reads the page in flight again.
+        tokio::select! {
+            biased;
+            () = self.cancel.cancelled() => None,
+            batch = pages.recv() => batch,
+        }
     }
 
     /// Pipelines, lists, inboxes, channel kinds and accounts: small, read whole, written together.
