@@ -5,6 +5,7 @@
 //! replaced in one step (a rename) at the end; until then it is untouched.
 
 pub mod map;
+pub mod watch;
 
 use crate::app::matrix::{self, AuditRow};
 use crate::app::transfer::CancelToken;
@@ -185,7 +186,8 @@ pub struct PullSummary {
 
 /// How a re-pull changed what contacts see: the visibility matrix of the replaced workspace against the
 /// new one, matched by email and view.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct VisibilityChanges {
     pub contacts_before: usize,
     pub contacts_after: usize,
@@ -193,7 +195,9 @@ pub struct VisibilityChanges {
     pub may_now_sign_in: Vec<String>,
     pub may_no_longer_sign_in: Vec<String>,
     /// (contact, view, ticket) visibilities that appeared and that disappeared.
+    #[ts(type = "number")]
     pub tickets_shown: u64,
+    #[ts(type = "number")]
     pub tickets_hidden: u64,
     /// The contacts whose visible tickets changed in any view.
     pub contacts_seeing_changes: Vec<String>,
