@@ -4,6 +4,7 @@
 
 pub mod commands;
 pub mod error;
+pub mod keychain;
 pub mod state;
 
 use state::Studio;
