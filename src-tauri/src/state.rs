@@ -3,6 +3,7 @@
 //! The "last workspace" path is kept in the app config dir so the next start opens it again.
 
 use crate::error::CommandError;
+use portal::app::pull::watch::{PullStatus, PullWatch};
 use portal::app::transfer::{CancelToken, ImportProgress, ImportStatus};
 use portal::app::what_if::cache::ImpactCache;
 use portal::web::preview::PreviewServer;
@@ -66,7 +67,8 @@ pub struct Studio {
 }
 
 /// The long work under way, which the UI can watch and stop: at most one import (`work_progress`,
-/// `cancel_work`) and any number of long reads such as matrices (`cancel_reads`).
+/// `cancel_work`), at most one pull (`pull_progress`, `cancel_pull`) and any number of long reads such
+/// as matrices (`cancel_reads`).
 #[derive(Default)]
 pub struct Jobs {
     running: std::sync::Mutex<Running>,
@@ -75,7 +77,15 @@ pub struct Jobs {
 #[derive(Default)]
 struct Running {
     import: Option<ImportJob>,
+    pull: Option<PullJob>,
     reads: Vec<AbortHandle>,
+}
+
+/// A running pull: where each object kind stands, and how to stop it.
+#[derive(Clone)]
+pub struct PullJob {
+    pub watch: Arc<PullWatch>,
+    pub cancel: Arc<CancelToken>,
 }
 
 /// A running import: how far it is, and how to stop it.
@@ -114,6 +124,42 @@ impl Jobs {
     pub fn cancel_import(&self) -> bool {
         match &self.running().import {
             Some(job) if !job.cancel.is_cancelled() => {
+                job.cancel.cancel();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Registers a new pull watched by `watch`; None while another pull runs.
+    pub fn start_pull(&self, watch: PullWatch) -> Option<PullJob> {
+        let mut running = self.running();
+        if running.pull.is_some() {
+            return None;
+        }
+        let job = PullJob {
+            watch: Arc::new(watch),
+            cancel: Arc::new(CancelToken::default()),
+        };
+        running.pull = Some(job.clone());
+        Some(job)
+    }
+
+    pub fn finish_pull(&self) {
+        self.running().pull = None;
+    }
+
+    /// Where the running pull stands; None when none runs.
+    pub fn pull_status(&self) -> Option<PullStatus> {
+        self.running().pull.as_ref().map(|job| job.watch.status())
+    }
+
+    /// Stops the running pull after the page it is writing (what it read is kept for Resume); true
+    /// when one was running and not stopped yet.
+    pub fn cancel_pull(&self) -> bool {
+        match &self.running().pull {
+            Some(job) if !job.cancel.is_cancelled() => {
+                job.watch.stopping();
                 job.cancel.cancel();
                 true
             }
@@ -219,6 +265,24 @@ mod tests {
         );
         jobs.finish_import();
         assert_eq!(jobs.import_status(), None);
+    }
+
+    #[test]
+    fn one_pull_runs_at_a_time_and_cancel_pull_stops_it_once() {
+        let jobs = Jobs::default();
+        assert!(!jobs.cancel_pull(), "nothing runs yet");
+        assert_eq!(jobs.pull_status(), None);
+        let job = jobs.start_pull(PullWatch::new()).expect("no pull runs");
+        assert!(jobs.start_pull(PullWatch::new()).is_none(), "one at a time");
+
+        assert!(jobs.cancel_pull());
+        assert!(job.cancel.is_cancelled());
+        assert!(!jobs.cancel_pull(), "the pull was already stopped");
+        let status = jobs.pull_status().expect("shown until it has stopped");
+        assert!(status.stopping);
+        jobs.finish_pull();
+        assert_eq!(jobs.pull_status(), None);
+        assert!(jobs.start_pull(PullWatch::new()).is_some());
     }
 
     #[tokio::test]

@@ -8,6 +8,7 @@ pub mod customers;
 pub mod messages;
 pub mod portal;
 pub mod preview;
+pub mod pull;
 pub mod settings;
 pub mod visibility;
 pub mod workspace;

@@ -36,7 +36,7 @@ pub async fn workspace_info(studio: State<'_, Studio>) -> Result<WorkspaceInfo, 
 }
 
 /// Makes `next` the open workspace; the previous one is closed only after `next` started.
-async fn switch(
+pub(crate) async fn switch(
     studio: &State<'_, Studio>,
     next: OpenWorkspace,
 ) -> Result<WorkspaceInfo, CommandError> {
@@ -49,7 +49,7 @@ async fn switch(
     result
 }
 
-fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+pub(crate) fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
     a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b)
 }
 
