@@ -12,6 +12,10 @@ import type { HistoryEntry } from "../bindings/HistoryEntry";
 import type { ImportStatus } from "../bindings/ImportStatus";
 import type { InboxItem } from "../bindings/InboxItem";
 import type { OutboxEmail } from "../bindings/OutboxEmail";
+import type { PulledSummary } from "../bindings/PulledSummary";
+import type { PullRequest } from "../bindings/PullRequest";
+import type { PullSetup } from "../bindings/PullSetup";
+import type { PullStatus } from "../bindings/PullStatus";
 import type { SaveOutcome } from "../bindings/SaveOutcome";
 import type { Settings } from "../bindings/Settings";
 import type { SettingsOptions } from "../bindings/SettingsOptions";
@@ -60,6 +64,15 @@ export const backend = {
   cancelReads: () => invoke<boolean>("cancel_reads"),
   /** How far the running import is (null when none runs). */
   workProgress: () => invoke<ImportStatus | null>("work_progress"),
+  /** The pull dialog's target (`target`, else the open workspace), keychain and interrupted pull. */
+  pullSetup: (target: string | null, apiBase: string) => invoke<PullSetup>("pull_setup", { target, apiBase }),
+  /** Pulls the help desk; the token goes with this call only. Resolves when the pull ends. */
+  startPull: (request: PullRequest) => invoke<PulledSummary>("start_pull", { request }),
+  /** Where the running pull stands (null when none runs). */
+  pullProgress: () => invoke<PullStatus | null>("pull_progress"),
+  cancelPull: () => invoke<boolean>("cancel_pull"),
+  /** Removes the token saved in the system keychain for `apiBase`. */
+  forgetPullToken: (apiBase: string) => invoke<null>("forget_pull_token", { apiBase }),
   portalUrl: () => invoke<string>("portal_url"),
   /** Opens the folder of the app's log files in the file manager; resolves to its path. */
   openLog: () => invoke<string>("open_log_folder"),
