@@ -18,12 +18,17 @@ fn user(api_base: &str) -> String {
     format!("help-desk-token {}", api_base.trim().trim_end_matches('/'))
 }
 
-/// Whether the platform's keychain can be used; Err says why not, for people.
+/// Whether the platform's keychain can be used; Err says why not, for people (the cause goes to the
+/// log, once).
 fn platform() -> Result<(), String> {
+    static LOGGED: std::sync::Once = std::sync::Once::new();
     keyring::Entry::store_status()
         .as_ref()
         .map(|_| ())
-        .map_err(|error| format!("no system keychain could be reached ({})", described(error)))
+        .map_err(|error| {
+            LOGGED.call_once(|| tracing::info!("no system keychain: {}", described(error)));
+            "no system keychain (such as the Secret Service) is running".to_string()
+        })
 }
 
 /// An error's words, never a secret's bytes (`BadEncoding` and `BadDataFormat` carry them).
