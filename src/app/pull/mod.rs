@@ -127,7 +127,8 @@ impl KindProgress {
     }
 }
 
-/// Where a pull tells how it goes: the CLI prints lines, the desktop can show bars.
+/// Where a pull tells how it goes: the CLI prints lines; the desktop's pull dialog shows a bar per kind
+/// (`watch::PullWatch`, which it polls).
 pub trait PullReport: Send + Sync {
     fn progress(&self, progress: &KindProgress);
     fn note(&self, text: &str);
