@@ -129,6 +129,8 @@ export class PullDialogState {
 
   #calls: PullCalls;
   #poll: ReturnType<typeof setInterval> | undefined;
+  /** The user chose Start over: the interrupted pull is not offered again until the dialog reopens. */
+  #startedOver = false;
 
   constructor(calls: PullCalls) {
     this.#calls = calls;
@@ -151,7 +153,7 @@ export class PullDialogState {
       const interrupted = this.setup.interrupted;
       if (interrupted && this.apiBase.trim() === "" && interrupted.api_base !== this.setup.default_api_base)
         this.apiBase = interrupted.api_base;
-      if (this.stage === "form" && interrupted) this.stage = "stopped";
+      if (this.stage === "form" && interrupted && !this.#startedOver) this.stage = "stopped";
     } catch (e) {
       this.error = refusal(e);
     }
@@ -196,6 +198,7 @@ export class PullDialogState {
 
   /** Starts over (the interrupted pull is discarded when the next one starts). */
   startOver(): void {
+    this.#startedOver = true;
     this.stage = "form";
     this.error = null;
   }
@@ -236,5 +239,6 @@ export class PullDialogState {
     this.summary = null;
     this.error = null;
     this.setup = null;
+    this.#startedOver = false;
   }
 }

@@ -244,6 +244,11 @@ describe("the pull dialog", () => {
     await flow.load();
     expect(flow.stage).toBe("stopped");
     expect(flow.apiBase).toBe("http://127.0.0.1:4010");
+
+    // Start over: the form stays, also when the options are read again.
+    flow.startOver();
+    await flow.load();
+    expect(flow.stage).toBe("form");
   });
 
   it("forgets the token and the outcome when it closes", async () => {
