@@ -19,6 +19,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 use vendor_stub::{Stub, TOKEN};
 
+/// A token the stub refuses (401).
+const WRONG_TOKEN: &str = "pat-na1-00000000-wrong-token-000000000000";
+
 /// What the stub serves: a generated help desk, and how many of each kind it has.
 struct Account {
     contacts: usize,
@@ -71,7 +74,10 @@ async fn the_pull_dialog_pulls_from_the_help_desk_cancels_resumes_and_shows_the_
         log.contains("cancelled"),
         "the cancelled pull is in the app's log"
     );
-    assert!(!log.contains(TOKEN), "the token is never logged");
+    assert!(log.contains("401"), "the refused token is in the app's log");
+    for token in [TOKEN, WRONG_TOKEN] {
+        assert!(!log.contains(token), "a token is never logged");
+    }
     let file = std::fs::read(&workspace).unwrap();
     assert!(
         !file
@@ -79,9 +85,13 @@ async fn the_pull_dialog_pulls_from_the_help_desk_cancels_resumes_and_shows_the_
             .any(|window| window == TOKEN.as_bytes()),
         "the token is never written to the workspace"
     );
+    let wrong = format!("Bearer {WRONG_TOKEN}");
     assert!(
-        stub.seen().authorization_values.is_empty(),
-        "every request carried the token typed in the dialog"
+        stub.seen()
+            .authorization_values
+            .iter()
+            .all(|value| *value == wrong),
+        "every other request carried the token typed in the dialog"
     );
 }
 
@@ -184,6 +194,21 @@ async fn check_pull(
         ui.attribute("[data-testid='pull-token']", "type").await?,
         Some("password".to_string()),
     )?;
+    // A refused token: the vendor's words, back on the form, the workspace as it was.
+    ui.type_into("[data-testid='pull-token']", WRONG_TOKEN)
+        .await?;
+    ui.type_into("[data-testid='pull-api-base']", &stub.url)
+        .await?;
+    ui.click("[data-action='pull-start']").await?;
+    ui.wait_text(
+        "[data-testid='pull-error']",
+        Duration::from_secs(20),
+        |text| text.contains("the access token was refused (401"),
+    )
+    .await?;
+    wait_stage(ui, "form", Duration::from_secs(5)).await?;
+    ui.wait_enabled("[data-action='export']", true).await?;
+
     ui.type_into("[data-testid='pull-token']", TOKEN).await?;
     client
         .execute(
@@ -198,7 +223,8 @@ async fn check_pull(
     ui.wait_enabled("[data-action='pull-start']", true).await?;
     let scroll = |to: &'static str| {
         client.execute(
-            "document.querySelector('[data-testid=pull-dialog]').scrollTop = arguments[0];",
+            "document.activeElement?.blur();
+             document.querySelector('[data-testid=pull-dialog]').scrollTo(0, Number(arguments[0]));",
             vec![json!(to)],
         )
     };
