@@ -336,5 +336,55 @@ async fn check_pull(
         account.contacts,
     )?;
     ui.click("[data-action='pull-close']").await?;
+
+    // Into a new file (the dialog's save dialog is native: the command is called as it calls it): a
+    // new workspace, no re-pull, opened when complete.
+    let fresh = workspace.with_file_name("fresh.portal");
+    // (Longer than a WebDriver script may wait: started, then asked for until it has answered.)
+    client
+        .execute(
+            "window.__pulled = null;
+             window.__TAURI_INTERNALS__.invoke('start_pull', arguments[0])
+                 .then((ok) => (window.__pulled = { ok }), (err) => (window.__pulled = { err }));",
+            vec![
+                json!({ "request": { "token": TOKEN, "target": fresh, "api_base": stub.url,
+                                      "resume": false, "remember": false } }),
+            ],
+        )
+        .await
+        .map_err(err)?;
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let pulled = loop {
+        let answer = client
+            .execute("return window.__pulled;", vec![])
+            .await
+            .map_err(err)?;
+        if let Some(ok) = answer.get("ok") {
+            break ok.clone();
+        }
+        if let Some(refused) = answer.get("err") {
+            return Err(format!("the pull into a new file was refused: {refused}"));
+        }
+        if Instant::now() > deadline {
+            return Err("the pull into a new file did not end within 180 s".into());
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    check_eq(
+        "a pull into a new file replaced",
+        &pulled["replaced"],
+        &json!(false),
+    )?;
+    check_eq(
+        "its visibility changes",
+        &pulled["visibility"],
+        &json!(null),
+    )?;
+    let info = common::tauri_invoke(client, "workspace_info", json!({})).await?;
+    check_eq(
+        "the open workspace",
+        &info["path"],
+        &json!(fresh.display().to_string()),
+    )?;
     Ok(())
 }
