@@ -405,3 +405,140 @@ fn an_import_killed_before_it_completes_leaves_no_workspace_at_the_target() {
         .collect();
     assert_eq!(left, vec!["new.portal".to_string()]);
 }
+
+// ---- Beyond the sources (bundle-format.md): other companies, language, properties, CC ----
+
+/// The acme bundle using every field of "Beyond the sources".
+fn acme_beyond() -> Value {
+    let mut bundle = acme();
+    bundle["contacts"][0]["companies"] = json!(["globex"]);
+    bundle["contacts"][0]["language"] = json!("de");
+    bundle["contacts"][0]["properties"] = json!({ "job_title": "Manager" });
+    bundle["contacts"][1]["properties"] = json!({ "job_title": "Engineer", "team": "North" });
+    bundle["tickets"][4]["cc"] = json!(["ana", "eve"]);
+    bundle["settings"]["company_view_rules"] = json!([
+        { "property": "job_title", "operator": "is_any_of", "values": ["Manager"] }
+    ]);
+    bundle["settings"]["company_scope"] = json!("associated");
+    bundle["settings"]["cc_see_tickets"] = json!(true);
+    bundle["settings"]["customers_close_tickets"] = json!(true);
+    bundle
+}
+
+#[test]
+fn the_fields_beyond_the_sources_survive_an_import_and_export_byte_for_byte() {
+    let scratch = tempfile::tempdir().unwrap();
+    let source = scratch.path().join("beyond.json");
+    std::fs::write(&source, acme_beyond().to_string()).unwrap();
+    let first = scratch.path().join("first.portal");
+    assert!(portal_command(&[
+        "import",
+        source.to_str().unwrap(),
+        "--workspace",
+        first.to_str().unwrap()
+    ])
+    .status
+    .success());
+    let exported = portal_command(&["export", "--workspace", first.to_str().unwrap()]).stdout;
+    let bundle: Value = serde_json::from_slice(&exported).unwrap();
+    assert_eq!(bundle["contacts"][0]["companies"], json!(["globex"]));
+    assert_eq!(bundle["contacts"][0]["language"], json!("de"));
+    assert_eq!(
+        bundle["contacts"][0]["properties"],
+        json!({ "job_title": "Manager" })
+    );
+    assert_eq!(bundle["tickets"][4]["cc"], json!(["ana", "eve"]));
+    assert_eq!(bundle["settings"]["company_scope"], json!("associated"));
+    assert_eq!(bundle["settings"]["cc_see_tickets"], json!(true));
+    assert_eq!(
+        bundle["settings"]["company_view_rules"][0]["values"],
+        json!(["Manager"])
+    );
+    // Contacts and tickets that use none of it carry none of the new keys.
+    assert!(bundle["contacts"][2].get("companies").is_none());
+    assert!(bundle["contacts"][2].get("properties").is_none());
+    assert!(bundle["tickets"][0].get("cc").is_none());
+    let again = scratch.path().join("again.json");
+    std::fs::write(&again, &exported).unwrap();
+    let second = scratch.path().join("second.portal");
+    assert!(portal_command(&[
+        "import",
+        again.to_str().unwrap(),
+        "--workspace",
+        second.to_str().unwrap()
+    ])
+    .status
+    .success());
+    let reexported = portal_command(&["export", "--workspace", second.to_str().unwrap()]).stdout;
+    assert_eq!(
+        String::from_utf8(exported).unwrap(),
+        String::from_utf8(reexported).unwrap()
+    );
+}
+
+#[test]
+fn a_bundle_without_the_new_settings_exports_without_them() {
+    let scratch = tempfile::tempdir().unwrap();
+    let good = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/acme.bundle.json");
+    let workspace = scratch.path().join("acme.portal");
+    assert!(portal_command(&[
+        "import",
+        good.to_str().unwrap(),
+        "--workspace",
+        workspace.to_str().unwrap()
+    ])
+    .status
+    .success());
+    let exported: Value = serde_json::from_slice(
+        &portal_command(&["export", "--workspace", workspace.to_str().unwrap()]).stdout,
+    )
+    .unwrap();
+    for key in [
+        "company_view_rules",
+        "company_scope",
+        "cc_see_tickets",
+        "customers_close_tickets",
+    ] {
+        assert!(exported["settings"].get(key).is_none(), "{key} is exported");
+    }
+}
+
+#[test]
+fn unknown_references_beyond_the_sources_are_refused_with_their_paths() {
+    let mut bundle = acme_beyond();
+    bundle["contacts"][0]["companies"] = json!(["initech"]);
+    assert_eq!(
+        refused(&bundle),
+        "contacts[0].companies[0]: unknown company \"initech\""
+    );
+    let mut bundle = acme_beyond();
+    bundle["contacts"][0]["companies"] = json!(["acme"]);
+    assert_eq!(
+        refused(&bundle),
+        "contacts[0].companies[0]: company \"acme\" is already the contact's primary company"
+    );
+    let mut bundle = acme_beyond();
+    bundle["tickets"][4]["cc"] = json!(["zed"]);
+    assert_eq!(
+        refused(&bundle),
+        "tickets[4].cc[0]: unknown contact \"zed\""
+    );
+    let mut bundle = acme_beyond();
+    bundle["tickets"][4]["cc"] = json!(["dan"]);
+    assert_eq!(
+        refused(&bundle),
+        "tickets[4].cc[0]: contact \"dan\" is already among the ticket's contacts"
+    );
+    let mut bundle = acme_beyond();
+    bundle["settings"]["company_view_rules"][0]["property"] = json!("shoe_size");
+    assert_eq!(
+        refused(&bundle),
+        "settings.company_view_rules[0].property: unknown contact property \"shoe_size\""
+    );
+    let mut bundle = acme_beyond();
+    bundle["contacts"][0]["properties"] = json!({ "job_title": 3 });
+    assert!(
+        refused(&bundle).contains("contacts"),
+        "a property that is not text is refused"
+    );
+}

@@ -127,7 +127,7 @@ async fn the_portals_one_query_reads_equal_the_engines_reads() {
     let portal = acme().await;
     let all_tickets = portal.workspace.tickets().await.unwrap();
     for contact in portal.workspace.contacts().await.unwrap() {
-        let (packed_contact, company) = portal
+        let (packed_contact, company, _others) = portal
             .workspace
             .contact_with_company(&contact.id)
             .await
@@ -140,16 +140,17 @@ async fn the_portals_one_query_reads_equal_the_engines_reads() {
         };
         assert_eq!(company, expected_company);
         let company_id = contact.company.as_deref();
-        let mut related = portal
-            .workspace
-            .tickets_related_to(&contact.id, company_id)
-            .await
-            .unwrap();
+        let mut related = portal.workspace.tickets_related_to(&contact).await.unwrap();
         // The same tickets, picked out of a plain read of every ticket by their associations.
         let mut expected: Vec<_> = all_tickets
             .iter()
             .filter(|ticket| {
                 ticket.contacts.contains(&contact.id)
+                    || ticket.cc.contains(&contact.id)
+                    || contact
+                        .companies
+                        .iter()
+                        .any(|c| ticket.companies.contains(c))
                     || company_id
                         .is_some_and(|company| ticket.companies.iter().any(|c| c == company))
             })

@@ -190,6 +190,7 @@ async fn saving_lists_mode_invites_listed_contacts_without_a_login() {
         last_name: "Holm".into(),
         company: Some("acme".into()),
         lists: vec!["customers".into()],
+        ..Contact::default()
     });
     let portal = start(data).await;
     assert!(portal.outbox().await.is_empty());
@@ -659,6 +660,17 @@ async fn what_customers_are_shown_moves_the_data_version_and_their_activity_does
     let signed_out = portal.workspace.data_version().await.unwrap();
     assert!(signed_out > renamed, "sessions ended elsewhere");
 
+    let count_triggers = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM sqlite_master WHERE type = 'trigger'")
+            .fetch_one(&portal.sql().await)
+            .await
+            .unwrap()
+    };
+    let triggers_before = count_triggers().await;
+    assert!(
+        triggers_before >= 20,
+        "every table customers' pages read has its triggers"
+    );
     portal
         .workspace
         .replace_all(&acme_data(), &[])
@@ -666,13 +678,9 @@ async fn what_customers_are_shown_moves_the_data_version_and_their_activity_does
         .unwrap();
     let imported = portal.workspace.data_version().await.unwrap();
     assert!(imported > signed_out, "a bulk write moves it once");
-    let triggers: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM sqlite_master WHERE type = 'trigger'")
-            .fetch_one(&portal.sql().await)
-            .await
-            .unwrap();
     assert_eq!(
-        triggers, 20,
+        count_triggers().await,
+        triggers_before,
         "a bulk write puts back the triggers it set aside"
     );
 }
@@ -1173,6 +1181,7 @@ async fn registering_an_existing_contacts_address_never_sets_the_registrants_pas
         last_name: "Moor".into(),
         company: Some("acme".into()),
         lists: vec!["customers".into()],
+        ..Contact::default()
     });
     let portal = start(data).await;
     set_setting(&portal, "access.mode", "self_registration").await;
@@ -1441,4 +1450,77 @@ async fn every_listed_ticket_opens_itself_whatever_its_id() {
             "{id:?}: {download}"
         );
     }
+}
+
+// ---- Beyond the sources (portal-rules.md 10.1, 10.2) ----
+
+#[tokio::test]
+async fn a_ccd_contact_opens_and_replies_only_when_ccd_contacts_see_tickets() {
+    let mut data = acme_data();
+    let globex_ticket = data
+        .tickets
+        .iter_mut()
+        .find(|ticket| ticket.id == "1005")
+        .unwrap();
+    globex_ticket.cc = vec!["ben".into()];
+    let portal = start(data).await;
+    let ben = signed_in(&portal, "ben@acme.example").await;
+    let (status, _) = get_text(&ben, &portal.url("/1005")).await;
+    assert_eq!(status, 404, "CC'd contacts do not see tickets by default");
+    let (_, list) = get_text(&ben, &portal.url("?status=all")).await;
+    assert!(!ticket_ids(&list).contains(&"1005".to_string()));
+
+    set_setting(&portal, "cc_see_tickets", "true").await;
+    let (_, list) = get_text(&ben, &portal.url("?status=all")).await;
+    assert!(ticket_ids(&list).contains(&"1005".to_string()));
+    let (_, mine) = get_text(&ben, &portal.url("?view=mine&status=all")).await;
+    assert!(
+        ticket_ids(&mine).contains(&"1005".to_string()),
+        "a CC'd ticket is in every view"
+    );
+    let response = post_reply(&ben, &portal, "1005", "Copying myself in: same here", None).await;
+    assert_eq!(response.status(), 200);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("Copying myself in: same here"));
+    let threads = portal.workspace.threads_of_ticket("1005").await.unwrap();
+    let last = threads
+        .iter()
+        .flat_map(|thread| &thread.messages)
+        .max_by_key(|message| message.created_at)
+        .unwrap();
+    assert_eq!(last.text, "Copying myself in: same here");
+    assert_eq!(last.from, "ben@acme.example");
+    assert_eq!(last.direction.as_str(), "INCOMING");
+    let timeline = portal.workspace.ticket_timeline("1005").await.unwrap();
+    assert_eq!(timeline[0].contact_id, "ben", "newest first");
+}
+
+#[tokio::test]
+async fn the_organization_view_spans_every_company_in_the_associated_scope() {
+    let mut data = acme_data();
+    let ana = data
+        .contacts
+        .iter_mut()
+        .find(|contact| contact.id == "ana")
+        .unwrap();
+    ana.companies = vec!["globex".into()];
+    let portal = start(data).await;
+    let ana = signed_in(&portal, "ana@acme.example").await;
+    let (_, list) = get_text(&ana, &portal.url("?status=all")).await;
+    assert!(!ticket_ids(&list).contains(&"1005".to_string()));
+    set_setting(&portal, "company_scope", "associated").await;
+    let (_, list) = get_text(&ana, &portal.url("?status=all")).await;
+    let ids = ticket_ids(&list);
+    assert!(
+        ids.contains(&"1005".to_string()),
+        "Globex's ticket: {ids:?}"
+    );
+    assert!(ids.contains(&"1007".to_string()), "Acme's ticket: {ids:?}");
+    let (status, _) = get_text(&ana, &portal.url("/1005")).await;
+    assert_eq!(status, 200);
+    let (_, mine) = get_text(&ana, &portal.url("?view=mine&status=all")).await;
+    assert!(!ticket_ids(&mine).contains(&"1005".to_string()));
 }

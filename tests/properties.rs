@@ -13,8 +13,8 @@ use portal::domain::model::{
 };
 use portal::domain::rules::{self, ContactView, View};
 use portal::domain::settings::{
-    Access, AccessMode, FilterOperator, JwtAlgorithm, Settings, SsoConfiguration, ThreadShown,
-    TicketFilter, TicketPermissions,
+    Access, AccessMode, CompanyScope, FilterOperator, JwtAlgorithm, Settings, SsoConfiguration,
+    ThreadShown, TicketFilter, TicketPermissions,
 };
 use proptest::prelude::*;
 use proptest::sample::subsequence;
@@ -148,44 +148,90 @@ fn settings_strategy() -> impl Strategy<Value = Settings> {
         Just(AccessMode::SsoLists),
     ];
     (
-        mode,
-        subsequence(LISTS.to_vec(), 0..=3),
-        any::<bool>(),
-        prop::collection::vec(filter_strategy(), 0..3),
-        any::<bool>(),
-        any::<bool>(),
+        (
+            mode,
+            subsequence(LISTS.to_vec(), 0..=3),
+            any::<bool>(),
+            prop::collection::vec(filter_strategy(), 0..3),
+            any::<bool>(),
+            any::<bool>(),
+        ),
+        beyond_strategy(),
     )
-        .prop_map(|(mode, lists, sso, filters, company, original)| Settings {
-            access: Access {
-                mode,
-                lists: lists.into_iter().map(String::from).collect(),
-            },
-            sso: sso.then(|| SsoConfiguration::Jwt {
-                algorithm: JwtAlgorithm::HS256,
-                secret: Some("secret".into()),
-                public_key: None,
-                issuer: "idp".into(),
-                audience: "portal".into(),
-                email_claim: "email".into(),
-            }),
-            ticket_filters: filters,
-            ticket_permissions: if company {
-                TicketPermissions::Company
-            } else {
-                TicketPermissions::Contact
-            },
-            thread_shown: if original {
-                ThreadShown::Original
-            } else {
-                ThreadShown::MostRecent
-            },
-            ..Settings::default()
+        .prop_map(|((mode, lists, sso, filters, company, original), beyond)| {
+            let (rules, associated, cc) = beyond;
+            Settings {
+                access: Access {
+                    mode,
+                    lists: lists.into_iter().map(String::from).collect(),
+                },
+                sso: sso.then(|| SsoConfiguration::Jwt {
+                    algorithm: JwtAlgorithm::HS256,
+                    secret: Some("secret".into()),
+                    public_key: None,
+                    issuer: "idp".into(),
+                    audience: "portal".into(),
+                    email_claim: "email".into(),
+                }),
+                ticket_filters: filters,
+                ticket_permissions: if company {
+                    TicketPermissions::Company
+                } else {
+                    TicketPermissions::Contact
+                },
+                thread_shown: if original {
+                    ThreadShown::Original
+                } else {
+                    ThreadShown::MostRecent
+                },
+                company_view_rules: rules,
+                company_scope: if associated {
+                    CompanyScope::Associated
+                } else {
+                    CompanyScope::Primary
+                },
+                cc_see_tickets: cc,
+                ..Settings::default()
+            }
         })
 }
 
-/// A contact: company index (if any, among up to 4 companies) and list memberships.
-type ContactRecipe = (Option<usize>, Vec<&'static str>);
-/// A ticket: stage, priority, region, contact and company indexes, created at, last activity offset.
+/// Section 10's settings: up to two company view rules (on the job title or the language), the
+/// company scope, and whether CC'd contacts see tickets.
+fn beyond_strategy() -> impl Strategy<Value = (Vec<TicketFilter>, bool, bool)> {
+    let rule = (
+        prop_oneof![Just("job_title"), Just("language")],
+        prop_oneof![
+            Just(FilterOperator::IsAnyOf),
+            Just(FilterOperator::IsNoneOf),
+            Just(FilterOperator::IsKnown),
+            Just(FilterOperator::IsUnknown),
+        ],
+        subsequence(vec!["Manager", "Engineer", "de", "en"], 0..3),
+    )
+        .prop_map(|(property, operator, values)| TicketFilter {
+            property: property.into(),
+            operator,
+            values: values.into_iter().map(String::from).collect(),
+        });
+    (
+        prop::collection::vec(rule, 0..3),
+        any::<bool>(),
+        any::<bool>(),
+    )
+}
+
+/// A contact: company index (if any, among up to 4 companies), list memberships, other companies'
+/// indexes, language and job title.
+type ContactRecipe = (
+    Option<usize>,
+    Vec<&'static str>,
+    Vec<usize>,
+    Option<&'static str>,
+    Option<&'static str>,
+);
+/// A ticket: stage, priority, region, contact and company indexes, created at, last activity offset,
+/// CC'd contacts' indexes.
 type TicketRecipe = (
     usize,
     Option<&'static str>,
@@ -194,6 +240,7 @@ type TicketRecipe = (
     Vec<usize>,
     i64,
     i64,
+    Vec<usize>,
 );
 /// A thread: ticket index (or none / a ticket that does not exist), channel, created at, messages as
 /// (is a comment, is incoming, minutes after the thread started).
@@ -205,6 +252,9 @@ fn world_strategy() -> impl Strategy<Value = World> {
         (
             prop::option::of(0usize..4),
             subsequence(LISTS[..2].to_vec(), 0..=2),
+            prop::collection::vec(0usize..4, 0..3),
+            prop::option::of(prop_oneof![Just("de"), Just("en")]),
+            prop::option::of(prop_oneof![Just("Manager"), Just("Engineer")]),
         ),
         1..6,
     );
@@ -217,6 +267,7 @@ fn world_strategy() -> impl Strategy<Value = World> {
             prop::collection::vec(0usize..4, 0..3),
             0i64..1000,
             0i64..1000,
+            prop::collection::vec(0usize..6, 0..3),
         ),
         0..12,
     );
@@ -253,19 +304,34 @@ fn build(
     let contacts: Vec<Contact> = contacts
         .into_iter()
         .enumerate()
-        .map(|(index, (company, lists))| Contact {
-            id: format!("c{index}"),
-            email: format!("contact{index}@example.com"),
-            first_name: format!("First{index}"),
-            last_name: if index % 2 == 0 {
-                String::new()
-            } else {
-                "Last".into()
-            },
-            company: company
+        .map(|(index, (company, lists, others, language, job_title))| {
+            let company = company
                 .filter(|company| *company < company_count)
-                .map(|company| format!("co{company}")),
-            lists: lists.into_iter().map(String::from).collect(),
+                .map(|company| format!("co{company}"));
+            let others: BTreeSet<String> = others
+                .into_iter()
+                .filter(|other| *other < company_count)
+                .map(|other| format!("co{other}"))
+                .filter(|other| Some(other) != company.as_ref())
+                .collect();
+            Contact {
+                id: format!("c{index}"),
+                email: format!("contact{index}@example.com"),
+                first_name: format!("First{index}"),
+                last_name: if index % 2 == 0 {
+                    String::new()
+                } else {
+                    "Last".into()
+                },
+                company,
+                lists: lists.into_iter().map(String::from).collect(),
+                companies: others.into_iter().collect(),
+                language: language.map(String::from),
+                properties: job_title
+                    .map(|title| ("job_title".to_string(), title.to_string()))
+                    .into_iter()
+                    .collect(),
+            }
         })
         .collect();
     let ids = |indexes: Vec<usize>, prefix: &str, bound: usize| -> Vec<String> {
@@ -279,7 +345,10 @@ fn build(
         .into_iter()
         .enumerate()
         .map(
-            |(index, (stage, priority, region, contact_ids, company_ids, created, activity))| {
+            |(
+                index,
+                (stage, priority, region, contact_ids, company_ids, created, activity, cc_ids),
+            )| {
                 let (pipeline, stage) = STAGES[stage];
                 let mut properties = BTreeMap::new();
                 if !region.is_empty() || index % 3 == 0 {
@@ -301,8 +370,16 @@ fn build(
                     created_at: at(created),
                     last_activity_at: at(created + activity),
                     properties,
-                    contacts: ids(contact_ids, "c", contacts.len()),
+                    contacts: ids(contact_ids.clone(), "c", contacts.len()),
                     companies: ids(company_ids, "co", company_count),
+                    cc: ids(
+                        cc_ids
+                            .into_iter()
+                            .filter(|cc| !contact_ids.contains(cc))
+                            .collect(),
+                        "c",
+                        contacts.len(),
+                    ),
                 }
             },
         )
@@ -370,12 +447,53 @@ impl World {
             .and_then(|id| self.companies.iter().find(|company| company.id == *id))
     }
 
+    /// The records of the contact's other companies.
+    fn others_of(&self, contact: &Contact) -> Vec<Company> {
+        self.companies
+            .iter()
+            .filter(|company| contact.companies.contains(&company.id))
+            .cloned()
+            .collect()
+    }
+
+    /// Section 10.1 restated: the companies whose tickets the contact's Organization view shows (empty
+    /// without the company view).
+    fn company_set(&self, contact: &Contact) -> BTreeSet<String> {
+        let mut set: BTreeSet<String> = contact.company.iter().cloned().collect();
+        if self.settings.company_scope == CompanyScope::Associated {
+            set.extend(contact.companies.iter().cloned());
+        }
+        let matches = |rule: &TicketFilter| {
+            let value = match rule.property.as_str() {
+                "language" => contact.language.clone(),
+                other => contact.properties.get(other).cloned(),
+            };
+            match (rule.operator, value) {
+                (FilterOperator::IsAnyOf, Some(value)) => rule.values.contains(&value),
+                (FilterOperator::IsAnyOf, None) => false,
+                (FilterOperator::IsNoneOf, Some(value)) => !rule.values.contains(&value),
+                (FilterOperator::IsNoneOf, None) => true,
+                (FilterOperator::IsKnown, value) => value.is_some(),
+                (FilterOperator::IsUnknown, value) => value.is_none(),
+            }
+        };
+        let granted = self.settings.ticket_permissions == TicketPermissions::Company
+            && !set.is_empty()
+            && self.settings.company_view_rules.iter().all(matches);
+        if granted {
+            set
+        } else {
+            BTreeSet::new()
+        }
+    }
+
     fn view(&self, contact: &Contact, requested: Option<View>) -> ContactView {
+        let others = self.others_of(contact);
         rules::view_as(
             &self.settings,
             &self.catalog,
             contact,
-            self.company_of(contact),
+            rules::ContactCompanies::new(self.company_of(contact), &others),
             &self.tickets,
             &self.threads,
             requested,
@@ -397,14 +515,18 @@ impl World {
             .is_some_and(|inbox| self.catalog.inbox(inbox).is_some())
     }
 
-    /// Tickets associated with the contact, or with their primary company.
+    /// Tickets associated with the contact, or with any of their companies (primary or not), or on
+    /// which they are CC'd (10.2).
     fn related(&self, contact: &Contact) -> BTreeSet<String> {
-        let company = self.company_of(contact);
         self.tickets
             .iter()
             .filter(|ticket| {
                 ticket.contacts.contains(&contact.id)
-                    || company.is_some_and(|company| ticket.companies.contains(&company.id))
+                    || ticket.cc.contains(&contact.id)
+                    || ticket.companies.iter().any(|company| {
+                        contact.company.as_ref() == Some(company)
+                            || contact.companies.contains(company)
+                    })
             })
             .map(|ticket| ticket.id.clone())
             .collect()
@@ -423,22 +545,22 @@ fn ids(view: &ContactView) -> Vec<String> {
 proptest! {
     #![proptest_config(ProptestConfig { cases: CASES, ..ProptestConfig::default() })]
 
-    /// No contact ever sees a ticket that is neither theirs nor (with company permissions and the
-    /// organization view) their primary company's.
+    /// No contact ever sees a ticket that is neither theirs, nor CC'd to them with the setting on,
+    /// nor (in the organization view) of a company in their company set (10.1, 10.2).
     #[test]
     fn no_contact_sees_a_ticket_that_is_not_theirs_nor_their_companys(world in world_strategy()) {
         for contact in &world.contacts {
-            let company = world.company_of(contact);
+            let set = world.company_set(contact);
             for requested in REQUESTS {
                 let view = world.view(contact, requested);
                 for shown in &view.tickets {
                     let ticket = world.ticket(&shown.id);
                     let own = ticket.contacts.contains(&contact.id);
-                    let company_ticket = world.settings.ticket_permissions == TicketPermissions::Company
-                        && view.view == Some(View::Organization)
-                        && company.is_some_and(|company| ticket.companies.contains(&company.id));
+                    let ccd = world.settings.cc_see_tickets && ticket.cc.contains(&contact.id);
+                    let company_ticket = view.view == Some(View::Organization)
+                        && ticket.companies.iter().any(|company| set.contains(company));
                     prop_assert!(
-                        own || company_ticket,
+                        own || ccd || company_ticket,
                         "{} sees ticket {} in {:?}: not theirs nor their company's",
                         contact.email, ticket.id, view.view
                     );
@@ -487,6 +609,32 @@ proptest! {
                         .filter(|message| message.message_type == MessageType::Message)
                         .count();
                     prop_assert_eq!(shown_thread.messages.len(), expected);
+                }
+            }
+        }
+    }
+
+    /// A contact has the view switch exactly when they have the company view (10.1), and the
+    /// organization view shows every visible-by-filters ticket of their company set.
+    #[test]
+    fn a_contact_without_the_company_view_has_no_switch(world in world_strategy()) {
+        for contact in &world.contacts {
+            let set = world.company_set(contact);
+            let view = world.view(contact, Some(View::Organization));
+            if set.is_empty() {
+                prop_assert!(view.views.is_empty(), "{} has a switch without the company view", contact.email);
+                prop_assert_eq!(view.view, None);
+            } else {
+                prop_assert_eq!(&view.views, &[View::Organization, View::Mine]);
+                if view.can_sign_in {
+                    let shown: BTreeSet<String> = ids(&view).into_iter().collect();
+                    for ticket in &world.tickets {
+                        if ticket.companies.iter().any(|company| set.contains(company))
+                            && rules::passes_filters(&world.settings, ticket)
+                        {
+                            prop_assert!(shown.contains(&ticket.id), "{} misses company ticket {}", contact.email, ticket.id);
+                        }
+                    }
                 }
             }
         }
@@ -547,7 +695,7 @@ proptest! {
         let rows = matrix::matrix(&world.settings, &data);
         let mut expected = Vec::new();
         for contact in &world.contacts {
-            let views = rules::available_views(&world.settings, contact);
+            let views = rules::available_views(&world.settings, contact, world.company_of(contact));
             let views: Vec<Option<View>> = if views.is_empty() {
                 vec![None]
             } else {

@@ -81,6 +81,7 @@ fn contact(id: &str, company: Option<&str>, lists: &[&str]) -> Contact {
         last_name: "Tester".into(),
         company: company.map(Into::into),
         lists: lists.iter().map(|list| list.to_string()).collect(),
+        ..Contact::default()
     }
 }
 
@@ -107,6 +108,7 @@ fn ticket(id: &str, contacts: &[&str], companies: &[&str]) -> Ticket {
         properties: BTreeMap::new(),
         contacts: contacts.iter().map(|c| c.to_string()).collect(),
         companies: companies.iter().map(|c| c.to_string()).collect(),
+        cc: Vec::new(),
     }
 }
 
@@ -885,4 +887,380 @@ fn filters_must_name_an_existing_property() {
     assert!(validate(&settings, &catalog())
         .iter()
         .any(|p| p.field == "ticket_filters[0].property"));
+}
+
+// ---- Section 10.1: company view rules and company scope ----
+
+fn globex() -> Company {
+    Company {
+        id: "globex".into(),
+        name: "Globex Corporation".into(),
+        domain: None,
+    }
+}
+
+/// Ana: primary company Acme, also associated with Globex, a manager who speaks German.
+fn ana_of_two_companies(job_title: &str) -> Contact {
+    let mut ana = contact("ana", Some("acme"), &["customers"]);
+    ana.companies = vec!["globex".into()];
+    ana.language = Some("de".into());
+    ana.properties
+        .insert("job_title".into(), job_title.to_string());
+    ana
+}
+
+fn contact_rule(property: &str, operator: FilterOperator, values: &[&str]) -> TicketFilter {
+    filter(property, operator, values)
+}
+
+#[test]
+fn a_company_view_rule_that_fails_takes_the_view_switch_away() {
+    let settings = Settings {
+        company_view_rules: vec![contact_rule(
+            "job_title",
+            FilterOperator::IsAnyOf,
+            &["Manager"],
+        )],
+        ..company_settings()
+    };
+    let ana = ana_of_two_companies("Engineer");
+    let decision = rules::company_view(&settings, &ana, Some(&acme()).into());
+    assert!(!decision.granted);
+    assert_eq!(
+        decision.reason,
+        "no company view: rule 'job title is any of Manager' fails (job title is Engineer)"
+    );
+    let view = rules::view_as(
+        &settings,
+        &catalog(),
+        &ana,
+        Some(&acme()),
+        &[
+            ticket("1", &["ana"], &["acme"]),
+            ticket("7", &[], &["acme"]),
+        ],
+        &[],
+        Some(View::Organization),
+    );
+    assert!(view.views.is_empty());
+    assert_eq!(view.view, None);
+    assert_eq!(visible_ids(&view), ["1"]);
+    assert_eq!(view.hidden_tickets[0].id, "7");
+    assert_eq!(
+        view.hidden_tickets[0].reason,
+        "not associated with Ana, who has no company view: rule 'job title is any of Manager' \
+         fails (job title is Engineer)"
+    );
+}
+
+#[test]
+fn a_contact_matching_every_company_view_rule_gets_the_view_switch() {
+    let settings = Settings {
+        company_view_rules: vec![
+            contact_rule("job_title", FilterOperator::IsAnyOf, &["Manager"]),
+            contact_rule("language", FilterOperator::IsAnyOf, &["de", "fi"]),
+            contact_rule("email", FilterOperator::IsKnown, &[]),
+        ],
+        ..company_settings()
+    };
+    let ana = ana_of_two_companies("Manager");
+    let view = rules::view_as(
+        &settings,
+        &catalog(),
+        &ana,
+        Some(&acme()),
+        &[ticket("7", &[], &["acme"])],
+        &[],
+        None,
+    );
+    assert_eq!(view.views, [View::Organization, View::Mine]);
+    assert_eq!(visible_ids(&view), ["7"]);
+}
+
+#[test]
+fn an_unknown_contact_property_fails_an_is_any_of_rule_as_unknown() {
+    let settings = Settings {
+        company_view_rules: vec![contact_rule("department", FilterOperator::IsAnyOf, &["IT"])],
+        ..company_settings()
+    };
+    let ana = ana_of_two_companies("Manager");
+    assert_eq!(
+        rules::company_view(&settings, &ana, Some(&acme()).into()).reason,
+        "no company view: rule 'department is any of IT' fails (department is unknown)"
+    );
+}
+
+#[test]
+fn the_primary_company_scope_leaves_other_companies_tickets_out() {
+    let ana = ana_of_two_companies("Manager");
+    let others = [globex()];
+    let view = rules::view_as(
+        &company_settings(),
+        &catalog(),
+        &ana,
+        rules::ContactCompanies::new(Some(&acme()), &others),
+        &[ticket("7", &[], &["acme"]), ticket("8", &[], &["globex"])],
+        &[],
+        None,
+    );
+    assert_eq!(visible_ids(&view), ["7"]);
+    assert_eq!(view.hidden_tickets[0].id, "8");
+    assert_eq!(
+        view.hidden_tickets[0].reason,
+        "associated with Globex Corporation, which is not in Ana's company scope (primary company only)"
+    );
+}
+
+#[test]
+fn the_associated_company_scope_spans_every_company_of_the_contact() {
+    let settings = Settings {
+        company_scope: CompanyScope::Associated,
+        ..company_settings()
+    };
+    let ana = ana_of_two_companies("Manager");
+    let others = [globex()];
+    let acme = acme();
+    let companies = rules::ContactCompanies::new(Some(&acme), &others);
+    let decision = rules::company_view(&settings, &ana, companies);
+    assert_eq!(decision.companies, ["acme", "globex"]);
+    assert_eq!(
+        decision.reason,
+        "company view of Acme GmbH, Globex Corporation"
+    );
+    let tickets = [ticket("7", &[], &["acme"]), ticket("8", &[], &["globex"])];
+    let view = rules::view_as(&settings, &catalog(), &ana, companies, &tickets, &[], None);
+    assert_eq!(visible_ids(&view), ["7", "8"]);
+    let reason = |id: &str| {
+        view.tickets
+            .iter()
+            .find(|ticket| ticket.id == id)
+            .unwrap()
+            .reason
+            .clone()
+    };
+    assert_eq!(
+        reason("7"),
+        "associated with Acme GmbH, Ana's primary company"
+    );
+    assert_eq!(
+        reason("8"),
+        "associated with Globex Corporation, one of Ana's companies"
+    );
+    let mine = rules::view_as(
+        &settings,
+        &catalog(),
+        &ana,
+        companies,
+        &tickets,
+        &[],
+        Some(View::Mine),
+    );
+    assert!(mine.tickets.is_empty());
+}
+
+#[test]
+fn the_associated_scope_gives_a_contact_without_a_primary_company_the_view() {
+    let settings = Settings {
+        company_scope: CompanyScope::Associated,
+        ..company_settings()
+    };
+    let mut eve = contact("eve", None, &["customers"]);
+    eve.companies = vec!["globex".into()];
+    let others = [globex()];
+    let view = rules::view_as(
+        &settings,
+        &catalog(),
+        &eve,
+        rules::ContactCompanies::new(None, &others),
+        &[ticket("8", &[], &["globex"])],
+        &[],
+        None,
+    );
+    assert_eq!(view.views, [View::Organization, View::Mine]);
+    assert_eq!(visible_ids(&view), ["8"]);
+    let primary_only = rules::company_view(
+        &company_settings(),
+        &eve,
+        rules::ContactCompanies::new(None, &others),
+    );
+    assert_eq!(
+        primary_only.reason,
+        "no company view: Eve has no primary company"
+    );
+}
+
+#[test]
+fn a_contact_associated_with_no_company_has_no_view_in_the_associated_scope() {
+    let settings = Settings {
+        company_scope: CompanyScope::Associated,
+        ..company_settings()
+    };
+    let eve = contact("eve", None, &["customers"]);
+    assert_eq!(
+        rules::company_view(&settings, &eve, None.into()).reason,
+        "no company view: Eve is associated with no company"
+    );
+}
+
+#[test]
+fn hidden_tickets_cover_tickets_of_every_associated_company() {
+    let ana = ana_of_two_companies("Manager");
+    let view = rules::view_as(
+        &settings(),
+        &catalog(),
+        &ana,
+        rules::ContactCompanies::new(Some(&acme()), &[globex()]),
+        &[
+            ticket("8", &[], &["globex"]),
+            ticket("9", &[], &["initech"]),
+        ],
+        &[],
+        None,
+    );
+    assert_eq!(view.hidden_tickets.len(), 1);
+    assert_eq!(view.hidden_tickets[0].id, "8");
+    assert_eq!(
+        view.hidden_tickets[0].reason,
+        "not associated with Ana nor (company tickets are off) with Globex Corporation"
+    );
+}
+
+#[test]
+fn company_view_rules_must_name_a_known_contact_property() {
+    let mut catalog = catalog();
+    catalog.contact_properties = vec!["job_title".into()];
+    let settings = Settings {
+        company_view_rules: vec![
+            contact_rule("job_title", FilterOperator::IsAnyOf, &["Manager"]),
+            contact_rule("language", FilterOperator::IsKnown, &[]),
+            contact_rule("shoe_size", FilterOperator::IsKnown, &[]),
+            contact_rule("first_name", FilterOperator::IsAnyOf, &[]),
+        ],
+        ..company_settings()
+    };
+    let problems = validate(&settings, &catalog);
+    let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        [
+            "company_view_rules[2].property",
+            "company_view_rules[3].values"
+        ]
+    );
+    assert_eq!(
+        problems[0].message,
+        "unknown contact property \"shoe_size\""
+    );
+}
+
+// ---- Section 10.2: CC'd contacts ----
+
+fn cc_ticket(id: &str, contacts: &[&str], cc: &[&str]) -> Ticket {
+    Ticket {
+        cc: cc.iter().map(|c| c.to_string()).collect(),
+        ..ticket(id, contacts, &[])
+    }
+}
+
+#[test]
+fn a_ccd_contact_sees_the_ticket_when_ccd_contacts_see_tickets() {
+    let settings = Settings {
+        cc_see_tickets: true,
+        ..settings()
+    };
+    let ben = contact("ben", None, &["customers"]);
+    let view = rules::view_as(
+        &settings,
+        &catalog(),
+        &ben,
+        None,
+        &[cc_ticket("3", &["ana"], &["ben"])],
+        &[],
+        None,
+    );
+    assert_eq!(visible_ids(&view), ["3"]);
+    assert_eq!(view.tickets[0].reason, "CC'd on the ticket");
+}
+
+#[test]
+fn a_ccd_contact_does_not_see_the_ticket_by_default() {
+    let ben = contact("ben", None, &["customers"]);
+    let view = rules::view_as(
+        &settings(),
+        &catalog(),
+        &ben,
+        None,
+        &[cc_ticket("3", &["ana"], &["ben"])],
+        &[],
+        None,
+    );
+    assert!(view.tickets.is_empty());
+    assert_eq!(view.hidden_tickets[0].id, "3");
+    assert_eq!(
+        view.hidden_tickets[0].reason,
+        "only CC'd on the ticket, and CC'd contacts do not see tickets"
+    );
+}
+
+#[test]
+fn a_ccd_ticket_shows_in_every_view_like_an_own_ticket() {
+    let settings = Settings {
+        cc_see_tickets: true,
+        ..company_settings()
+    };
+    let ben = contact("ben", Some("acme"), &["customers"]);
+    let view = rules::view_as(
+        &settings,
+        &catalog(),
+        &ben,
+        Some(&acme()),
+        &[cc_ticket("3", &["dan"], &["ben"])],
+        &[],
+        Some(View::Mine),
+    );
+    assert_eq!(view.view, Some(View::Mine));
+    assert_eq!(visible_ids(&view), ["3"]);
+}
+
+#[test]
+fn a_ccd_ticket_still_passes_every_filter() {
+    let settings = Settings {
+        cc_see_tickets: true,
+        ticket_filters: vec![filter("pipeline", FilterOperator::IsAnyOf, &["billing"])],
+        ..settings()
+    };
+    let ben = contact("ben", None, &["customers"]);
+    let view = rules::view_as(
+        &settings,
+        &catalog(),
+        &ben,
+        None,
+        &[cc_ticket("3", &["ana"], &["ben"])],
+        &[],
+        None,
+    );
+    assert!(view.tickets.is_empty());
+    assert!(view.hidden_tickets[0]
+        .reason
+        .starts_with("filter 'pipeline"));
+}
+
+#[test]
+fn a_ccd_contact_who_may_not_sign_in_sees_nothing() {
+    let settings = Settings {
+        cc_see_tickets: true,
+        ..settings()
+    };
+    let cara = contact("cara", None, &["partners"]);
+    let view = rules::view_as(
+        &settings,
+        &catalog(),
+        &cara,
+        None,
+        &[cc_ticket("3", &["ana"], &["cara"])],
+        &[],
+        None,
+    );
+    assert!(!view.can_sign_in);
+    assert!(view.tickets.is_empty());
 }

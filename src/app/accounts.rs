@@ -374,6 +374,7 @@ pub async fn register(
                 last_name: String::new(),
                 company: None,
                 lists: Vec::new(),
+                ..Contact::default()
             };
             contacts::insert_contact_in(&mut transaction, &contact).await?;
             (contact, false)
@@ -694,6 +695,7 @@ pub async fn sign_in_with_jwt(
                 last_name: String::new(),
                 company: None,
                 lists: Vec::new(),
+                ..Contact::default()
             };
             contacts::insert_contact_in(&mut transaction, &contact).await?;
             contact

@@ -481,6 +481,7 @@ pub async fn submit_form(
         properties,
         contacts: vec![contact.id.clone()],
         companies: contact.company.iter().cloned().collect(),
+        cc: Vec::new(),
     };
     tickets::insert_in(&mut transaction, &ticket).await?;
     let message = Message {

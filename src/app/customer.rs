@@ -11,11 +11,20 @@ use crate::storage::threads::StoredAttachment;
 use crate::storage::{threads, tickets, StorageError, Tx};
 use crate::{Error, Workspace};
 
-/// A contact with their primary company: who a session belongs to.
+/// A contact with their primary company and their other companies: who a session belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Customer {
     pub contact: Contact,
     pub company: Option<Company>,
+    /// The companies the contact is associated with besides the primary one (portal-rules.md 10.1).
+    pub others: Vec<Company>,
+}
+
+impl Customer {
+    /// The company records the rules name in reasons.
+    pub fn companies(&self) -> rules::ContactCompanies<'_> {
+        rules::ContactCompanies::new(self.company.as_ref(), &self.others)
+    }
 }
 
 /// Why a customer is not shown a page.
@@ -39,7 +48,11 @@ pub async fn by_id(
     Ok(workspace
         .contact_with_company(contact_id)
         .await?
-        .map(|(contact, company)| Customer { contact, company }))
+        .map(|(contact, company, others)| Customer {
+            contact,
+            company,
+            others,
+        }))
 }
 
 /// The customer whose contact has `email`; `UnknownContact` when there is none.
@@ -57,7 +70,12 @@ pub async fn of_contact(workspace: &Workspace, contact: Contact) -> Result<Custo
         Some(id) => workspace.company(id).await?,
         None => None,
     };
-    Ok(Customer { contact, company })
+    let others = workspace.companies_by_ids(&contact.companies).await?;
+    Ok(Customer {
+        contact,
+        company,
+        others,
+    })
 }
 
 /// Whether `customer` may use the portal under `settings` (the access rule), with its reason when not.
@@ -71,15 +89,13 @@ pub fn may_use_portal(
         .map_err(PageError::AccessDenied)
 }
 
-/// Every ticket associated with the customer or their primary company: what their list is made from.
+/// Every ticket the customer is related to (associated with them or any of their companies, or CC'd to
+/// them): what their list is made from.
 pub async fn related_tickets(
     workspace: &Workspace,
     customer: &Customer,
 ) -> Result<Vec<Ticket>, StorageError> {
-    let company_id = customer.company.as_ref().map(|company| company.id.as_str());
-    workspace
-        .tickets_related_to(&customer.contact.id, company_id)
-        .await
+    workspace.tickets_related_to(&customer.contact).await
 }
 
 /// The list page of `customer` under `settings`, from their related `tickets` (which the portal caches).
@@ -96,7 +112,7 @@ pub fn list_page(
         settings,
         catalog,
         &customer.contact,
-        customer.company.as_ref(),
+        customer.companies(),
         tickets,
         &[],
         query.view,
@@ -174,7 +190,7 @@ fn shown(
         settings,
         catalog,
         &customer.contact,
-        customer.company.as_ref(),
+        customer.companies(),
         std::slice::from_ref(&ticket),
         &threads,
         None,

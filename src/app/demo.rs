@@ -310,6 +310,36 @@ impl DemoGenerator {
             if index < MAX_LOGINS {
                 data.passwords.push((id.clone(), DEMO_PASSWORD.into()));
             }
+            // Beyond the sources (portal-rules.md 10.1), chosen by position so that the rest of the demo
+            // stays what the same seed always gave: one contact in ten also works with the next
+            // company, most have a language, and every contact has a job title.
+            let companies = match &company {
+                Some(_) if index % 10 == 3 && company_count > 1 => {
+                    vec![data.companies[(index + 1) % company_count].id.clone()]
+                }
+                _ => Vec::new(),
+            };
+            let language = [
+                Some("en"),
+                Some("de"),
+                None,
+                Some("fi"),
+                Some("es"),
+                Some("en"),
+            ][index % 6]
+                .map(str::to_string);
+            let mut properties = BTreeMap::new();
+            properties.insert(
+                "job_title".to_string(),
+                [
+                    "Manager",
+                    "Engineer",
+                    "Engineer",
+                    "Accountant",
+                    "Support lead",
+                ][index % 5]
+                    .to_string(),
+            );
             data.contacts.push(Contact {
                 id,
                 email,
@@ -317,6 +347,9 @@ impl DemoGenerator {
                 last_name: last.to_string(),
                 company,
                 lists,
+                companies,
+                language,
+                properties,
             });
         }
         DemoGenerator {
@@ -363,7 +396,8 @@ impl DemoGenerator {
     fn ticket(&mut self, index: usize, tickets: &mut Vec<Ticket>, threads: &mut Vec<Thread>) {
         let rng = &mut self.rng;
         let contacts = &self.head.contacts;
-        let contact = &contacts[rng.gen_range(0..contacts.len().max(1))];
+        let contact_index = rng.gen_range(0..contacts.len().max(1));
+        let contact = &contacts[contact_index];
         let billing = rng.gen_bool(0.15);
         let (pipeline, stage) = if billing {
             (
@@ -407,7 +441,20 @@ impl DemoGenerator {
                 vec![contact.id.clone()]
             },
             companies: contact.company.iter().cloned().collect(),
+            cc: Vec::new(),
         };
+        // One ticket in twelve copies a colleague of the same company (10.2), chosen by position so that
+        // the random sequence stays that of the seed.
+        let company_count = self.head.companies.len().max(1);
+        let colleague = &contacts[(contact_index + company_count) % contacts.len()];
+        if index % 12 == 5
+            && colleague.id != contact.id
+            && colleague.company.is_some()
+            && colleague.company == contact.company
+            && !ticket.contacts.contains(&colleague.id)
+        {
+            ticket.cc.push(colleague.id.clone());
+        }
         // One ticket in ten has no thread, one in five several (1.2 threads and 3 messages per ticket on
         // average); the third thread of a ticket is always on the unconnected sales mailbox.
         let thread_count = match rng.gen_range(0..10) {

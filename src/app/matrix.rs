@@ -87,9 +87,13 @@ pub fn matrix_with_progress(
         .collect();
     let mut by_contact: HashMap<&str, Vec<usize>> = HashMap::new();
     let mut by_company: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_cc: HashMap<&str, Vec<usize>> = HashMap::new();
     for (index, ticket) in data.tickets.iter().enumerate() {
         for contact in &ticket.contacts {
             by_contact.entry(contact.as_str()).or_default().push(index);
+        }
+        for contact in &ticket.cc {
+            by_cc.entry(contact.as_str()).or_default().push(index);
         }
         for company in &ticket.companies {
             by_company.entry(company.as_str()).or_default().push(index);
@@ -101,16 +105,27 @@ pub fn matrix_with_progress(
             .as_ref()
             .and_then(|id| data.companies.get(id));
         let access = rules::may_sign_in(settings, &data.catalog, contact);
+        let company_view = rules::company_view(settings, contact, company.into());
         let mut related: Vec<usize> = by_contact
             .get(contact.id.as_str())
             .into_iter()
-            .chain(company.and_then(|company| by_company.get(company.id.as_str())))
+            .chain(by_cc.get(contact.id.as_str()))
+            .chain(
+                company_view
+                    .companies
+                    .iter()
+                    .filter_map(|company| by_company.get(company.as_str())),
+            )
             .flatten()
             .copied()
             .collect();
         related.sort_unstable();
         related.dedup();
-        let views = rules::available_views(settings, contact);
+        let views = if company_view.granted {
+            vec![View::Organization, View::Mine]
+        } else {
+            Vec::new()
+        };
         let views: Vec<Option<View>> = if views.is_empty() {
             vec![None]
         } else {
@@ -124,7 +139,15 @@ pub fn matrix_with_progress(
                         .iter()
                         .filter(|&&index| passes[index])
                         .map(|&index| &data.tickets[index])
-                        .filter(|ticket| rules::in_view(settings, contact, company, ticket, view))
+                        .filter(|ticket| {
+                            rules::in_view_of(
+                                settings,
+                                contact,
+                                &company_view.companies,
+                                ticket,
+                                view,
+                            )
+                        })
                         .collect()
                 } else {
                     Vec::new()

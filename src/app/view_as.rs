@@ -14,20 +14,16 @@ pub async fn view_as_with(
     email: &str,
     view: Option<View>,
 ) -> Result<ContactView> {
-    let Customer { contact, company } = customer::by_email(workspace, email).await?;
+    let customer: Customer = customer::by_email(workspace, email).await?;
+    let contact = &customer.contact;
     let catalog = workspace.catalog().await?;
-    let company_id = company.as_ref().map(|company| company.id.as_str());
-    let tickets = workspace
-        .tickets_related_to(&contact.id, company_id)
-        .await?;
-    let threads = workspace
-        .threads_related_to(&contact.id, company_id)
-        .await?;
+    let tickets = workspace.tickets_related_to(contact).await?;
+    let threads = workspace.threads_related_to(contact).await?;
     Ok(rules::view_as(
         settings,
         &catalog,
-        &contact,
-        company.as_ref(),
+        contact,
+        customer.companies(),
         &tickets,
         &threads,
         view,

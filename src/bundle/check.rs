@@ -155,6 +155,37 @@ pub(super) fn check_head(
             "list",
             &contact.lists,
         );
+        for (company_index, company) in contact.companies.iter().enumerate() {
+            let path = || format!("{}.companies[{company_index}]", path());
+            problems.reference("contacts", index, path, "company", company, &companies);
+            if contact.company.as_ref() == Some(company) {
+                problems.add(
+                    "contacts",
+                    index,
+                    path(),
+                    format!("company \"{company}\" is already the contact's primary company"),
+                );
+            }
+        }
+        problems.no_repeats(
+            "contacts",
+            index,
+            |position| format!("{}.companies[{position}]", path()),
+            "company",
+            &contact.companies,
+        );
+        if contact
+            .language
+            .as_deref()
+            .is_some_and(|language| language.trim().is_empty())
+        {
+            problems.add(
+                "contacts",
+                index,
+                format!("{}.language", path()),
+                "the language is empty (leave it out instead)",
+            );
+        }
         if contact.password.as_deref().is_some_and(str::is_empty) {
             problems.add(
                 "contacts",
@@ -266,6 +297,9 @@ pub(super) fn head_data(records: HeadRecords) -> WorkspaceData {
                 last_name: contact.last_name,
                 company: contact.company,
                 lists: contact.lists,
+                companies: contact.companies,
+                language: contact.language,
+                properties: contact.properties,
             })
             .collect(),
         pipelines: records

@@ -61,6 +61,14 @@ pub(super) struct ContactRecord {
     pub(super) company: Option<String>,
     #[serde(default)]
     pub(super) lists: Vec<String>,
+    /// Companies besides the primary one (portal-rules.md 10.1); left out when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(super) companies: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) language: Option<String>,
+    /// Custom contact properties (string values).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(super) properties: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) password: Option<String>,
 }
@@ -125,6 +133,9 @@ pub(super) struct TicketRecord {
     pub(super) contacts: Vec<String>,
     #[serde(default)]
     pub(super) companies: Vec<String>,
+    /// Contacts copied on the ticket (portal-rules.md 10.2); left out when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(super) cc: Vec<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]

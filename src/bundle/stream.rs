@@ -114,6 +114,25 @@ impl<F: FnMut(Chunk) -> bool> Pass for Link<'_, F> {
             "company",
             &ticket.companies,
         );
+        for (cc_index, contact) in ticket.cc.iter().enumerate() {
+            let path = || format!("{}.cc[{cc_index}]", path());
+            problems.reference(SECTION, index, path, "contact", contact, &known.contacts);
+            if ticket.contacts.contains(contact) {
+                problems.add(
+                    SECTION,
+                    index,
+                    path(),
+                    format!("contact \"{contact}\" is already among the ticket's contacts"),
+                );
+            }
+        }
+        problems.no_repeats(
+            SECTION,
+            index,
+            |position| format!("{}.cc[{position}]", path()),
+            "contact",
+            &ticket.cc,
+        );
         if self.writing && self.problems.0.is_empty() {
             self.tickets.push(Ticket {
                 created_at: parse_timestamp(&ticket.created_at).unwrap_or_default(),
@@ -129,6 +148,7 @@ impl<F: FnMut(Chunk) -> bool> Pass for Link<'_, F> {
                 properties: ticket.properties,
                 contacts: ticket.contacts,
                 companies: ticket.companies,
+                cc: ticket.cc,
             });
         }
         self.keep()

@@ -3,7 +3,7 @@
 use super::*;
 use crate::domain::model::WorkspaceData;
 use crate::domain::model::{format_timestamp, Thread, Ticket};
-use crate::domain::settings::{self, Settings};
+use crate::domain::settings;
 use base64::Engine;
 use serde::Serialize;
 
@@ -32,6 +32,7 @@ impl Exported for Ticket {
             properties: self.properties.clone(),
             contacts: self.contacts.clone(),
             companies: self.companies.clone(),
+            cc: self.cc.clone(),
         }
     }
 }
@@ -108,7 +109,7 @@ where
 pub(super) struct Document<T, H> {
     pub(super) format: &'static str,
     pub(super) version: u32,
-    pub(super) settings: Settings,
+    pub(super) settings: serde_json::Value,
     pub(super) companies: Vec<CompanyRecord>,
     pub(super) lists: Vec<ListRecord>,
     pub(super) contacts: Vec<ContactRecord>,
@@ -156,7 +157,7 @@ where
     let document = Document {
         format: FORMAT,
         version: VERSION,
-        settings: settings::without_secrets(&head.settings),
+        settings: settings::for_bundle(&settings::without_secrets(&head.settings)),
         companies: head
             .companies
             .iter()
@@ -184,6 +185,9 @@ where
                 last_name: contact.last_name.clone(),
                 company: contact.company.clone(),
                 lists: contact.lists.clone(),
+                companies: contact.companies.clone(),
+                language: contact.language.clone(),
+                properties: contact.properties.clone(),
                 password: None,
             })
             .collect(),

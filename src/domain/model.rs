@@ -39,14 +39,21 @@ pub struct ContactList {
     pub name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Contact {
     pub id: String,
     pub email: String,
     pub first_name: String,
     pub last_name: String,
+    /// The primary company.
     pub company: Option<String>,
     pub lists: Vec<String>,
+    /// The companies the contact is associated with besides the primary one (never repeating it).
+    pub companies: Vec<String>,
+    /// The contact's language (e.g. `de`), when known.
+    pub language: Option<String>,
+    /// Custom contact properties (string values), which company view rules may test.
+    pub properties: BTreeMap<String, String>,
 }
 
 impl Contact {
@@ -202,6 +209,8 @@ pub struct Ticket {
     pub properties: BTreeMap<String, serde_json::Value>,
     pub contacts: Vec<String>,
     pub companies: Vec<String>,
+    /// Contacts copied on the ticket who are not among its `contacts` (portal-rules.md 10.2).
+    pub cc: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -334,6 +343,8 @@ pub struct Catalog {
     pub menus: Vec<Menu>,
     /// Names of custom ticket properties that occur in the workspace (for filter validation).
     pub custom_properties: Vec<String>,
+    /// Names of custom contact properties that occur in the workspace (for company view rules).
+    pub contact_properties: Vec<String>,
 }
 
 impl Catalog {
@@ -396,6 +407,11 @@ impl WorkspaceData {
             .iter()
             .flat_map(|ticket| ticket.properties.keys().cloned())
             .collect();
+        let contact_properties: BTreeSet<String> = self
+            .contacts
+            .iter()
+            .flat_map(|contact| contact.properties.keys().cloned())
+            .collect();
         Catalog {
             pipelines: self.pipelines.clone(),
             lists: self.lists.clone(),
@@ -405,6 +421,7 @@ impl WorkspaceData {
             kb_articles: self.kb_articles.clone(),
             menus: self.menus.clone(),
             custom_properties: custom.into_iter().collect(),
+            contact_properties: contact_properties.into_iter().collect(),
         }
     }
 }

@@ -14,7 +14,7 @@ use sqlx::{Arguments, ConnectOptions, Connection, SqliteConnection};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Tables in an order that deletes children before parents.
-const TABLES_CHILDREN_FIRST: [&str; 26] = [
+const TABLES_CHILDREN_FIRST: [&str; 29] = [
     "engagements",
     "outbox",
     "account_tokens",
@@ -23,6 +23,7 @@ const TABLES_CHILDREN_FIRST: [&str; 26] = [
     "attachments",
     "messages",
     "threads",
+    "ticket_cc",
     "ticket_companies",
     "ticket_contacts",
     "tickets",
@@ -34,6 +35,8 @@ const TABLES_CHILDREN_FIRST: [&str; 26] = [
     "stages",
     "pipelines",
     "list_memberships",
+    "contact_companies",
+    "contact_property_names",
     "contacts",
     "lists",
     "companies",
@@ -135,9 +138,10 @@ pub struct BulkWrite {
 }
 
 /// The tables with millions of rows, whose secondary indexes `BulkWrite` builds at the end.
-const BULK_TABLES: [&str; 5] = [
+const BULK_TABLES: [&str; 6] = [
     "ticket_contacts",
     "ticket_companies",
+    "ticket_cc",
     "threads",
     "messages",
     "attachments",
@@ -430,6 +434,9 @@ impl PagedRead {
                  WHERE ticket_id IN page
                  UNION ALL
                  SELECT 1, ticket_id, company_id, position FROM ticket_companies
+                 WHERE ticket_id IN page
+                 UNION ALL
+                 SELECT 2, ticket_id, contact_id, position FROM ticket_cc
                  WHERE ticket_id IN page)",
         )
         .bind(after)
@@ -438,8 +445,8 @@ impl PagedRead {
         .await?;
         let associations: Vec<(u8, String, String, i64)> =
             serde_json::from_str(&associations).map_err(corrupt_json("ticket associations"))?;
-        // (position, id) per ticket: [0] contacts, [1] companies.
-        let mut linked: Vec<[Vec<(i64, String)>; 2]> = vec![Default::default(); rows.len()];
+        // (position, id) per ticket: [0] contacts, [1] companies, [2] CC'd contacts.
+        let mut linked: Vec<[Vec<(i64, String)>; 3]> = vec![Default::default(); rows.len()];
         {
             let index: HashMap<&str, usize> = rows
                 .iter()
@@ -448,7 +455,7 @@ impl PagedRead {
                 .collect();
             for (kind, ticket, other, position) in associations {
                 if let Some(&row) = index.get(ticket.as_str()) {
-                    linked[row][usize::from(kind == 1)].push((position, other));
+                    linked[row][usize::from(kind.min(2))].push((position, other));
                 }
             }
         }
@@ -459,7 +466,7 @@ impl PagedRead {
         Ok(rows
             .into_iter()
             .zip(linked)
-            .map(|(row, [contacts, companies])| Ticket {
+            .map(|(row, [contacts, companies, cc])| Ticket {
                 id: row.0,
                 pipeline: row.1,
                 stage: row.2,
@@ -473,6 +480,7 @@ impl PagedRead {
                 properties: row.10.unwrap_or_default(),
                 contacts: in_order(contacts),
                 companies: in_order(companies),
+                cc: in_order(cc),
             })
             .collect())
     }
@@ -731,6 +739,10 @@ impl BulkWrite {
                  OR ticket_id NOT IN (SELECT id FROM tickets)",
             "DELETE FROM ticket_companies WHERE company_id NOT IN (SELECT id FROM companies)
                  OR ticket_id NOT IN (SELECT id FROM tickets)",
+            "DELETE FROM ticket_cc WHERE contact_id NOT IN (SELECT id FROM contacts)
+                 OR ticket_id NOT IN (SELECT id FROM tickets)",
+            "DELETE FROM contact_companies WHERE company_id NOT IN (SELECT id FROM companies)
+                 OR contact_id NOT IN (SELECT id FROM contacts)",
             "UPDATE contacts SET company_id = NULL
                  WHERE company_id IS NOT NULL AND company_id NOT IN (SELECT id FROM companies)",
             "UPDATE threads SET ticket_id = NULL
@@ -841,17 +853,55 @@ impl BulkWrite {
             &mut self.connection,
             &insert_head(
                 self.staging,
-                "INSERT INTO contacts (id, email, first_name, last_name, company_id) VALUES ",
+                "INSERT INTO contacts (id, email, first_name, last_name, company_id, language, properties) VALUES ",
             ),
-            5,
+            7,
             contacts,
             |arguments, contact| {
                 arguments.add(&contact.id)?;
                 arguments.add(&contact.email)?;
                 arguments.add(&contact.first_name)?;
                 arguments.add(&contact.last_name)?;
-                arguments.add(&contact.company)
+                arguments.add(&contact.company)?;
+                arguments.add(&contact.language)?;
+                arguments.add(super::contacts::properties_json(contact))
             },
+        )
+        .await?;
+        let other_companies: Vec<(&str, &str, i64)> = contacts
+            .iter()
+            .flat_map(|contact| {
+                contact
+                    .companies
+                    .iter()
+                    .enumerate()
+                    .map(|(position, company)| {
+                        (contact.id.as_str(), company.as_str(), position as i64)
+                    })
+            })
+            .collect();
+        insert_many(
+            &mut self.connection,
+            &insert_head(
+                self.staging,
+                "INSERT INTO contact_companies (contact_id, company_id, position) VALUES ",
+            ),
+            3,
+            &other_companies,
+            bind_association,
+        )
+        .await?;
+        let names: BTreeSet<&str> = contacts
+            .iter()
+            .flat_map(|contact| contact.properties.keys().map(String::as_str))
+            .collect();
+        let names: Vec<&str> = names.into_iter().collect();
+        insert_many(
+            &mut self.connection,
+            "INSERT OR IGNORE INTO contact_property_names (name) VALUES ",
+            1,
+            &names,
+            |arguments, name| arguments.add(*name),
         )
         .await?;
         let memberships: Vec<(&str, &str, i64)> =
@@ -959,6 +1009,17 @@ impl BulkWrite {
             ),
             3,
             &associations(|ticket| &ticket.companies),
+            bind_association,
+        )
+        .await?;
+        insert_many(
+            &mut self.connection,
+            &insert_head(
+                self.staging,
+                "INSERT INTO ticket_cc (ticket_id, contact_id, position) VALUES ",
+            ),
+            3,
+            &associations(|ticket| &ticket.cc),
             bind_association,
         )
         .await

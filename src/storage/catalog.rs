@@ -141,6 +141,10 @@ pub async fn load_in(connection: &mut SqliteConnection) -> Result<Catalog> {
         sqlx::query_scalar("SELECT name FROM ticket_property_names ORDER BY name")
             .fetch_all(&mut *connection)
             .await?;
+    catalog.contact_properties =
+        sqlx::query_scalar("SELECT name FROM contact_property_names ORDER BY name")
+            .fetch_all(&mut *connection)
+            .await?;
     Ok(catalog)
 }
 
@@ -240,6 +244,12 @@ pub async fn insert_in(connection: &mut SqliteConnection, catalog: &Catalog) -> 
     }
     for name in &catalog.custom_properties {
         sqlx::query("INSERT OR IGNORE INTO ticket_property_names (name) VALUES (?1)")
+            .bind(name)
+            .execute(&mut *connection)
+            .await?;
+    }
+    for name in &catalog.contact_properties {
+        sqlx::query("INSERT OR IGNORE INTO contact_property_names (name) VALUES (?1)")
             .bind(name)
             .execute(&mut *connection)
             .await?;

@@ -3,11 +3,25 @@
 use super::{now_millis, Result, Workspace};
 use crate::domain::model::{Company, Contact};
 use sqlx::SqliteConnection;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
-type ContactRow = (String, String, String, String, Option<String>);
+/// id, email, first name, last name, primary company, language, properties (JSON), other companies
+/// (JSON array).
+type ContactRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+);
 
-const CONTACT_COLUMNS: &str = "id, email, first_name, last_name, company_id";
+/// The columns of `ContactRow`, of `contacts c`.
+const CONTACT_COLUMNS: &str = "c.id, c.email, c.first_name, c.last_name, c.company_id, c.language, \
+     c.properties, (SELECT json_group_array(company_id) FROM (SELECT company_id FROM contact_companies \
+     WHERE contact_id = c.id ORDER BY position))";
 
 async fn lists_of(connection: &mut SqliteConnection, contact_id: &str) -> Result<Vec<String>> {
     Ok(sqlx::query_scalar(
@@ -19,7 +33,12 @@ async fn lists_of(connection: &mut SqliteConnection, contact_id: &str) -> Result
 }
 
 fn contact_from(row: ContactRow, lists: Vec<String>) -> Contact {
-    let (id, email, first_name, last_name, company) = row;
+    let (id, email, first_name, last_name, company, language, properties, companies) = row;
+    // Both JSON values are written by this module; a damaged one reads as empty rather than failing
+    // every page of the contact.
+    let properties: BTreeMap<String, String> =
+        serde_json::from_str(&properties).unwrap_or_default();
+    let companies: Vec<String> = serde_json::from_str(&companies).unwrap_or_default();
     Contact {
         id,
         email,
@@ -27,7 +46,37 @@ fn contact_from(row: ContactRow, lists: Vec<String>) -> Contact {
         last_name,
         company,
         lists,
+        companies,
+        language,
+        properties,
     }
+}
+
+/// The contact's other companies, language and custom properties (portal-rules.md 10.1), written with
+/// the contact.
+async fn insert_beyond_in(connection: &mut SqliteConnection, contact: &Contact) -> Result<()> {
+    for (position, company) in contact.companies.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO contact_companies (contact_id, company_id, position) VALUES (?1, ?2, ?3)",
+        )
+        .bind(&contact.id)
+        .bind(company)
+        .bind(position as i64)
+        .execute(&mut *connection)
+        .await?;
+    }
+    for name in contact.properties.keys() {
+        sqlx::query("INSERT OR IGNORE INTO contact_property_names (name) VALUES (?1)")
+            .bind(name)
+            .execute(&mut *connection)
+            .await?;
+    }
+    Ok(())
+}
+
+/// A contact's properties as stored.
+pub(crate) fn properties_json(contact: &Contact) -> String {
+    serde_json::to_string(&contact.properties).expect("properties serialise")
 }
 
 pub async fn insert_companies_in(
@@ -57,15 +106,19 @@ pub async fn insert_contacts_in(
 
 pub async fn insert_contact_in(connection: &mut SqliteConnection, contact: &Contact) -> Result<()> {
     sqlx::query(
-        "INSERT INTO contacts (id, email, first_name, last_name, company_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO contacts (id, email, first_name, last_name, company_id, language, properties)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )
     .bind(&contact.id)
     .bind(&contact.email)
     .bind(&contact.first_name)
     .bind(&contact.last_name)
     .bind(&contact.company)
+    .bind(&contact.language)
+    .bind(properties_json(contact))
     .execute(&mut *connection)
     .await?;
+    insert_beyond_in(&mut *connection, contact).await?;
     for (position, list) in contact.lists.iter().enumerate() {
         sqlx::query(
             "INSERT INTO list_memberships (contact_id, list_id, position) VALUES (?1, ?2, ?3)",
@@ -100,7 +153,7 @@ impl Workspace {
     pub async fn contact_by_email(&self, email: &str) -> Result<Option<Contact>> {
         let mut connection = self.pool.acquire().await?;
         let row: Option<ContactRow> = sqlx::query_as(&format!(
-            "SELECT {CONTACT_COLUMNS} FROM contacts WHERE email = ?1 COLLATE NOCASE"
+            "SELECT {CONTACT_COLUMNS} FROM contacts c WHERE c.email = ?1 COLLATE NOCASE"
         ))
         .bind(email.trim())
         .fetch_optional(&mut *connection)
@@ -117,7 +170,7 @@ impl Workspace {
     pub async fn contact(&self, id: &str) -> Result<Option<Contact>> {
         let mut connection = self.pool.acquire().await?;
         let row: Option<ContactRow> = sqlx::query_as(&format!(
-            "SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = ?1"
+            "SELECT {CONTACT_COLUMNS} FROM contacts c WHERE c.id = ?1"
         ))
         .bind(id)
         .fetch_optional(&mut *connection)
@@ -179,7 +232,7 @@ pub async fn contact_by_email_in(
     email: &str,
 ) -> Result<Option<Contact>> {
     let row: Option<ContactRow> = sqlx::query_as(&format!(
-        "SELECT {CONTACT_COLUMNS} FROM contacts WHERE email = ?1 COLLATE NOCASE"
+        "SELECT {CONTACT_COLUMNS} FROM contacts c WHERE c.email = ?1 COLLATE NOCASE"
     ))
     .bind(email.trim())
     .fetch_optional(&mut *connection)
@@ -209,10 +262,10 @@ pub async fn without_login_in_lists_in(
     let mut found = Vec::new();
     for list in lists {
         let rows: Vec<ContactRow> = sqlx::query_as(
-            "SELECT c.id, c.email, c.first_name, c.last_name, c.company_id FROM contacts c
+            &format!("SELECT {CONTACT_COLUMNS} FROM contacts c
              JOIN list_memberships m ON m.contact_id = c.id
              WHERE m.list_id = ?1 AND NOT EXISTS (SELECT 1 FROM portal_logins l WHERE l.contact_id = c.id)
-             ORDER BY c.rowid",
+             ORDER BY c.rowid"),
         )
         .bind(list)
         .fetch_all(&mut *connection)
@@ -228,36 +281,58 @@ pub async fn without_login_in_lists_in(
 }
 
 impl Workspace {
-    /// A contact with their lists and primary company, in one query (the portal's session check).
-    pub async fn contact_with_company(
-        &self,
-        id: &str,
-    ) -> Result<Option<(Contact, Option<Company>)>> {
+    /// A contact with their lists, primary company and other companies, in one query (the portal's
+    /// session check).
+    pub async fn contact_with_company(&self, id: &str) -> Result<Option<ContactWithCompanies>> {
         type Row = (
             String,
             String,
             String,
             String,
             Option<String>,
+            Option<String>,
+            String,
+            String,
             String,
             Option<String>,
             Option<String>,
+            String,
         );
-        let row: Option<Row> = sqlx::query_as(
-            "SELECT c.id, c.email, c.first_name, c.last_name, c.company_id,
+        let row: Option<Row> = sqlx::query_as(&format!(
+            "SELECT {CONTACT_COLUMNS},
                     (SELECT json_group_array(list_id) FROM
                        (SELECT list_id FROM list_memberships WHERE contact_id = c.id ORDER BY position)),
-                    co.name, co.domain
-             FROM contacts c LEFT JOIN companies co ON co.id = c.company_id WHERE c.id = ?1",
-        )
+                    co.name, co.domain,
+                    (SELECT json_group_array(json_array(id, name, domain)) FROM
+                       (SELECT o.id, o.name, o.domain FROM contact_companies a
+                        JOIN companies o ON o.id = a.company_id
+                        WHERE a.contact_id = c.id ORDER BY a.position))
+             FROM contacts c LEFT JOIN companies co ON co.id = c.company_id WHERE c.id = ?1"
+        ))
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
-        let Some((id, email, first_name, last_name, company_id, lists, name, domain)) = row else {
+        let Some((
+            id,
+            email,
+            first_name,
+            last_name,
+            company_id,
+            language,
+            properties,
+            companies,
+            lists,
+            name,
+            domain,
+            others,
+        )) = row
+        else {
             return Ok(None);
         };
         let lists: Vec<String> = serde_json::from_str(&lists)
             .map_err(|error| super::StorageError::Corrupt(format!("lists of {id}: {error}")))?;
+        let others: Vec<(String, String, Option<String>)> = serde_json::from_str(&others)
+            .map_err(|error| super::StorageError::Corrupt(format!("companies of {id}: {error}")))?;
         let company = match (&company_id, name) {
             (Some(company), Some(name)) => Some(Company {
                 id: company.clone(),
@@ -266,15 +341,50 @@ impl Workspace {
             }),
             _ => None,
         };
-        let contact = Contact {
-            id,
-            email,
-            first_name,
-            last_name,
-            company: company_id,
+        let contact = contact_from(
+            (
+                id, email, first_name, last_name, company_id, language, properties, companies,
+            ),
             lists,
-        };
-        Ok(Some((contact, company)))
+        );
+        let others = others
+            .into_iter()
+            .map(|(id, name, domain)| Company { id, name, domain })
+            .collect();
+        Ok(Some((contact, company, others)))
+    }
+}
+
+/// A contact, their primary company and their other companies.
+pub type ContactWithCompanies = (Contact, Option<Company>, Vec<Company>);
+
+/// The companies with these ids that exist, in the order given.
+pub async fn companies_by_ids_in(
+    connection: &mut SqliteConnection,
+    ids: &[String],
+) -> Result<Vec<Company>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids_json = serde_json::to_string(ids).expect("ids serialise");
+    let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        "SELECT c.id, c.name, c.domain FROM json_each(?1) j JOIN companies c ON c.id = j.value
+         ORDER BY j.key",
+    )
+    .bind(ids_json)
+    .fetch_all(connection)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, domain)| Company { id, name, domain })
+        .collect())
+}
+
+impl Workspace {
+    /// The companies with these ids that exist, in the order given.
+    pub async fn companies_by_ids(&self, ids: &[String]) -> Result<Vec<Company>> {
+        let mut connection = self.pool.acquire().await?;
+        companies_by_ids_in(&mut connection, ids).await
     }
 }
 
@@ -282,7 +392,7 @@ impl Workspace {
 /// snapshot).
 pub async fn contacts_in(connection: &mut SqliteConnection) -> Result<Vec<Contact>> {
     let rows: Vec<ContactRow> = sqlx::query_as(&format!(
-        "SELECT {CONTACT_COLUMNS} FROM contacts ORDER BY rowid"
+        "SELECT {CONTACT_COLUMNS} FROM contacts c ORDER BY c.rowid"
     ))
     .fetch_all(&mut *connection)
     .await?;

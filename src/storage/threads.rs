@@ -1,8 +1,9 @@
 //! Threads (conversations), their messages in conversation order, and attachments (bytes in the database,
 //! loaded only for download and export).
 
-use super::tickets::{bound, RELATED_TO_CONTACT};
+use super::tickets::{bound, companies_json, RELATED_TO_CONTACT};
 use super::{Result, StorageError, Workspace};
+use crate::domain::model::Contact;
 use crate::domain::model::{
     from_millis, timestamp_millis, Attachment, Direction, Message, MessageType, Thread,
 };
@@ -173,14 +174,12 @@ pub async fn threads_of_ticket_in(
 }
 
 impl Workspace {
-    /// Threads of every ticket associated with the contact or `company`, with messages (no bytes).
-    pub async fn threads_related_to(
-        &self,
-        contact_id: &str,
-        company: Option<&str>,
-    ) -> Result<Vec<Thread>> {
+    /// Threads of every ticket the contact is related to (`tickets_related_to`), with messages (no
+    /// bytes).
+    pub async fn threads_related_to(&self, contact: &Contact) -> Result<Vec<Thread>> {
         let mut connection = self.pool.acquire().await?;
-        let binds = [contact_id, company.unwrap_or("\u{0}")];
+        let companies = companies_json(contact);
+        let binds = [contact.id.as_str(), companies.as_str()];
         load_where(&mut connection, RELATED_TO_CONTACT, &binds, false).await
     }
 

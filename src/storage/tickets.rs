@@ -1,7 +1,7 @@
 //! Tickets with their built-in and custom properties and their contact and company associations.
 
 use super::{Result, StorageError, Workspace};
-use crate::domain::model::{from_millis, timestamp_millis, Ticket};
+use crate::domain::model::{from_millis, timestamp_millis, Contact, Ticket};
 use sqlx::SqliteConnection;
 use std::collections::HashMap;
 
@@ -53,6 +53,7 @@ fn ticket_from(row: TicketRow) -> Result<Ticket> {
         properties,
         contacts: Vec::new(),
         companies: Vec::new(),
+        cc: Vec::new(),
     })
 }
 
@@ -85,6 +86,10 @@ async fn load_related(
         "WITH related(id) AS ({related}) SELECT a.ticket_id, a.company_id FROM ticket_companies a
          JOIN related r ON a.ticket_id = r.id ORDER BY a.ticket_id, a.position"
     );
+    let cc_sql = format!(
+        "WITH related(id) AS ({related}) SELECT a.ticket_id, a.contact_id FROM ticket_cc a
+         JOIN related r ON a.ticket_id = r.id ORDER BY a.ticket_id, a.position"
+    );
     let rows: Vec<TicketRow> = bound(&tickets_sql, binds)
         .fetch_all(&mut *connection)
         .await?;
@@ -94,13 +99,15 @@ async fn load_related(
     let companies: Vec<(String, String)> = bound(&companies_sql, binds)
         .fetch_all(&mut *connection)
         .await?;
-    attach(rows, contacts, companies)
+    let cc: Vec<(String, String)> = bound(&cc_sql, binds).fetch_all(&mut *connection).await?;
+    attach(rows, contacts, companies, cc)
 }
 
 fn attach(
     rows: Vec<TicketRow>,
     contacts: Vec<(String, String)>,
     companies: Vec<(String, String)>,
+    cc: Vec<(String, String)>,
 ) -> Result<Vec<Ticket>> {
     let mut tickets = rows
         .into_iter()
@@ -119,6 +126,11 @@ fn attach(
     for (ticket, company) in companies {
         if let Some(&position) = index.get(&ticket) {
             tickets[position].companies.push(company);
+        }
+    }
+    for (ticket, contact) in cc {
+        if let Some(&position) = index.get(&ticket) {
+            tickets[position].cc.push(contact);
         }
     }
     Ok(tickets)
@@ -164,6 +176,14 @@ pub async fn insert_in(connection: &mut SqliteConnection, ticket: &Ticket) -> Re
         .execute(&mut *connection)
         .await?;
     }
+    for (position, contact) in ticket.cc.iter().enumerate() {
+        sqlx::query("INSERT INTO ticket_cc (ticket_id, contact_id, position) VALUES (?1, ?2, ?3)")
+            .bind(&ticket.id)
+            .bind(contact)
+            .bind(position as i64)
+            .execute(&mut *connection)
+            .await?;
+    }
     for name in ticket.properties.keys() {
         sqlx::query("INSERT OR IGNORE INTO ticket_property_names (name) VALUES (?1)")
             .bind(name)
@@ -196,9 +216,18 @@ pub async fn next_id_in(connection: &mut SqliteConnection) -> Result<String> {
     Ok((highest.unwrap_or(1000) + 1).to_string())
 }
 
+/// The tickets a contact is related to (portal-rules.md 10.2): associated with the contact (?1), with
+/// any of their companies (?2, a JSON array of ids), or CC'd to them.
 pub(crate) const RELATED_TO_CONTACT: &str =
     "SELECT ticket_id FROM ticket_contacts WHERE contact_id = ?1
-     UNION SELECT ticket_id FROM ticket_companies WHERE company_id = ?2";
+     UNION SELECT ticket_id FROM ticket_companies WHERE company_id IN (SELECT value FROM json_each(?2))
+     UNION SELECT ticket_id FROM ticket_cc WHERE contact_id = ?1";
+
+/// The JSON array `RELATED_TO_CONTACT` takes: every company the contact is associated with.
+pub(crate) fn companies_json(contact: &Contact) -> String {
+    let ids: Vec<&String> = contact.company.iter().chain(&contact.companies).collect();
+    serde_json::to_string(&ids).expect("ids serialise")
+}
 
 /// `Workspace::ticket` inside a transaction.
 pub async fn ticket_in(connection: &mut SqliteConnection, id: &str) -> Result<Option<Ticket>> {
@@ -231,7 +260,12 @@ impl Workspace {
         )
         .fetch_all(&mut *connection)
         .await?;
-        attach(rows, contacts, companies)
+        let cc: Vec<(String, String)> = sqlx::query_as(
+            "SELECT ticket_id, contact_id FROM ticket_cc ORDER BY ticket_id, position",
+        )
+        .fetch_all(&mut *connection)
+        .await?;
+        attach(rows, contacts, companies, cc)
     }
 }
 
@@ -250,33 +284,34 @@ type PackedTicket = (
     std::collections::BTreeMap<String, serde_json::Value>,
     Vec<String>,
     Vec<String>,
+    Vec<String>,
 );
 
 /// `RELATED_TO_CONTACT`'s tickets with their associations, all in one JSON value: one row crosses from
 /// SQLite's worker thread instead of one per ticket and association, which is what a busy portal pays for.
 const PACKED_RELATED: &str = "WITH related(id) AS (
     SELECT ticket_id FROM ticket_contacts WHERE contact_id = ?1
-    UNION SELECT ticket_id FROM ticket_companies WHERE company_id = ?2)
+    UNION SELECT ticket_id FROM ticket_companies WHERE company_id IN (SELECT value FROM json_each(?2))
+    UNION SELECT ticket_id FROM ticket_cc WHERE contact_id = ?1)
   SELECT json_group_array(json_array(
     t.id, t.subject, t.content, t.pipeline_id, t.stage_id, t.priority, t.category, t.source,
     t.created_at, t.last_activity_at, json(t.properties),
     (SELECT json_group_array(contact_id) FROM
        (SELECT contact_id FROM ticket_contacts WHERE ticket_id = t.id ORDER BY position)),
     (SELECT json_group_array(company_id) FROM
-       (SELECT company_id FROM ticket_companies WHERE ticket_id = t.id ORDER BY position))))
+       (SELECT company_id FROM ticket_companies WHERE ticket_id = t.id ORDER BY position)),
+    (SELECT json_group_array(contact_id) FROM
+       (SELECT contact_id FROM ticket_cc WHERE ticket_id = t.id ORDER BY position))))
   FROM tickets t JOIN related r ON t.id = r.id";
 
 impl Workspace {
-    /// Every ticket associated with the contact or with `company` (their primary company), in no
-    /// particular order, read in one round trip: the portal's list page asks this on every cache miss.
-    pub async fn tickets_related_to(
-        &self,
-        contact_id: &str,
-        company: Option<&str>,
-    ) -> Result<Vec<Ticket>> {
+    /// Every ticket associated with the contact or with any of their companies (primary or not), or
+    /// on which they are CC'd, in no particular order, read in one round trip: the portal's list page
+    /// asks this on every cache miss.
+    pub async fn tickets_related_to(&self, contact: &Contact) -> Result<Vec<Ticket>> {
         let packed: String = sqlx::query_scalar(PACKED_RELATED)
-            .bind(contact_id)
-            .bind(company.unwrap_or("\u{0}"))
+            .bind(&contact.id)
+            .bind(companies_json(contact))
             .fetch_one(&self.pool)
             .await?;
         let rows: Vec<PackedTicket> = serde_json::from_str(&packed)
@@ -298,6 +333,7 @@ impl Workspace {
                     properties,
                     contacts,
                     companies,
+                    cc,
                 )| Ticket {
                     id,
                     subject,
@@ -312,6 +348,7 @@ impl Workspace {
                     properties,
                     contacts,
                     companies,
+                    cc,
                 },
             )
             .collect())

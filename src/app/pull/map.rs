@@ -71,6 +71,7 @@ pub fn contact(record: &types::CrmObject, companies: &[types::AssociationTo]) ->
         last_name: record.property("lastname").unwrap_or_default().to_string(),
         company: primary,
         lists: Vec::new(),
+        ..Contact::default()
     })
 }
 
@@ -281,6 +282,7 @@ pub fn ticket(
         properties,
         contacts: ticket_contacts,
         companies: ticket_companies,
+        cc: Vec::new(),
     }))
 }
 

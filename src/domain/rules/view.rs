@@ -2,10 +2,11 @@
 //! simulated login explains, and what the live portal's list and ticket pages are built from.
 
 use super::access::may_sign_in;
+use super::company::{associated_companies, company_view, ContactCompanies};
 use super::status::status_label;
 use super::threads::{choose_thread, shown_messages};
-use super::visibility::{available_views, effective_view, ticket_decision, View};
-use crate::domain::model::{format_timestamp, Catalog, Company, Contact, Thread, Ticket};
+use super::visibility::{decide, View};
+use crate::domain::model::{format_timestamp, Catalog, Contact, Thread, Ticket};
 use crate::domain::settings::Settings;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -108,20 +109,31 @@ pub fn ticket_conversation(
 }
 
 /// Everything `contact` would be served in `requested` view (or the default one). `tickets` must hold at
-/// least every ticket associated with the contact or their primary company (more is harmless: unrelated
-/// tickets are left out of the answer), and `threads` the threads of those tickets.
-pub fn view_as(
+/// least every ticket the contact is related to: associated with them or with any of their companies
+/// (primary or not), or CC'd to them (more is harmless: unrelated tickets are left out of the answer),
+/// and `threads` the threads of those tickets. `companies` are the contact's company records, for names
+/// (the primary one alone, `Option<&Company>`, converts).
+pub fn view_as<'a>(
     settings: &Settings,
     catalog: &Catalog,
-    contact: &Contact,
-    company: Option<&Company>,
+    contact: &'a Contact,
+    companies: impl Into<ContactCompanies<'a>>,
     tickets: &[Ticket],
     threads: &[Thread],
     requested: Option<View>,
 ) -> ContactView {
+    let companies = companies.into();
     let access = may_sign_in(settings, catalog, contact);
-    let views = available_views(settings, contact);
-    let view = effective_view(settings, contact, requested);
+    let company_view = company_view(settings, contact, companies);
+    let views = if company_view.granted {
+        vec![View::Organization, View::Mine]
+    } else {
+        Vec::new()
+    };
+    let view = match requested {
+        Some(view) if views.contains(&view) => Some(view),
+        _ => views.first().copied(),
+    };
     let mut answer = ContactView {
         contact: contact.email.clone(),
         can_sign_in: access.allowed,
@@ -143,13 +155,26 @@ pub fn view_as(
                 .push(thread.clone());
         }
     }
+    let associated = associated_companies(contact, companies);
     let related = |ticket: &Ticket| {
         ticket.contacts.contains(&contact.id)
-            || company.is_some_and(|company| ticket.companies.contains(&company.id))
+            || ticket.cc.contains(&contact.id)
+            || ticket
+                .companies
+                .iter()
+                .any(|company| associated.contains(&company.as_str()))
     };
     let mut shown: Vec<(&Ticket, String)> = Vec::new();
     for ticket in tickets.iter().filter(|ticket| related(ticket)) {
-        let decision = ticket_decision(settings, catalog, contact, company, ticket, view);
+        let decision = decide(
+            settings,
+            catalog,
+            contact,
+            companies,
+            &company_view,
+            ticket,
+            view,
+        );
         if decision.visible {
             shown.push((ticket, decision.reason));
         } else {

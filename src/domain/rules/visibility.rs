@@ -1,8 +1,12 @@
-//! Which tickets a contact sees (spec section 3): a ticket is visible when it is associated with the
-//! contact (or, with company permissions and the organization view, with the contact's primary company) and
-//! it passes every ticket filter. Access is decided separately (`access`); these functions assume it.
+//! Which tickets a contact sees (spec sections 3 and 10.2): a ticket is visible when it is associated
+//! with the contact, or the contact is CC'd on it and CC'd contacts see tickets, or (the organization view
+//! of a contact with the company view, `company`) it is associated with a company in the contact's set;
+//! and it passes every ticket filter. Access is decided separately (`access`); these functions assume it.
 
-use crate::domain::model::{Catalog, Company, Contact, Ticket};
+use super::company::{
+    associated_companies, company_view, has_company_view, CompanyViewDecision, ContactCompanies,
+};
+use crate::domain::model::{Catalog, Contact, Ticket};
 use crate::domain::settings::{FilterOperator, Settings, TicketFilter, TicketPermissions};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -35,10 +39,19 @@ impl View {
     }
 }
 
-/// The view switch a contact gets: both views (organization first, the default) with company permissions
-/// and a primary company, none otherwise.
-pub fn available_views(settings: &Settings, contact: &Contact) -> Vec<View> {
-    if settings.ticket_permissions == TicketPermissions::Company && contact.company.is_some() {
+/// The view switch a contact gets: both views (organization first, the default) when they have the
+/// company view (10.1: company permissions, a company in scope, every company view rule met), none
+/// otherwise.
+pub fn available_views<'a>(
+    settings: &Settings,
+    contact: &'a Contact,
+    companies: impl Into<ContactCompanies<'a>>,
+) -> Vec<View> {
+    views_of(has_company_view(settings, contact, companies.into()))
+}
+
+fn views_of(company_view: bool) -> Vec<View> {
+    if company_view {
         vec![View::Organization, View::Mine]
     } else {
         Vec::new()
@@ -47,12 +60,16 @@ pub fn available_views(settings: &Settings, contact: &Contact) -> Vec<View> {
 
 /// The view in force: the requested one when the contact has the switch, else the default; `None` when
 /// there is no switch.
-pub fn effective_view(
+pub fn effective_view<'a>(
     settings: &Settings,
-    contact: &Contact,
+    contact: &'a Contact,
+    companies: impl Into<ContactCompanies<'a>>,
     requested: Option<View>,
 ) -> Option<View> {
-    let views = available_views(settings, contact);
+    choose_view(&available_views(settings, contact, companies), requested)
+}
+
+fn choose_view(views: &[View], requested: Option<View>) -> Option<View> {
     match requested {
         Some(view) if views.contains(&view) => Some(view),
         _ => views.first().copied(),
@@ -80,59 +97,85 @@ fn hidden(reason: String) -> TicketDecision {
 }
 
 /// How a ticket relates to a contact, before filters.
-enum Association<'a> {
+enum Association<'t> {
     Own,
-    /// Associated with the contact's primary company, and company tickets are shown in this view.
-    OfCompany(&'a Company),
-    /// Associated with the primary company, but the view is "My tickets".
-    CompanyButMine(&'a Company),
+    /// The contact is CC'd on the ticket and CC'd contacts see tickets (10.2).
+    Cc,
+    /// Associated with a company of the contact's company view, and company tickets are shown in this
+    /// view.
+    OfCompany(&'t str),
+    /// Associated with a company of the company view, but the view is "My tickets".
+    CompanyButMine(&'t str),
+    /// Only CC'd on the ticket, and CC'd contacts do not see tickets.
+    CcOff,
     Unrelated,
 }
 
-fn association<'a>(
+/// `view_companies`: the companies of the contact's company view (empty without one).
+fn association<'t>(
     settings: &Settings,
     contact: &Contact,
-    company: Option<&'a Company>,
-    ticket: &Ticket,
+    view_companies: &[String],
+    ticket: &'t Ticket,
     view: Option<View>,
-) -> Association<'a> {
+) -> Association<'t> {
     if ticket.contacts.contains(&contact.id) {
         return Association::Own;
     }
-    let of_company = company.filter(|company| ticket.companies.contains(&company.id));
-    match (of_company, settings.ticket_permissions, view) {
-        (Some(company), TicketPermissions::Company, Some(View::Mine)) => {
-            Association::CompanyButMine(company)
-        }
-        (Some(company), TicketPermissions::Company, _) => Association::OfCompany(company),
-        _ => Association::Unrelated,
+    let cc = ticket.cc.contains(&contact.id);
+    if cc && settings.cc_see_tickets {
+        return Association::Cc;
+    }
+    let of_company = ticket
+        .companies
+        .iter()
+        .filter(|company| view_companies.contains(company))
+        .min_by_key(|company| view_companies.iter().position(|c| c == *company));
+    match (of_company, view) {
+        (Some(company), Some(View::Mine)) => Association::CompanyButMine(company),
+        (Some(company), _) => Association::OfCompany(company),
+        (None, _) if cc => Association::CcOff,
+        (None, _) => Association::Unrelated,
     }
 }
 
 /// Whether `ticket` is in `contact`'s list in `view`: the verdict of `ticket_decision` without composing
-/// its reason, for the audit matrix, which asks it millions of times on a large workspace.
-pub fn ticket_visible(
+/// its reason.
+pub fn ticket_visible<'a>(
     settings: &Settings,
-    contact: &Contact,
-    company: Option<&Company>,
+    contact: &'a Contact,
+    companies: impl Into<ContactCompanies<'a>>,
     ticket: &Ticket,
     view: Option<View>,
 ) -> bool {
-    in_view(settings, contact, company, ticket, view) && passes_filters(settings, ticket)
+    in_view(settings, contact, companies, ticket, view) && passes_filters(settings, ticket)
 }
 
 /// The first half of `ticket_visible`: the ticket's association puts it in the contact's list in
 /// `view`, filters aside.
-pub fn in_view(
+pub fn in_view<'a>(
+    settings: &Settings,
+    contact: &'a Contact,
+    companies: impl Into<ContactCompanies<'a>>,
+    ticket: &Ticket,
+    view: Option<View>,
+) -> bool {
+    let decision = company_view(settings, contact, companies.into());
+    in_view_of(settings, contact, &decision.companies, ticket, view)
+}
+
+/// `in_view` with the contact's company view worked out beforehand (`company_view(..).companies`):
+/// for the audit matrix, which asks it millions of times on a large workspace.
+pub fn in_view_of(
     settings: &Settings,
     contact: &Contact,
-    company: Option<&Company>,
+    view_companies: &[String],
     ticket: &Ticket,
     view: Option<View>,
 ) -> bool {
     matches!(
-        association(settings, contact, company, ticket, view),
-        Association::Own | Association::OfCompany(_)
+        association(settings, contact, view_companies, ticket, view),
+        Association::Own | Association::Cc | Association::OfCompany(_)
     )
 }
 
@@ -144,49 +187,100 @@ pub fn passes_filters(settings: &Settings, ticket: &Ticket) -> bool {
         .all(|filter| filter_passes(filter, ticket))
 }
 
-/// Whether `ticket` is in `contact`'s list in `view` (None = no switch), and why. `company` is the
-/// contact's primary company, if any.
-pub fn ticket_decision(
+/// Whether `ticket` is in `contact`'s list in `view` (None = no switch), and why. `companies` are the
+/// contact's company records (the primary one, `Option<&Company>`, converts).
+pub fn ticket_decision<'a>(
+    settings: &Settings,
+    catalog: &Catalog,
+    contact: &'a Contact,
+    companies: impl Into<ContactCompanies<'a>>,
+    ticket: &Ticket,
+    view: Option<View>,
+) -> TicketDecision {
+    let companies = companies.into();
+    let decision = company_view(settings, contact, companies);
+    decide(
+        settings, catalog, contact, companies, &decision, ticket, view,
+    )
+}
+
+/// `ticket_decision` with the contact's company view worked out beforehand.
+pub(super) fn decide(
     settings: &Settings,
     catalog: &Catalog,
     contact: &Contact,
-    company: Option<&Company>,
+    companies: ContactCompanies<'_>,
+    company_view: &CompanyViewDecision,
     ticket: &Ticket,
     view: Option<View>,
 ) -> TicketDecision {
     let company_tickets_on = settings.ticket_permissions == TicketPermissions::Company;
-    let reason = match association(settings, contact, company, ticket, view) {
+    let primary = companies.primary;
+    let reason = match association(settings, contact, &company_view.companies, ticket, view) {
         Association::Own => format!("associated with {}", contact.display_name()),
-        Association::OfCompany(company) => format!(
+        Association::Cc => "CC'd on the ticket".to_string(),
+        Association::OfCompany(company) if contact.company.as_deref() == Some(company) => format!(
             "associated with {}, {}'s primary company",
-            company.name,
+            companies.name(company),
+            contact.short_name()
+        ),
+        Association::OfCompany(company) => format!(
+            "associated with {}, one of {}'s companies",
+            companies.name(company),
             contact.short_name()
         ),
         Association::CompanyButMine(company) => {
             return hidden(format!(
                 "My tickets shows only tickets associated with {}; this one is {}'s",
                 contact.display_name(),
-                company.name
+                companies.name(company)
             ))
         }
+        Association::CcOff => {
+            return hidden(
+                "only CC'd on the ticket, and CC'd contacts do not see tickets".to_string(),
+            )
+        }
         Association::Unrelated => {
-            return hidden(match (company, company_tickets_on) {
-                (Some(company), false) => format!(
+            let associated = associated_companies(contact, companies);
+            let of_own_company = ticket
+                .companies
+                .iter()
+                .find(|company| associated.contains(&company.as_str()));
+            return hidden(match (primary, company_tickets_on, of_own_company) {
+                // The contact's company's ticket, but no company view (10.1): say which rule failed.
+                (_, true, Some(_)) if !company_view.granted => format!(
+                    "not associated with {}, who has {}",
+                    contact.short_name(),
+                    company_view.reason
+                ),
+                // A company the contact is associated with, outside the company scope.
+                (_, true, Some(company)) => format!(
+                    "associated with {}, which is not in {}'s company scope (primary company only)",
+                    companies.name(company),
+                    contact.short_name()
+                ),
+                (_, false, Some(company)) => format!(
+                    "not associated with {} nor (company tickets are off) with {}",
+                    contact.short_name(),
+                    companies.name(company)
+                ),
+                (Some(company), false, None) => format!(
                     "not associated with {} nor (company tickets are off) with {}",
                     contact.short_name(),
                     company.name
                 ),
-                (None, false) => format!("not associated with {}", contact.short_name()),
-                (Some(company), true) => format!(
+                (None, false, None) => format!("not associated with {}", contact.short_name()),
+                (Some(company), true, None) => format!(
                     "not associated with {} nor with {}",
                     contact.short_name(),
                     company.name
                 ),
-                (None, true) => format!(
+                (None, true, None) => format!(
                     "not associated with {} (who has no primary company)",
                     contact.short_name()
                 ),
-            })
+            });
         }
     };
     match settings
@@ -224,7 +318,9 @@ fn property_text<'a>(ticket: &'a Ticket, property: &str) -> Option<Cow<'a, str>>
     text.filter(|text| !text.is_empty())
 }
 
-fn passes(filter: &TicketFilter, value: Option<&str>) -> bool {
+/// Whether a property's `value` (`None`: unknown) passes `filter`: the operators of ticket filters,
+/// which company view rules share.
+pub(super) fn passes_value(filter: &TicketFilter, value: Option<&str>) -> bool {
     match (filter.operator, value) {
         (FilterOperator::IsAnyOf, Some(value)) => filter.values.iter().any(|v| v == value),
         (FilterOperator::IsAnyOf, None) => false,
@@ -237,7 +333,7 @@ fn passes(filter: &TicketFilter, value: Option<&str>) -> bool {
 
 /// Whether `ticket` passes `filter`.
 pub fn filter_passes(filter: &TicketFilter, ticket: &Ticket) -> bool {
-    passes(filter, property_text(ticket, &filter.property).as_deref())
+    passes_value(filter, property_text(ticket, &filter.property).as_deref())
 }
 
 /// How a value reads in a reason: pipelines and stages by label, everything else as it is.
@@ -272,7 +368,7 @@ pub fn describe_filter(filter: &TicketFilter, catalog: &Catalog) -> String {
 /// `Some(reason)` when `ticket` fails `filter`.
 pub fn filter_failure(filter: &TicketFilter, catalog: &Catalog, ticket: &Ticket) -> Option<String> {
     let value = property_text(ticket, &filter.property);
-    if passes(filter, value.as_deref()) {
+    if passes_value(filter, value.as_deref()) {
         return None;
     }
     let actual = match &value {

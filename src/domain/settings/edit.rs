@@ -317,3 +317,27 @@ mod secret_tests {
         assert_eq!(restored, jwt("s1", "idp"));
     }
 }
+
+/// The settings of portal-rules.md section 10 with the value each has by default: a bundle leaves them
+/// out (`for_bundle`), so a workspace that does not use them exports exactly what it did before.
+const BEYOND_THE_SOURCES: [&str; 4] = [
+    "company_view_rules",
+    "company_scope",
+    "cc_see_tickets",
+    "customers_close_tickets",
+];
+
+/// The settings document as a bundle carries it (secrets are the caller's business): the settings of
+/// section 10 are written only when they differ from their defaults.
+pub fn for_bundle(settings: &Settings) -> serde_json::Value {
+    let mut document = serde_json::to_value(settings).expect("settings serialise");
+    let defaults = serde_json::to_value(Settings::default()).expect("settings serialise");
+    if let serde_json::Value::Object(fields) = &mut document {
+        for key in BEYOND_THE_SOURCES {
+            if fields.get(key) == defaults.get(key) {
+                fields.remove(key);
+            }
+        }
+    }
+    document
+}

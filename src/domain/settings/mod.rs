@@ -9,8 +9,9 @@ mod validate;
 
 pub use checklist::{checklist, ChecklistItem};
 pub use edit::{
-    diff, is_secret_marker, restore_secret, secret_marker, shown_diff, with_secrets_fingerprinted,
-    with_value, without_secrets, EditError, SecretNotKept, SettingChange,
+    diff, for_bundle, is_secret_marker, restore_secret, secret_marker, shown_diff,
+    with_secrets_fingerprinted, with_value, without_secrets, EditError, SecretNotKept,
+    SettingChange,
 };
 pub use validate::{domain_problem, image_problems, menu_url_problem, validate};
 
@@ -39,6 +40,8 @@ pub const SYSTEM_DOMAIN_SUFFIXES: [&str; 3] = [
 pub const BUILT_IN_TICKET_PROPERTIES: [&str; 7] = [
     "pipeline", "stage", "priority", "category", "source", "subject", "content",
 ];
+/// Contact properties a company view rule may test besides the workspace's custom ones (10.1).
+pub const BUILT_IN_CONTACT_PROPERTIES: [&str; 4] = ["email", "first_name", "last_name", "language"];
 pub const DEFAULT_CONSENT_NOTICE: &str =
     "We use the information you give us to answer your support requests.";
 pub const DEFAULT_CONSENT_CHECKBOX: &str = "I agree to the processing of my data";
@@ -70,6 +73,15 @@ pub struct Settings {
     pub templates: BTreeMap<String, String>,
     pub idle_timeout_minutes: u32,
     pub enabled: bool,
+    /// Rules on contact properties a contact must all match to get the company view (10.1); the same
+    /// shape and operators as ticket filters. None: every contact with a company in scope qualifies.
+    pub company_view_rules: Vec<TicketFilter>,
+    /// Which of a contact's companies the company view spans (10.1).
+    pub company_scope: CompanyScope,
+    /// Whether contacts CC'd on a ticket see it like an own ticket (10.2).
+    pub cc_see_tickets: bool,
+    /// Whether customers may close their open tickets from the portal (10.3).
+    pub customers_close_tickets: bool,
 }
 
 impl Default for Settings {
@@ -94,6 +106,10 @@ impl Default for Settings {
             templates: BTreeMap::new(),
             idle_timeout_minutes: 60,
             enabled: false,
+            company_view_rules: Vec::new(),
+            company_scope: CompanyScope::Primary,
+            cc_see_tickets: false,
+            customers_close_tickets: false,
         }
     }
 }
@@ -213,6 +229,17 @@ pub struct TicketFilter {
 pub enum TicketPermissions {
     Contact,
     Company,
+}
+
+/// Which of a contact's companies the company view spans (portal-rules.md 10.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum CompanyScope {
+    /// The primary company only.
+    Primary,
+    /// Every company the contact is associated with, primary or not.
+    Associated,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -184,6 +184,9 @@ pub fn validate(settings: &Settings, catalog: &Catalog) -> Vec<FieldError> {
     for (index, filter) in settings.ticket_filters.iter().enumerate() {
         filter_problems(index, filter, catalog, &mut problems);
     }
+    for (index, rule) in settings.company_view_rules.iter().enumerate() {
+        company_view_rule_problems(index, rule, catalog, &mut problems);
+    }
     if let Some(inbox) = &settings.default_inbox {
         if catalog.inbox(inbox).is_none() {
             problems.push(problem(
@@ -358,6 +361,50 @@ fn sso_problems(sso: &SsoConfiguration, problems: &mut Vec<FieldError>) {
     }
 }
 
+/// A company view rule must name a known contact property (built in, or custom and present in the
+/// workspace's contacts) and carry values exactly when its operator takes them.
+fn company_view_rule_problems(
+    index: usize,
+    rule: &TicketFilter,
+    catalog: &Catalog,
+    problems: &mut Vec<FieldError>,
+) {
+    let field = format!("company_view_rules[{index}]");
+    let property = rule.property.as_str();
+    let known = BUILT_IN_CONTACT_PROPERTIES.contains(&property)
+        || catalog
+            .contact_properties
+            .iter()
+            .any(|name| name == property);
+    if !known {
+        problems.push(problem(
+            format!("{field}.property"),
+            format!("unknown contact property \"{property}\""),
+        ));
+    }
+    operator_value_problems(&field, rule, problems);
+}
+
+/// Values exactly when the operator takes them.
+fn operator_value_problems(field: &str, filter: &TicketFilter, problems: &mut Vec<FieldError>) {
+    let takes_values = matches!(
+        filter.operator,
+        FilterOperator::IsAnyOf | FilterOperator::IsNoneOf
+    );
+    if takes_values && filter.values.is_empty() {
+        problems.push(problem(
+            format!("{field}.values"),
+            "choose at least one value",
+        ));
+    }
+    if !takes_values && !filter.values.is_empty() {
+        problems.push(problem(
+            format!("{field}.values"),
+            "is known / is unknown take no values",
+        ));
+    }
+}
+
 fn filter_problems(
     index: usize,
     filter: &TicketFilter,
@@ -377,22 +424,7 @@ fn filter_problems(
             format!("unknown ticket property \"{property}\""),
         ));
     }
-    let takes_values = matches!(
-        filter.operator,
-        FilterOperator::IsAnyOf | FilterOperator::IsNoneOf
-    );
-    if takes_values && filter.values.is_empty() {
-        problems.push(problem(
-            format!("{field}.values"),
-            "choose at least one value",
-        ));
-    }
-    if !takes_values && !filter.values.is_empty() {
-        problems.push(problem(
-            format!("{field}.values"),
-            "is known / is unknown take no values",
-        ));
-    }
+    operator_value_problems(&field, filter, problems);
     for (value_index, value) in filter.values.iter().enumerate() {
         let unknown = match property {
             "pipeline" => catalog.pipeline(value).is_none(),
