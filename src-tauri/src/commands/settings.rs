@@ -30,6 +30,8 @@ pub struct SettingsOptions {
     pub ticket_properties: Vec<String>,
     /// What each ticket property a filter may test is called, and its values to pick from by label.
     pub filter_choices: Vec<portal::app::read_models::FilterChoices>,
+    /// Contact properties company view rules may test: built-in, then the workspace's custom ones.
+    pub contact_properties: Vec<String>,
 }
 
 /// The result of a save, enable or undo: the saved settings and history entry, or why nothing was saved.
@@ -93,6 +95,11 @@ pub async fn settings_options(studio: State<'_, Studio>) -> Result<SettingsOptio
         .map(|name| name.to_string())
         .collect();
     ticket_properties.extend(catalog.custom_properties.iter().cloned());
+    let mut contact_properties: Vec<String> = settings::BUILT_IN_CONTACT_PROPERTIES
+        .iter()
+        .map(|name| name.to_string())
+        .collect();
+    contact_properties.extend(catalog.contact_properties.iter().cloned());
     Ok(SettingsOptions {
         languages: settings::SHIPPED_LANGUAGES
             .iter()
@@ -128,6 +135,7 @@ pub async fn settings_options(studio: State<'_, Studio>) -> Result<SettingsOptio
         ),
         ticket_properties,
         filter_choices,
+        contact_properties,
     })
 }
 

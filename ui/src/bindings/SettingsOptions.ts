@@ -9,4 +9,8 @@ export type SettingsOptions = { languages: Array<string>, lists: Array<Choice>, 
 /**
  * What each ticket property a filter may test is called, and its values to pick from by label.
  */
-filter_choices: Array<FilterChoices>, };
+filter_choices: Array<FilterChoices>, 
+/**
+ * Contact properties company view rules may test: built-in, then the workspace's custom ones.
+ */
+contact_properties: Array<string>, };

@@ -40,6 +40,10 @@ const base: Settings = {
   templates: {},
   idle_timeout_minutes: 60,
   enabled: false,
+  company_view_rules: [],
+  company_scope: "primary",
+  cc_see_tickets: false,
+  customers_close_tickets: false,
 };
 
 const copy = (s: Settings): Settings => JSON.parse(JSON.stringify(s)) as Settings;

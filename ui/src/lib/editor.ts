@@ -17,7 +17,17 @@ export const GROUPS: readonly FieldGroup[] = [
   {
     id: "tickets",
     label: "Tickets",
-    keys: ["ticket_filters", "ticket_permissions", "thread_shown", "status_display", "default_inbox"],
+    keys: [
+      "ticket_filters",
+      "ticket_permissions",
+      "company_view_rules",
+      "company_scope",
+      "cc_see_tickets",
+      "customers_close_tickets",
+      "thread_shown",
+      "status_display",
+      "default_inbox",
+    ],
   },
   {
     id: "forms",
