@@ -1524,3 +1524,118 @@ async fn the_organization_view_spans_every_company_in_the_associated_scope() {
     let (_, mine) = get_text(&ana, &portal.url("?view=mine&status=all")).await;
     assert!(!ticket_ids(&mine).contains(&"1005".to_string()));
 }
+
+// ---- Customers close their own tickets (portal-rules.md 10.3) ----
+
+async fn post_close(
+    client: &reqwest::Client,
+    portal: &Portal,
+    ticket: &str,
+    csrf: &str,
+) -> reqwest::Response {
+    client
+        .post(portal.url(&format!("/{ticket}/close")))
+        .form(&[("csrf", csrf)])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_customer_closes_an_open_ticket_and_it_shows_on_the_timeline() {
+    let portal = acme().await;
+    let ana = signed_in(&portal, "ana@acme.example").await;
+    let (_, page) = get_text(&ana, &portal.url("/1001")).await;
+    assert!(!page.contains("Close ticket"), "off by default");
+    let csrf = csrf_in(&page);
+    assert_eq!(post_close(&ana, &portal, "1001", &csrf).await.status(), 404);
+
+    set_setting(&portal, "customers_close_tickets", "true").await;
+    let (_, page) = get_text(&ana, &portal.url("/1001")).await;
+    assert!(page.contains("Close ticket"));
+    let before = portal.workspace.ticket("1001").await.unwrap().unwrap();
+    let response = post_close(&ana, &portal, "1001", &csrf_in(&page)).await;
+    assert_eq!(response.status(), 200);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("Your ticket was closed."));
+    assert!(
+        !page.contains("Close ticket"),
+        "a closed ticket offers no close"
+    );
+    assert!(page.contains("This ticket is closed."), "and is read-only");
+    let after = portal.workspace.ticket("1001").await.unwrap().unwrap();
+    assert_eq!(after.stage, "closed");
+    assert!(after.last_activity_at > before.last_activity_at);
+    let timeline = portal.workspace.ticket_timeline("1001").await.unwrap();
+    assert_eq!(timeline[0].kind, "closed");
+    assert_eq!(timeline[0].summary, "closed by the customer");
+    assert_eq!(timeline[0].contact_id, "ana");
+    let inbox = portal.workspace.inbox().await.unwrap();
+    assert!(inbox
+        .iter()
+        .any(|item| item.ticket_id == "1001" && item.kind == "closed"));
+}
+
+#[tokio::test]
+async fn closing_is_refused_on_a_closed_ticket() {
+    let portal = acme().await;
+    set_setting(&portal, "customers_close_tickets", "true").await;
+    let ben = signed_in(&portal, "ben@acme.example").await;
+    let (_, page) = get_text(&ben, &portal.url("/1003")).await;
+    assert!(!page.contains("Close ticket"));
+    let response = post_close(&ben, &portal, "1003", &csrf_in(&page)).await;
+    assert_eq!(response.status(), 409);
+    assert_eq!(
+        portal
+            .workspace
+            .ticket("1003")
+            .await
+            .unwrap()
+            .unwrap()
+            .stage,
+        "closed"
+    );
+}
+
+#[tokio::test]
+async fn closing_anyone_elses_ticket_answers_not_found_like_a_missing_one() {
+    let portal = acme().await;
+    set_setting(&portal, "customers_close_tickets", "true").await;
+    let dan = signed_in(&portal, "dan@globex.example").await;
+    let csrf = session_csrf(&dan, &portal).await;
+    let foreign = post_close(&dan, &portal, "1001", &csrf).await;
+    let missing = post_close(&dan, &portal, "9999", &csrf).await;
+    assert_eq!(foreign.status(), 404);
+    assert_eq!(missing.status(), 404);
+    assert_eq!(foreign.text().await.unwrap(), missing.text().await.unwrap());
+    assert_eq!(
+        portal
+            .workspace
+            .ticket("1001")
+            .await
+            .unwrap()
+            .unwrap()
+            .stage,
+        "new"
+    );
+}
+
+#[tokio::test]
+async fn closing_without_the_form_token_is_refused() {
+    let portal = acme().await;
+    set_setting(&portal, "customers_close_tickets", "true").await;
+    let ana = signed_in(&portal, "ana@acme.example").await;
+    let response = post_close(&ana, &portal, "1001", "forged").await;
+    assert!(response.status().is_client_error(), "{}", response.status());
+    assert_ne!(response.status(), 404);
+    assert_eq!(
+        portal
+            .workspace
+            .ticket("1001")
+            .await
+            .unwrap()
+            .unwrap()
+            .stage,
+        "new"
+    );
+}

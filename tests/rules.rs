@@ -1264,3 +1264,59 @@ fn a_ccd_contact_who_may_not_sign_in_sees_nothing() {
     assert!(!view.can_sign_in);
     assert!(view.tickets.is_empty());
 }
+
+// ---- Section 10.3: customers close their own tickets ----
+
+fn close_settings() -> Settings {
+    Settings {
+        customers_close_tickets: true,
+        ..settings()
+    }
+}
+
+#[test]
+fn closing_moves_an_open_ticket_to_the_first_closed_stage_of_its_pipeline() {
+    let mut catalog = catalog();
+    // A second closed stage after the first: the first in pipeline order wins.
+    catalog.pipelines[0].stages.push(Stage {
+        id: "archived".into(),
+        label: "Archived".into(),
+        state: StageState::Closed,
+    });
+    let decision = rules::close(&close_settings(), &catalog, &ticket("1", &["ana"], &[]));
+    assert_eq!(decision.stage.as_deref(), Some("closed"));
+    assert_eq!(
+        decision.reason,
+        "closing moves it to Closed, the first closed stage of Support"
+    );
+}
+
+#[test]
+fn closing_is_not_offered_unless_customers_may_close_tickets() {
+    let decision = rules::close(&settings(), &catalog(), &ticket("1", &["ana"], &[]));
+    assert_eq!(decision.stage, None);
+    assert_eq!(decision.reason, "customers may not close tickets");
+}
+
+#[test]
+fn a_closed_ticket_has_no_close_action() {
+    let closed = Ticket {
+        stage: "closed".into(),
+        ..ticket("1", &["ana"], &[])
+    };
+    let decision = rules::close(&close_settings(), &catalog(), &closed);
+    assert_eq!(decision.stage, None);
+    assert_eq!(decision.reason, "the ticket is already closed");
+}
+
+#[test]
+fn a_pipeline_without_a_closed_stage_has_no_close_action() {
+    let billing = Ticket {
+        pipeline: "billing".into(),
+        stage: "b-open".into(),
+        ..ticket("1", &["ana"], &[])
+    };
+    let decision = rules::close(&close_settings(), &catalog(), &billing);
+    assert_eq!(decision.stage, None);
+    assert_eq!(decision.reason, "pipeline Billing has no closed stage");
+}

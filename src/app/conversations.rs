@@ -152,6 +152,9 @@ pub enum ConversationError {
     AccessDenied(String),
     #[error("the ticket is closed; closed tickets are read-only")]
     Closed,
+    /// The portal offers no close action for this ticket (portal-rules.md 10.3), with the rule's reason.
+    #[error("the ticket cannot be closed here: {0}")]
+    CloseNotOffered(String),
     #[error("write a message or attach a file")]
     EmptyReply,
     #[error("the attachment is larger than {limit_mb} MB")]
@@ -361,6 +364,45 @@ pub async fn reply(
     .await?;
     transaction.commit().await?;
     Ok(message.id)
+}
+
+/// A customer closes their open ticket (portal-rules.md 10.3): in one transaction, the ticket moves to
+/// the first closed stage of its pipeline (`rules::close`), its last activity is set, and the timeline
+/// and the agents' inbox get an engagement "closed by the customer". Returns the new stage. A ticket the
+/// customer may not see is `NotFound`; a closed one `Closed`; one without a close action
+/// `CloseNotOffered`.
+pub async fn close(
+    workspace: &Workspace,
+    settings: &Settings,
+    catalog: &Catalog,
+    contact: &Contact,
+    ticket_id: &str,
+) -> Result<String> {
+    let customer = customer::of_contact(workspace, contact.clone()).await?;
+    let mut transaction = workspace.write().await?;
+    let ShownTicket { ticket, .. } =
+        customer::visible_ticket_in(&mut transaction, settings, catalog, &customer, ticket_id)
+            .await?;
+    if !rules::is_open(catalog, &ticket) {
+        return Err(ConversationError::Closed);
+    }
+    let decision = rules::close(settings, catalog, &ticket);
+    let Some(stage) = decision.stage else {
+        return Err(ConversationError::CloseNotOffered(decision.reason));
+    };
+    let now = Utc::now();
+    tickets::set_stage_in(&mut transaction, &ticket.id, &stage, &now).await?;
+    engagements::record_in(
+        &mut transaction,
+        "closed",
+        &ticket.id,
+        &contact.id,
+        None,
+        "closed by the customer",
+    )
+    .await?;
+    transaction.commit().await?;
+    Ok(stage)
 }
 
 #[allow(clippy::too_many_arguments)]

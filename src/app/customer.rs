@@ -215,12 +215,11 @@ pub async fn load_ticket(
     ticket_id: &str,
 ) -> Result<TicketPage, PageError> {
     let shown = visible_ticket(workspace, settings, catalog, customer, ticket_id).await?;
-    Ok(pages::ticket_page(
-        catalog,
-        &shown.ticket,
-        &shown.threads,
-        &shown.visible,
-    ))
+    let mut page = pages::ticket_page(catalog, &shown.ticket, &shown.threads, &shown.visible);
+    page.can_close = rules::close(settings, catalog, &shown.ticket)
+        .stage
+        .is_some();
+    Ok(page)
 }
 
 /// The attachment, only when it belongs to a message `customer` is shown on ticket `ticket_id`;

@@ -207,6 +207,8 @@ pub struct TicketPage {
     pub last_activity_at: String,
     /// The shown conversation, oldest first (internal comments are never part of it).
     pub messages: Vec<MessageItem>,
+    /// Whether the page offers "Close ticket" (portal-rules.md 10.3: `rules::close`).
+    pub can_close: bool,
 }
 
 /// The page of a ticket the rules show: `visible` is the rules' view of `ticket`, `threads` its stored
@@ -262,5 +264,6 @@ pub fn ticket_page(
         created_at: format_timestamp(&ticket.created_at),
         last_activity_at: format_timestamp(&ticket.last_activity_at),
         messages,
+        can_close: false,
     }
 }

@@ -928,6 +928,7 @@ pub fn sample_page(kind: PageKind, settings: &Settings, catalog: &Catalog) -> (P
                 description: "Since Monday the printer on floor 2 is offline.".into(),
                 status: "Open".into(),
                 open: true,
+                can_close: settings.customers_close_tickets,
                 priority: Some("HIGH".into()),
                 created_at: "2025-03-01T09:30:00Z".into(),
                 last_activity_at: "2025-03-02T10:00:00Z".into(),

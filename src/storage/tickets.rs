@@ -206,6 +206,24 @@ pub async fn touch_in(
     Ok(())
 }
 
+/// Moves the ticket to `stage` (of its pipeline) and sets its last activity: a customer closed it.
+pub async fn set_stage_in(
+    connection: &mut SqliteConnection,
+    ticket_id: &str,
+    stage: &str,
+    at: &chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE tickets SET stage_id = ?2, last_activity_at = max(last_activity_at, ?3) WHERE id = ?1",
+    )
+    .bind(ticket_id)
+    .bind(stage)
+    .bind(timestamp_millis(at))
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
 /// The next free numeric ticket id (tickets made in the portal continue the workspace's numbering).
 pub async fn next_id_in(connection: &mut SqliteConnection) -> Result<String> {
     let highest: Option<i64> = sqlx::query_scalar(

@@ -115,6 +115,7 @@ fn account_message(site: &Site, error: &AccountError) -> String {
 fn conversation_message(site: &Site, error: &ConversationError) -> String {
     match error {
         ConversationError::Closed => text(site, "detail.closed"),
+        ConversationError::CloseNotOffered(_) => text(site, "detail.closed"),
         ConversationError::EmptyReply => text(site, "error.empty_reply"),
         ConversationError::AttachmentTooLarge { limit_mb } => format(
             site,

@@ -38,6 +38,8 @@ pub(super) fn routes(reply_limit: usize) -> Router<App> {
             "/{slug}/{ticket}/reply",
             post(reply).layer(DefaultBodyLimit::max(reply_limit)),
         )
+        .route("/{slug}/ticket/close", post(close))
+        .route("/{slug}/{ticket}/close", post(close))
         .route("/{slug}/ticket/attachments/{attachment}", get(attachment))
         .route("/{slug}/{ticket}/attachments/{attachment}", get(attachment))
 }
@@ -146,6 +148,8 @@ async fn ticket(
 ) -> Answer {
     let notice = if params.contains_key("sent") {
         Some(text(&site, "detail.sent"))
+    } else if params.contains_key("closed") {
+        Some(text(&site, "detail.closed_by_you"))
     } else if params.contains_key("submitted") {
         Some(text(&site, "form.submitted"))
     } else {
@@ -312,6 +316,71 @@ async fn reply(
         TicketExtras {
             status,
             reply_text: text,
+            error: Some(message),
+            notice: None,
+        },
+    )
+    .await?;
+    if let Some((name, value)) = retry_after {
+        response.headers_mut().insert(name, value);
+    }
+    Ok(response)
+}
+
+/// "Close ticket" (portal-rules.md 10.3): a signed-in, CSRF-protected POST. Anyone else's ticket, or a
+/// ticket without a close action, answers as one that does not exist; a closed one with 409.
+async fn close(
+    State(app): State<App>,
+    SiteOf(site): SiteOf,
+    current: SignedIn,
+    TicketId(ticket_id): TicketId,
+    axum::Form(form): axum::Form<HashMap<String, String>>,
+) -> Answer {
+    current.check_form(form.get("csrf").map_or("", String::as_str))?;
+    let outcome = conversations::close(
+        &app.workspace,
+        &site.settings,
+        &site.catalog,
+        &current.customer.contact,
+        &ticket_id,
+    )
+    .await;
+    if outcome.is_ok() {
+        app.tickets.forget(&current.customer);
+        app.data.invalidate();
+    }
+    let error = match outcome {
+        Ok(_) => {
+            let url = format!(
+                "/{}/{}",
+                site.settings.slug,
+                crate::site::encode::ticket_path_with(&ticket_id, "", "closed=1")
+            );
+            return Ok(see_other(&url));
+        }
+        Err(ConversationError::NotFound | ConversationError::CloseNotOffered(_)) => {
+            return Err(WebError::NotFound)
+        }
+        Err(ConversationError::AccessDenied(_)) => return Err(WebError::AccessDenied),
+        Err(error) => error,
+    };
+    let (status, retry_after) = match &error {
+        ConversationError::Closed => (StatusCode::CONFLICT, None),
+        ConversationError::Storage(error) => {
+            log_not_saved("a close", error);
+            not_saved_status(error)
+        }
+        _ => (StatusCode::BAD_REQUEST, None),
+    };
+    let message = conversation_message(&site, &error);
+    let mut response = ticket_response(
+        &app,
+        &site,
+        &current,
+        &ticket_id,
+        TicketExtras {
+            status,
+            reply_text: String::new(),
             error: Some(message),
             notice: None,
         },
