@@ -403,6 +403,17 @@ async fn check_app(ui: &Ui<'_>, workspace: &Path) -> Result<(), String> {
     ui.section("settings").await?;
     ui.click("button[data-group='access']").await?;
     ui.shot("desktop-settings-access").await?;
+    // Company view rules (portal-rules.md 10.1) pick from the workspace's contact properties.
+    ui.click("button[data-group='tickets']").await?;
+    ui.click("[data-action='add-company-view-rule']").await?;
+    ui.wait_text(
+        "[data-testid='company-view']",
+        Duration::from_secs(10),
+        |t| t.contains("job_title") && t.contains("Company scope"),
+    )
+    .await?;
+    ui.shot("desktop-settings-company-view").await?;
+    ui.click("[data-action='discard-draft']").await?;
 
     check_every_view(ui).await?;
     check_files(ui, workspace).await
