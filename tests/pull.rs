@@ -174,7 +174,32 @@ async fn export(workspace: &str) -> String {
 
 async fn import_acme(scratch: &Scratch) -> String {
     let workspace = scratch.path("imported.portal");
-    let bundle = fixture("acme.bundle.json");
+    // The stub associates every other contact with a second company (vendor_stub::acme) and gives
+    // everyone the language "en": the bundle says the same, so both workspaces hold the same data.
+    let mut acme: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("acme.bundle.json")).unwrap())
+            .unwrap();
+    let company_ids: Vec<String> = acme["companies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|company| company["id"].as_str().unwrap().to_string())
+        .collect();
+    for (index, contact) in acme["contacts"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .enumerate()
+    {
+        contact["language"] = Value::from("en");
+        if let (1, Some(primary)) = (index % 2, contact["company"].as_str().map(str::to_string)) {
+            if let Some(other) = company_ids.iter().find(|id| **id != primary) {
+                contact["companies"] = serde_json::json!([other]);
+            }
+        }
+    }
+    let bundle = std::path::PathBuf::from(scratch.path("acme-as-pulled.json"));
+    std::fs::write(&bundle, acme.to_string()).unwrap();
     let output = portal(&[
         "import",
         bundle.to_str().unwrap(),

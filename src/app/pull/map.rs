@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 
 /// Association type ids (`vendor-api.md` §4.3): only the id is stable, never the label.
 pub const CONTACT_TO_COMPANY_PRIMARY: i64 = 1;
+pub const CONTACT_TO_COMPANY: i64 = 279;
 pub const TICKET_TO_CONTACT: i64 = 16;
 pub const TICKET_TO_COMPANY_PRIMARY: i64 = 26;
 pub const TICKET_TO_COMPANY: i64 = 339;
@@ -64,6 +65,18 @@ pub fn contact(record: &types::CrmObject, companies: &[types::AssociationTo]) ->
         .find(|to| to.has_type(CONTACT_TO_COMPANY_PRIMARY))
         .map(|to| to.to_object_id.0.clone())
         .or_else(|| record.property("associatedcompanyid").map(str::to_string));
+    // The contact's other companies (portal-rules.md 10.1): type 279 associations that are not the
+    // primary, each once.
+    let mut others: Vec<String> = Vec::new();
+    for to in companies
+        .iter()
+        .filter(|to| to.has_type(CONTACT_TO_COMPANY))
+    {
+        let id = &to.to_object_id.0;
+        if primary.as_ref() != Some(id) && !others.contains(id) {
+            others.push(id.clone());
+        }
+    }
     Some(Contact {
         id: record.id.0.clone(),
         email: email.to_string(),
@@ -71,7 +84,13 @@ pub fn contact(record: &types::CrmObject, companies: &[types::AssociationTo]) ->
         last_name: record.property("lastname").unwrap_or_default().to_string(),
         company: primary,
         lists: Vec::new(),
-        ..Contact::default()
+        companies: others,
+        language: record
+            .property("hs_language")
+            .map(str::trim)
+            .filter(|language| !language.is_empty())
+            .map(str::to_string),
+        properties: Default::default(),
     })
 }
 
@@ -426,6 +445,20 @@ mod tests {
             Some("79")
         );
         assert_eq!(contact(&ana, &[]).unwrap().company.as_deref(), Some("77"));
+    }
+
+    #[test]
+    fn a_contacts_other_companies_are_its_type_279_associations_but_the_primary() {
+        let ana = record(serde_json::json!({"id": "1", "properties": {
+            "email": "ana@x.example", "hs_language": "de"}}));
+        let companies = to(serde_json::json!([
+            {"toObjectId": 78, "associationTypes": [{"typeId": 279}]},
+            {"toObjectId": 79, "associationTypes": [{"typeId": 1}, {"typeId": 279}]},
+            {"toObjectId": 78, "associationTypes": [{"typeId": 279}]}]));
+        let mapped = contact(&ana, &companies).unwrap();
+        assert_eq!(mapped.company.as_deref(), Some("79"));
+        assert_eq!(mapped.companies, ["78"]);
+        assert_eq!(mapped.language.as_deref(), Some("de"));
     }
 
     #[test]
