@@ -29,6 +29,10 @@ const base: Settings = {
   templates: {},
   idle_timeout_minutes: 60,
   enabled: false,
+  company_view_rules: [],
+  company_scope: "primary",
+  cc_see_tickets: false,
+  customers_close_tickets: false,
 };
 
 const copy = (s: Settings): Settings => JSON.parse(JSON.stringify(s)) as Settings;
@@ -48,6 +52,20 @@ describe("the unsaved changes of the shared draft", () => {
     const labels = draftChanges(base, editedEverywhere()).map((c) => c.label);
     expect(labels).toEqual(["Page title", "Ticket permissions", "Primary colour", "Template “list”"]);
     for (const label of labels) expect(label).not.toMatch(/_/);
+  });
+
+  it("name the company view and close settings by their labels", () => {
+    const draft = copy(base);
+    draft.company_view_rules = [{ property: "job_title", operator: "is_any_of", values: ["Manager"] }];
+    draft.company_scope = "associated";
+    draft.cc_see_tickets = true;
+    draft.customers_close_tickets = true;
+    expect(draftChanges(base, draft).map((c) => c.label)).toEqual([
+      "Company view rules",
+      "Company scope",
+      "CC'd contacts see tickets",
+      "Customers close tickets",
+    ]);
   });
 
   it("read as one line: how many, and which", () => {

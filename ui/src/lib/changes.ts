@@ -35,6 +35,10 @@ export const FIELD_LABELS: Readonly<Record<string, string>> = {
   "branding.favicon": "Favicon",
   idle_timeout_minutes: "Idle session timeout",
   enabled: "Portal enabled",
+  company_view_rules: "Company view rules",
+  company_scope: "Company scope",
+  cc_see_tickets: "CC'd contacts see tickets",
+  customers_close_tickets: "Customers close tickets",
 };
 
 /** Settings whose parts are separate fields in the editor: a change is named by the part. */
