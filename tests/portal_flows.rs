@@ -918,7 +918,7 @@ async fn the_header_carries_title_menu_knowledge_base_and_branding() {
     let portal = acme().await;
     let ana = signed_in(&portal, "ana@acme.example").await;
     let (_, list) = get_text(&ana, &portal.base).await;
-    assert!(list.contains("<title>Acme Support</title>"));
+    assert!(list.contains("<title>Support tickets · Acme Support</title>"));
     assert!(list.contains(">Home</a>") && list.contains(">Status page</a>"));
     assert!(list.contains(">Knowledge base</a>"));
     let (status, kb) = get_text(&ana, &portal.url("/knowledge-base")).await;
@@ -1063,7 +1063,7 @@ async fn settings_saved_elsewhere_reach_the_running_portal_within_a_second() {
     .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let (_, login) = get_text(&client(), &portal.url("/login")).await;
-    assert!(login.contains("<title>Acme Help Centre</title>"));
+    assert!(login.contains("<title>Sign in · Acme Help Centre</title>"));
 }
 
 #[tokio::test]
@@ -1108,7 +1108,7 @@ async fn portal_serve_prints_the_url_when_ready_and_serves_it() {
         assert!(!url.contains(":0/"), "the real port: {url}");
         let (status, page) = get_text(&client(), &format!("{url}/login")).await;
         assert_eq!(status, 200);
-        assert!(page.contains("<title>Acme Support</title>"));
+        assert!(page.contains("<title>Sign in · Acme Support</title>"));
     };
     let result = tokio::time::timeout(std::time::Duration::from_secs(20), outcome).await;
     let _ = child.kill();
@@ -1480,6 +1480,69 @@ async fn a_ccd_contact_opens_and_replies_only_when_ccd_contacts_see_tickets() {
     );
     let response = post_reply(&ben, &portal, "1005", "Copying myself in: same here", None).await;
     assert_eq!(response.status(), 200);
+
+// ---- No dead ends: links, not found, trailing slashes, titles, favicon ----
+
+fn title_of(html: &str) -> String {
+    let start = html.find("<title>").expect("a <title>") + "<title>".len();
+    let end = html[start..].find("</title>").expect("</title>");
+    unescape(&html[start..start + end])
+}
+
+fn description_of(html: &str) -> String {
+    let needle = "<meta name=\"description\" content=\"";
+    let start = html.find(needle).expect("a meta description") + needle.len();
+    unescape(&html[start..start + html[start..].find('"').unwrap()])
+}
+
+#[tokio::test]
+async fn knowledge_base_titles_link_to_their_article() {
+    let portal = acme().await;
+    let visitor = client();
+    let (_, kb) = get_text(&visitor, &portal.url("/knowledge-base")).await;
+    let article = attribute_values(&kb, "href")
+        .into_iter()
+        .find(|href| href.contains("/knowledge-base/"))
+        .expect("the article title is a link");
+    assert!(kb.contains(">Resetting the printer</a>"), "{kb}");
+    let (status, page) = get_text(&visitor, &format!("{}{article}", portal.origin)).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("<h1>Resetting the printer</h1>"));
+    assert!(page.contains("All articles"), "a way back to the list");
+    // Unpublished and unknown articles are not found.
+    for id in ["kb-2", "no-such-article"] {
+        let (status, _) = get_text(&visitor, &portal.url(&format!("/knowledge-base/{id}"))).await;
+        assert_eq!(status, 404, "{id}");
+    }
+}
+
+#[tokio::test]
+async fn a_signed_in_customer_keeps_navigation_and_sign_out_on_a_page_not_found() {
+    let portal = acme().await;
+    let ana = signed_in(&portal, "ana@acme.example").await;
+    for path in [
+        "/no-such-ticket",
+        "/knowledge-base/no-such-article",
+        "/a/b/c",
+    ] {
+        let (status, page) = get_text(&ana, &portal.url(path)).await;
+        assert_eq!(status, 404, "{path}");
+        assert!(page.contains("Page not found"), "{path}");
+        assert!(page.contains("Sign out"), "{path}: Sign out");
+        assert!(page.contains(">Tickets</a>"), "{path}: the navigation");
+        assert!(
+            page.contains(">Knowledge base</a>"),
+            "{path}: the navigation"
+        );
+    }
+    // Sign out from there works (the page carries the session's form token).
+    let (_, page) = get_text(&ana, &portal.url("/no-such-ticket")).await;
+    let response = ana
+        .post(portal.url("/logout"))
+        .form(&[("csrf", csrf_in(&page).as_str())])
+        .send()
+        .await
+        .unwrap();
     assert!(response
         .text()
         .await
@@ -1637,5 +1700,94 @@ async fn closing_without_the_form_token_is_refused() {
             .unwrap()
             .stage,
         "new"
+
+        .contains("You are signed out"));
+    // A visitor's page not found shows no account.
+    let (status, page) = get_text(&client(), &portal.url("/knowledge-base/no-such-article")).await;
+    assert_eq!(status, 404);
+    assert!(!page.contains("Sign out"));
+}
+
+#[tokio::test]
+async fn a_trailing_slash_leads_to_the_page_without_it() {
+    let portal = acme().await;
+    let manual = manual_client();
+    for (path, target) in [
+        ("/", "/tickets"),
+        ("/login/", "/tickets/login"),
+        ("/knowledge-base/?x=1", "/tickets/knowledge-base?x=1"),
+    ] {
+        let response = manual
+            .get(format!("{}{path}", portal.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 308, "{path}");
+        assert_eq!(response.headers()["location"], target, "{path}");
+    }
+    let ana = signed_in(&portal, "ana@acme.example").await;
+    let (status, list) = get_text(&ana, &format!("{}/", portal.base)).await;
+    assert_eq!(status, 200);
+    assert!(list.contains("Support tickets"));
+    // Never a redirect to another site.
+    let response = manual
+        .get(format!("{}//elsewhere.example/", portal.origin))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+}
+
+#[tokio::test]
+async fn every_page_has_its_own_title_and_a_description() {
+    let portal = acme().await;
+    let ana = signed_in(&portal, "ana@acme.example").await;
+    let visitor = client();
+    let mut titles = Vec::new();
+    for (who, path) in [
+        (&visitor, "/login"),
+        (&visitor, "/password-reset"),
+        (&visitor, "/register"),
+        (&visitor, "/knowledge-base"),
+        (&visitor, "/knowledge-base/kb-1"),
+        (&ana, ""),
+        (&ana, "/1001"),
+        (&ana, "/new"),
+        (&ana, "/no-such-ticket"),
+    ] {
+        let (_, page) = get_text(who, &portal.url(path)).await;
+        let title = title_of(&page);
+        assert!(title.ends_with(" · Acme Support"), "{path}: {title}");
+        assert!(!description_of(&page).trim().is_empty(), "{path}");
+        titles.push(title);
+    }
+    let mut distinct = titles.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), titles.len(), "{titles:?}");
+    assert!(titles.contains(&"Sign in · Acme Support".to_string()));
+}
+
+#[tokio::test]
+async fn a_portal_without_a_favicon_serves_one_made_from_its_title_and_colour() {
+    let portal = acme().await;
+    let visitor = client();
+    let (_, login) = get_text(&visitor, &portal.url("/login")).await;
+    let icon = attribute_values(&login, "href")
+        .into_iter()
+        .find(|href| href.contains("/assets/favicon"))
+        .expect("a favicon link without a branded favicon");
+    let response = visitor
+        .get(format!("{}{icon}", portal.origin))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "image/svg+xml");
+    let svg = response.text().await.unwrap();
+    assert!(svg.starts_with("<svg"), "{svg}");
+    assert!(
+        svg.contains("#0b5fff") && svg.contains(">A</text>"),
+        "{svg}"
     );
 }

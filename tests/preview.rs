@@ -526,3 +526,31 @@ async fn a_page_over_the_size_bound_for_one_customer_fails_for_them_shows_why_an
     assert_eq!(status, 200);
     assert!(page.contains("custom list"), "others keep the custom list");
 }
+
+#[tokio::test]
+async fn a_contact_who_cannot_sign_in_is_previewed_with_a_signed_out_header() {
+    let portal = acme().await;
+    let settings = portal.workspace.settings().await.unwrap();
+    // cara cannot sign in (acme.expected.json): the portal would stop her at the login.
+    for page in [PageKind::List, PageKind::Detail, PageKind::Form] {
+        let result = preview::render(
+            &portal.workspace,
+            &settings,
+            &request(page, "cara@acme.example"),
+        )
+        .await
+        .unwrap();
+        assert!(!result.explanation.as_ref().unwrap().can_sign_in);
+        assert!(!result.html.contains("Sign out"), "{page:?}: signed out");
+        assert!(!result.html.contains("class=\"account__name\""), "{page:?}");
+    }
+    // ana can: her header shows her name and Sign out.
+    let result = preview::render(
+        &portal.workspace,
+        &settings,
+        &request(PageKind::List, "ana@acme.example"),
+    )
+    .await
+    .unwrap();
+    assert!(result.html.contains("Sign out"));
+}

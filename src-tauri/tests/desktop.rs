@@ -162,7 +162,7 @@ async fn check_app(ui: &Ui<'_>, workspace: &Path) -> Result<(), String> {
         )
         .await?;
     check_eq("workspace path", path, workspace.display().to_string())?;
-    wait_portal_title(&url, "Demo Support").await?;
+    wait_portal_title(&url, "Sign in · Demo Support").await?;
     ui.shot("desktop-workspace").await?;
 
     // 2. One draft for every view: a draft made in Settings goes along to Visibility (no question on
@@ -238,7 +238,7 @@ async fn check_app(ui: &Ui<'_>, workspace: &Path) -> Result<(), String> {
         t.contains("Settings saved")
     })
     .await?;
-    wait_portal_title(&url, "Acme Help Centre").await?;
+    wait_portal_title(&url, "Sign in · Acme Help Centre").await?;
     ui.section("settings").await?;
 
     // 3. An invalid domain shows the engine's message next to the field and blocks saving.

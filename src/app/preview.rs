@@ -308,8 +308,9 @@ pub async fn render(
         }
         other => sample_page(other, settings, &catalog).0,
     };
+    // A contact who cannot sign in never gets past the login: no signed-in header for them.
     let frame = match request.page {
-        PageKind::List | PageKind::Detail | PageKind::Form => frame,
+        PageKind::List | PageKind::Detail | PageKind::Form if explanation.can_sign_in => frame,
         _ => Frame {
             viewer: None,
             csrf: "preview".into(),

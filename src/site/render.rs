@@ -378,6 +378,24 @@ fn image_url(image: &crate::domain::settings::Image, served: String, assets: Ass
     }
 }
 
+/// The favicon a portal without one of its own shows: the first letter of its title, white on its
+/// primary colour (SVG; the server answers it at `/{slug}/assets/favicon`).
+pub fn default_favicon(settings: &Settings) -> String {
+    let letter = settings
+        .page_title
+        .chars()
+        .find(|c| c.is_alphanumeric())
+        .map_or_else(|| "?".to_string(), |c| c.to_uppercase().collect());
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 32 32\">\
+<rect width=\"32\" height=\"32\" rx=\"7\" fill=\"{}\"/>\
+<text x=\"16\" y=\"22.5\" font-family=\"system-ui, sans-serif\" font-size=\"19\" font-weight=\"700\" \
+text-anchor=\"middle\" fill=\"#ffffff\">{}</text></svg>",
+        safe_color(&settings.branding.primary_color, "#2f5fd0"),
+        security::escape_html(&letter)
+    )
+}
+
 fn chrome(settings: &Settings, catalog: &Catalog, assets: AssetMode) -> Chrome {
     let base = format!("/{}", settings.slug);
     let nav = settings
@@ -413,11 +431,24 @@ fn chrome(settings: &Settings, catalog: &Catalog, assets: AssetMode) -> Chrome {
             .logo
             .as_ref()
             .map(|logo| image_url(logo, format!("{base}/assets/logo"), assets)),
-        favicon_url: settings
-            .branding
-            .favicon
-            .as_ref()
-            .map(|icon| image_url(icon, format!("{base}/assets/favicon"), assets)),
+        favicon_url: Some(match settings.branding.favicon.as_ref() {
+            Some(icon) => image_url(icon, format!("{base}/assets/favicon"), assets),
+            None => {
+                let icon = default_favicon(settings);
+                match assets {
+                    AssetMode::Served => {
+                        format!("{base}/assets/favicon?v={}", security::short_hash(&icon))
+                    }
+                    AssetMode::Inline => {
+                        use base64::Engine;
+                        format!(
+                            "data:image/svg+xml;base64,{}",
+                            base64::engine::general_purpose::STANDARD.encode(icon)
+                        )
+                    }
+                }
+            }
+        }),
         theme_url: None,
         theme_css: None,
         base,
@@ -541,8 +572,32 @@ pub enum Page {
     AccessDenied,
     SignedOut,
     Message(MessageView),
-    /// Titles of the published knowledge-base articles.
-    KnowledgeBase(Vec<String>),
+    /// The published knowledge-base articles, each linked to its page.
+    KnowledgeBase(Vec<ArticleLink>),
+    /// One published article's page.
+    Article(ArticleLink),
+}
+
+/// A knowledge-base article as the portal links it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ArticleLink {
+    pub title: String,
+    pub url: String,
+}
+
+/// The link to `article`'s page on the portal of `settings`.
+pub fn article_link(
+    settings: &Settings,
+    article: &crate::domain::model::KnowledgeBaseArticle,
+) -> ArticleLink {
+    ArticleLink {
+        title: article.title.clone(),
+        url: format!(
+            "/{}/knowledge-base/{}",
+            settings.slug,
+            security::percent_encode(&article.id)
+        ),
+    }
 }
 
 impl Page {
@@ -558,7 +613,7 @@ impl Page {
             Page::AccessDenied => "access_denied",
             Page::SignedOut => "logout",
             Page::Message(_) => "message",
-            Page::KnowledgeBase(_) => "knowledge_base",
+            Page::KnowledgeBase(_) | Page::Article(_) => "knowledge_base",
         }
     }
 }
@@ -718,6 +773,45 @@ impl Renderer {
         &self.problems
     }
 
+    /// The page's `<title>` ("page name · portal name", so every page has its own) and its meta
+    /// description, in the portal's language.
+    fn title_and_description(&self, page: &Page) -> (String, String) {
+        let t = |key: &str| i18n::text(&self.chrome.lang, key).to_string();
+        let (name, description) = match page {
+            Page::List(_) => (t("list.heading"), t("login.lead")),
+            Page::Ticket(view) => (
+                format!("#{} {}", view.ticket.id, view.ticket.subject),
+                t("login.lead"),
+            ),
+            Page::Form(view) if view.title.trim().is_empty() => (t("form.submit"), t("form.lead")),
+            Page::Form(view) => (view.title.clone(), t("form.lead")),
+            Page::Login(_) => (t("login.heading"), t("login.lead")),
+            Page::Register(view) if view.sent => (t("register.sent_heading"), t("register.lead")),
+            Page::Register(_) => (t("register.heading"), t("register.lead")),
+            Page::PasswordReset(view) => {
+                let heading = match (view.stage.as_str(), view.purpose.as_str()) {
+                    ("sent", _) => "reset.sent_heading",
+                    ("invalid", _) => "reset.invalid_heading",
+                    ("choose", "password_reset") => "reset.choose_heading",
+                    ("choose", _) => "welcome.heading",
+                    _ => "reset.heading",
+                };
+                (t(heading), t("reset.lead"))
+            }
+            Page::AccessDenied => (t("denied.heading"), t("denied.text")),
+            Page::SignedOut => (t("logout.heading"), t("logout.text")),
+            Page::Message(view) => (t(&view.heading), t(&view.text)),
+            Page::KnowledgeBase(_) => (t("kb.heading"), t("kb.lead")),
+            Page::Article(article) => (article.title.clone(), t("kb.lead")),
+        };
+        let title = if self.chrome.page_title.trim().is_empty() {
+            name
+        } else {
+            format!("{name} · {}", self.chrome.page_title)
+        };
+        (title, description)
+    }
+
     fn context(&self, page: &Page, frame: &Frame) -> Value {
         let language = self.chrome.lang.as_str();
         let data = match page {
@@ -730,11 +824,15 @@ impl Renderer {
             Page::Register(view) => Value::from_serialize(view),
             Page::PasswordReset(view) => Value::from_serialize(view),
             Page::Message(view) => Value::from_serialize(view),
-            Page::KnowledgeBase(titles) => minijinja::context! { articles => titles },
+            Page::KnowledgeBase(articles) => minijinja::context! { articles => articles },
+            Page::Article(article) => minijinja::context! { article => article },
             Page::AccessDenied | Page::SignedOut => Value::from(()),
         };
+        let (document_title, description) = self.title_and_description(page);
         minijinja::context! {
             template => page.template(),
+            document_title => document_title,
+            description => description,
             user => frame.viewer.as_ref().map(Value::from_serialize),
             csrf => frame.csrf.as_str(),
             page => data,

@@ -73,28 +73,45 @@ impl FromRequestParts<App> for SignedIn {
         let SiteOf(site) = SiteOf::from_request_parts(parts, app).await?;
         let token = cookie(&parts.headers, SESSION_COOKIE)
             .ok_or(WebError::SignInRequired { expired: false })?;
-        let idle_minutes = site.settings.idle_timeout_minutes;
-        let verify = {
-            let (app, token) = (app.clone(), token.clone());
-            move || async move { verify_session(&app, &token, idle_minutes).await }
-        };
-        let version = app.data.current().await;
-        let known = app
-            .sessions
-            .get_or_verify(&token, version, idle_minutes, verify)
-            .await?
-            .ok_or(WebError::SignInRequired { expired: true })?;
-        let frame = Frame {
-            viewer: Some(Viewer {
-                name: known.customer.contact.display_name(),
-                email: known.customer.contact.email.clone(),
-            }),
-            csrf: known.csrf,
-        };
-        Ok(SignedIn {
-            customer: known.customer,
-            frame,
-        })
+        signed_in(app, &site, token).await
+    }
+}
+
+/// The customer signed in with the session `token`, or sign in first (again, when it has ended).
+async fn signed_in(app: &App, site: &Site, token: String) -> Result<SignedIn, WebError> {
+    let idle_minutes = site.settings.idle_timeout_minutes;
+    let verify = {
+        let (app, token) = (app.clone(), token.clone());
+        move || async move { verify_session(&app, &token, idle_minutes).await }
+    };
+    let version = app.data.current().await;
+    let known = app
+        .sessions
+        .get_or_verify(&token, version, idle_minutes, verify)
+        .await?
+        .ok_or(WebError::SignInRequired { expired: true })?;
+    let frame = Frame {
+        viewer: Some(Viewer {
+            name: known.customer.contact.display_name(),
+            email: known.customer.contact.email.clone(),
+        }),
+        csrf: known.csrf,
+    };
+    Ok(SignedIn {
+        customer: known.customer,
+        frame,
+    })
+}
+
+/// The frame of the customer whose session cookie is `token`, for pages answered outside a handler (a
+/// page not found): the header keeps their name, the navigation and Sign out. A visitor's frame (nobody
+/// shown as signed in) without a cookie or when the session cannot be verified.
+pub(crate) async fn frame_of(app: &App, site: &Site, token: Option<String>) -> Frame {
+    match token {
+        Some(token) => signed_in(app, site, token)
+            .await
+            .map_or_else(|_| Frame::default(), |current| current.frame),
+        None => Frame::default(),
     }
 }
 

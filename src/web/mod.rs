@@ -363,6 +363,7 @@ impl IntoResponse for WebError {
 
 /// Renders every `WebError` as the portal's own page with the right status.
 async fn error_pages(State(app): State<App>, request: Request, next: Next) -> Response {
+    let session = security::cookie(request.headers(), security::SESSION_COOKIE);
     let response = next.run(request).await;
     let Some(error) = response.extensions().get::<WebError>().cloned() else {
         return response;
@@ -397,10 +398,11 @@ async fn error_pages(State(app): State<App>, request: Request, next: Next) -> Re
             );
             response
         }
+        // A signed-in customer who follows a dead link keeps their header: navigation and Sign out.
         WebError::NotFound => site.page(
             StatusCode::NOT_FOUND,
             &Page::Message(render::MessageView::not_found()),
-            &frame,
+            &extract::frame_of(&app, &site, session).await,
         ),
         WebError::NotAvailable => site.page(
             StatusCode::SERVICE_UNAVAILABLE,

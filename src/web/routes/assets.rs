@@ -1,7 +1,8 @@
-//! The branding files (spec section 6): the theme stylesheet, the logo and the favicon. Their URLs carry a
-//! version, so browsers may keep them for a day.
+//! The branding files (spec section 6): the theme stylesheet, the logo and the favicon (a generated one
+//! when the branding has none). Their URLs carry a version, so browsers may keep them for a day.
 
 use super::Answer;
+use crate::site::render;
 use crate::web::extract::SiteOf;
 use crate::web::{App, WebError};
 use axum::extract::Path;
@@ -41,13 +42,21 @@ async fn asset(SiteOf(site): SiteOf, Path((_, asset)): Path<(String, String)>) -
         "logo" => site.settings.branding.logo.as_ref(),
         "favicon" => site.settings.branding.favicon.as_ref(),
         _ => None,
-    }
-    .ok_or(WebError::NotFound)?;
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(&image.data_base64)
-        .map_err(|_| WebError::NotFound)?;
-    let content_type =
-        HeaderValue::from_str(&image.content_type).map_err(|_| WebError::NotFound)?;
+    };
+    let (content_type, bytes) = match image {
+        Some(image) => (
+            HeaderValue::from_str(&image.content_type).map_err(|_| WebError::NotFound)?,
+            base64::engine::general_purpose::STANDARD
+                .decode(&image.data_base64)
+                .map_err(|_| WebError::NotFound)?,
+        ),
+        // A portal without a favicon of its own gets one made from its title and colour.
+        None if asset == "favicon" => (
+            HeaderValue::from_static("image/svg+xml"),
+            render::default_favicon(&site.settings).into_bytes(),
+        ),
+        None => return Err(WebError::NotFound),
+    };
     Ok((
         [
             (header::CONTENT_TYPE, content_type),

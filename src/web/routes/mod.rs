@@ -21,7 +21,7 @@ use crate::app::conversations::ConversationError;
 use crate::domain::i18n;
 use crate::storage::StorageError;
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
@@ -43,7 +43,7 @@ pub(crate) fn router(app: App) -> Router {
         .merge(support_form::routes())
         .merge(knowledge_base::routes())
         .merge(assets::routes())
-        .fallback(|| async { WebError::NotFound })
+        .fallback(without_trailing_slash)
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             error_pages,
@@ -51,6 +51,23 @@ pub(crate) fn router(app: App) -> Router {
         // Outside `error_pages`, so a failure's log line falls inside its request's span.
         .layer(super::trace::layer())
         .with_state(app)
+}
+
+/// A path no route matches: `/{slug}/` and every other path with a trailing slash is sent to the same
+/// path without it (permanently, keeping the query and the method); anything else is not found.
+async fn without_trailing_slash(uri: Uri) -> Answer {
+    let path = uri.path();
+    let trimmed = path.trim_end_matches('/');
+    // `//elsewhere.example/` must not become a redirect to another site.
+    let elsewhere = trimmed[1.min(trimmed.len())..].starts_with(['/', '\\']);
+    if trimmed.len() == path.len() || trimmed.is_empty() || elsewhere {
+        return Err(WebError::NotFound);
+    }
+    let target = match uri.query() {
+        Some(query) => format!("{trimmed}?{query}"),
+        None => trimmed.to_string(),
+    };
+    Ok(Redirect::permanent(&target).into_response())
 }
 
 async fn root(State(app): State<App>) -> Answer {
