@@ -57,15 +57,20 @@ async fn save_screenshot(client: &fantoccini::Client, path: &Path) {
     std::fs::write(path, png).unwrap();
 }
 
-#[tokio::test]
-async fn a_customer_signs_in_replies_with_an_attachment_and_sees_the_reply() {
+/// A headless Chromium session over chromedriver, and what must live as long as it.
+struct Browser {
+    client: fantoccini::Client,
+    _driver: Driver,
+    _profile: tempfile::TempDir,
+}
+
+async fn browser() -> Browser {
     if !Path::new(CHROMEDRIVER).exists() || !Path::new(CHROMIUM).exists() {
         panic!("Chromium and chromedriver are needed (apt-get install chromium chromium-driver)");
     }
-    let portal = acme().await;
     let profile = tempfile::tempdir().unwrap();
     let port = free_port();
-    let _driver = Driver(
+    let driver = Driver(
         Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
             .stdin(Stdio::null())
@@ -93,8 +98,19 @@ async fn a_customer_signs_in_replies_with_an_attachment_and_sees_the_reply() {
         .connect(&format!("http://127.0.0.1:{port}"))
         .await
         .expect("a WebDriver session");
-    let outcome = drive(&client, &portal).await;
-    let _ = client.close().await;
+    Browser {
+        client,
+        _driver: driver,
+        _profile: profile,
+    }
+}
+
+#[tokio::test]
+async fn a_customer_signs_in_replies_with_an_attachment_and_sees_the_reply() {
+    let portal = acme().await;
+    let browser = browser().await;
+    let outcome = drive(&browser.client, &portal).await;
+    let _ = browser.client.clone().close().await;
     outcome.unwrap();
 }
 
@@ -207,5 +223,286 @@ async fn drive(
     save_screenshot(client, &dir.join("portal-login-mobile.png")).await;
     client.set_window_size(1280, 900).await?;
     save_screenshot(client, &dir.join("portal-login.png")).await;
+    Ok(())
+}
+
+// ---- WCAG 2.1 AA on every page (axe-core) ----
+
+/// axe-core as the admin UI installs it (`ui/node_modules`, which `./test` installs before this runs).
+fn axe_source() -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/node_modules/axe-core/axe.min.js");
+    std::fs::read_to_string(&path).unwrap_or_else(|error| {
+        panic!(
+            "{} is needed for the accessibility checks (cd ui && npm ci): {error}",
+            path.display()
+        )
+    })
+}
+
+/// The WCAG 2.1 A and AA violations axe-core finds on the current page, one line each (rule, impact,
+/// help, the first elements), after the page has loaded.
+async fn axe_violations(client: &fantoccini::Client, axe: &str) -> Vec<String> {
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("footer"))
+        .await
+        .expect("the page loads");
+    client
+        .execute(axe, Vec::new())
+        .await
+        .expect("axe-core loads in the page");
+    let found = client
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               axe.run(document, { runOnly: { type: "tag",
+                                              values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } })
+                 .then((result) => done(result.passes.length === 0
+                   ? ["axe checked nothing"]
+                   : result.violations.map((v) =>
+                       `${v.id} (${v.impact}): ${v.help} at ${v.nodes.slice(0, 3)
+                         .map((n) => n.target.join(" ")).join(", ")}`)))
+                 .catch((error) => done([`axe failed: ${error}`]));"#,
+            Vec::new(),
+        )
+        .await
+        .expect("axe-core runs");
+    found
+        .as_array()
+        .expect("a list of violations")
+        .iter()
+        .map(|line| line.as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// Opens `url` and records axe's violations under `name`.
+async fn check_page(
+    client: &fantoccini::Client,
+    axe: &str,
+    name: &str,
+    url: &str,
+    found: &mut Vec<String>,
+) -> Result<(), fantoccini::error::CmdError> {
+    client.goto(url).await?;
+    check_current(client, axe, name, found).await;
+    Ok(())
+}
+
+async fn check_current(
+    client: &fantoccini::Client,
+    axe: &str,
+    name: &str,
+    found: &mut Vec<String>,
+) {
+    let violations = axe_violations(client, axe).await;
+    let file = format!("portal-page-{}.png", name.replace([' ', ','], "-"));
+    save_screenshot(client, &screenshots().join(file)).await;
+    found.extend(violations.into_iter().map(|line| format!("{name}: {line}")));
+}
+
+async fn fill(
+    client: &fantoccini::Client,
+    css: &str,
+    text: &str,
+) -> Result<(), fantoccini::error::CmdError> {
+    client.find(Locator::Css(css)).await?.send_keys(text).await
+}
+
+async fn submit(
+    client: &fantoccini::Client,
+    wait_for: &str,
+) -> Result<(), fantoccini::error::CmdError> {
+    client
+        .find(Locator::Css("main form button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(wait_for))
+        .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn every_portal_page_passes_axe_wcag_2_1_aa() {
+    let portal = acme().await;
+    let browser = browser().await;
+    let axe = axe_source();
+    let mut found = Vec::new();
+    let outcome = visit_every_page(&browser.client, &portal, &axe, &mut found).await;
+    let _ = browser.client.clone().close().await;
+    outcome.unwrap();
+    assert!(
+        found.is_empty(),
+        "WCAG 2.1 AA violations (axe-core):\n{}",
+        found.join("\n")
+    );
+}
+
+async fn visit_every_page(
+    client: &fantoccini::Client,
+    portal: &Portal,
+    axe: &str,
+    found: &mut Vec<String>,
+) -> Result<(), fantoccini::error::CmdError> {
+    client.set_window_size(1280, 900).await?;
+    // Visitors.
+    check_page(client, axe, "login", &portal.url("/login"), found).await?;
+    fill(client, "#email", "ana@acme.example").await?;
+    fill(client, "#password", "not the password").await?;
+    submit(client, "[role=alert], .alert, .error").await?;
+    check_current(client, axe, "login with an error", found).await;
+    check_page(
+        client,
+        axe,
+        "access denied",
+        &portal.url("/register"),
+        found,
+    )
+    .await?;
+    check_page(
+        client,
+        axe,
+        "knowledge base",
+        &portal.url("/knowledge-base"),
+        found,
+    )
+    .await?;
+    check_page(
+        client,
+        axe,
+        "article",
+        &portal.url("/knowledge-base/kb-1"),
+        found,
+    )
+    .await?;
+    check_page(
+        client,
+        axe,
+        "not found",
+        &portal.url("/no-such-page"),
+        found,
+    )
+    .await?;
+    check_page(client, axe, "reset", &portal.url("/password-reset"), found).await?;
+    fill(client, "#email", "ana@acme.example").await?;
+    submit(client, "main h1").await?;
+    check_current(client, axe, "reset sent", found).await;
+    let email = portal
+        .outbox()
+        .await
+        .into_iter()
+        .find(|email| email.kind == "password_reset")
+        .expect("the reset email");
+    let link = email
+        .body
+        .split_whitespace()
+        .find(|word| word.starts_with("http"))
+        .expect("a link")
+        .to_string();
+    let path = &link[link.find("/tickets").expect("a portal link")..];
+    check_page(
+        client,
+        axe,
+        "reset choose",
+        &format!("{}{path}", portal.origin),
+        found,
+    )
+    .await?;
+    check_page(
+        client,
+        axe,
+        "reset invalid",
+        &portal.url("/password-reset/choose?token=no-such-token"),
+        found,
+    )
+    .await?;
+    set_setting(portal, "access.mode", "self_registration").await;
+    check_page(client, axe, "register", &portal.url("/register"), found).await?;
+    set_setting(portal, "access.mode", "lists").await;
+
+    // Signed in.
+    client.goto(&portal.url("/login")).await?;
+    fill(client, "#email", "ana@acme.example").await?;
+    fill(client, "#password", &acme_password("ana@acme.example")).await?;
+    submit(client, "tr[data-ticket-id]").await?;
+    check_current(client, axe, "ticket list", found).await;
+    check_page(
+        client,
+        axe,
+        "ticket list, organization",
+        &portal.url("?view=organization"),
+        found,
+    )
+    .await?;
+    check_page(
+        client,
+        axe,
+        "ticket list, mine",
+        &portal.url("?view=mine"),
+        found,
+    )
+    .await?;
+    check_page(
+        client,
+        axe,
+        "ticket list, no match",
+        &portal.url("?q=zzzz"),
+        found,
+    )
+    .await?;
+    check_page(client, axe, "ticket page", &portal.url("/1001"), found).await?;
+    check_page(client, axe, "support form", &portal.url("/new"), found).await?;
+    submit(client, "main h1").await?;
+    check_current(client, axe, "support form with an error", found).await;
+    check_page(
+        client,
+        axe,
+        "knowledge base, signed in",
+        &portal.url("/knowledge-base"),
+        found,
+    )
+    .await?;
+    check_page(
+        client,
+        axe,
+        "not found, signed in",
+        &portal.url("/no-such-ticket"),
+        found,
+    )
+    .await?;
+    client.goto(&portal.base).await?;
+    client
+        .find(Locator::Css("form.account__signout button"))
+        .await?
+        .click()
+        .await?;
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("main h1"))
+        .await?;
+    check_current(client, axe, "signed out", found).await;
+
+    // The off switch.
+    set_setting(portal, "enabled", "false").await;
+    check_page(client, axe, "not available", &portal.url("/login"), found).await?;
+    set_setting(portal, "enabled", "true").await;
+
+    // The check itself: a login template with an image without a text alternative is caught.
+    set_setting(
+        portal,
+        "templates.login",
+        r#"{% extends "base" %}{% block content %}<img src="data:,">{% endblock %}"#,
+    )
+    .await;
+    let mut control = Vec::new();
+    check_page(client, axe, "control", &portal.url("/login"), &mut control).await?;
+    assert!(
+        control.iter().any(|line| line.contains("image-alt")),
+        "axe must report an image without alt: {control:?}"
+    );
     Ok(())
 }
