@@ -3,9 +3,12 @@
 //! The "last workspace" path is kept in the app config dir so the next start opens it again.
 
 use crate::error::CommandError;
+use portal::app::matrix::AuditRow;
 use portal::app::pull::watch::{PullStatus, PullWatch};
+use portal::app::read_models::{CustomerTables, Table};
 use portal::app::transfer::{CancelToken, ImportProgress, ImportStatus};
 use portal::app::what_if::cache::ImpactCache;
+use portal::app::what_if::ChangeRow;
 use portal::web::preview::PreviewServer;
 use portal::web::PortalServer;
 use portal::Workspace;
@@ -28,6 +31,17 @@ pub struct OpenWorkspace {
     pub path: PathBuf,
     /// The what-if data loaded from this workspace, kept between edits of the draft.
     pub impacts: Arc<ImpactCache>,
+    /// The tables the Customers and Visibility views page through.
+    pub tables: Arc<Tables>,
+}
+
+/// The rows of the Customers and Visibility views, computed when a view opens (or the draft changes)
+/// and kept so that the view asks for one window at a time (`read_models::Table`).
+#[derive(Default)]
+pub struct Tables {
+    pub customers: std::sync::Mutex<Option<Arc<CustomerTables>>>,
+    pub matrix: std::sync::Mutex<Option<Arc<Table<AuditRow>>>>,
+    pub changes: std::sync::Mutex<Option<Arc<Table<ChangeRow>>>>,
 }
 
 impl OpenWorkspace {
@@ -46,6 +60,7 @@ impl OpenWorkspace {
             preview,
             path,
             impacts: Arc::new(ImpactCache::new()),
+            tables: Arc::new(Tables::default()),
         })
     }
 

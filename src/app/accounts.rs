@@ -68,6 +68,10 @@ pub enum AccountError {
     SamlNotSupported,
     #[error("the sign-in token was refused: {0}")]
     InvalidToken(String),
+    #[error("{sent} such emails went to this address within the last {minutes} minutes; try again later")]
+    TooManyEmails { sent: usize, minutes: i64 },
+    #[error("no contact has the id {0}")]
+    UnknownContact(String),
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
@@ -554,6 +558,68 @@ pub async fn request_password_reset(
     .await?;
     transaction.commit().await?;
     Ok(())
+}
+
+/// What `send_sign_in_email` queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum SignInEmail {
+    Invitation,
+    PasswordReset,
+}
+
+/// The admin's "send a sign-in email" for one contact, under the saved settings, into the outbox: an
+/// invitation (choose a password) to a contact without a portal login, a password-reset link to one
+/// with a login. Refused with the reason when the portal signs in through single sign-on, when the
+/// contact may not sign in, or when the address already got `MAX_ACCOUNT_EMAILS_PER_WINDOW` of them
+/// within the window (the same bound customers' own requests have).
+pub async fn send_sign_in_email(workspace: &Workspace, contact_id: &str) -> Result<SignInEmail> {
+    let settings = workspace.settings().await?;
+    let catalog = workspace.catalog().await?;
+    if settings.access.mode.uses_sso() {
+        return Err(AccountError::PasswordSignInDisabled);
+    }
+    let contact = workspace
+        .contact(contact_id)
+        .await?
+        .ok_or_else(|| AccountError::UnknownContact(contact_id.to_string()))?;
+    let access = may_sign_in(&settings, &catalog, &contact);
+    if !access.allowed {
+        return Err(AccountError::AccessDenied(access.reason));
+    }
+    let origin = public_origin(&settings);
+    let mut transaction = workspace.write().await?;
+    let sent = if contacts::has_login_in(&mut transaction, &contact.id).await? {
+        SignInEmail::PasswordReset
+    } else {
+        SignInEmail::Invitation
+    };
+    let (purpose, minutes, path, key) = match sent {
+        SignInEmail::Invitation => (
+            TokenPurpose::Invitation,
+            INVITATION_VALID_MINUTES,
+            "welcome",
+            "invitation",
+        ),
+        SignInEmail::PasswordReset => (
+            TokenPurpose::PasswordReset,
+            RESET_VALID_MINUTES,
+            "password-reset/choose",
+            "password_reset",
+        ),
+    };
+    if !may_email(&mut transaction, &contact.email, key).await? {
+        return Err(AccountError::TooManyEmails {
+            sent: MAX_ACCOUNT_EMAILS_PER_WINDOW,
+            minutes: ACCOUNT_EMAIL_WINDOW_MINUTES,
+        });
+    }
+    let token = tokens::issue_in(&mut transaction, &contact.id, purpose, minutes, None).await?;
+    let url = link(&origin, &settings, &format!("{path}?token={token}"));
+    queue_email(&mut transaction, &settings, key, &contact, key, &url).await?;
+    transaction.commit().await?;
+    Ok(sent)
 }
 
 /// With access mode `lists`, invites every listed contact without a login who has no usable invitation

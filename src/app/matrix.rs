@@ -3,6 +3,7 @@
 //! Computed from the whole workspace in one pass, split across all cores.
 
 use crate::app::progress::{Progress, Silent, Unit};
+use crate::app::read_models::{compare_text, SortKey, TableRow};
 use crate::domain::model::{Catalog, Company, Contact, Ticket};
 use crate::domain::rules::{self, View};
 use crate::domain::settings::Settings;
@@ -192,6 +193,57 @@ pub fn matrix_with_progress(
             .flat_map(|handle| handle.join().expect("audit worker panicked"))
             .collect()
     })
+}
+
+/// How many of a row's visible tickets a table page carries (`visible_count` has them all; the
+/// explanation and the CSV list every one).
+pub const PAGE_TICKETS: usize = 8;
+
+impl TableRow for AuditRow {
+    fn search_text(&self) -> String {
+        format!(
+            "{} {} {} {}",
+            self.name,
+            self.contact,
+            self.company.as_deref().unwrap_or(""),
+            self.visible_tickets.join(" ")
+        )
+    }
+    fn can_sign_in(&self) -> bool {
+        self.can_sign_in
+    }
+    fn group(&self) -> &str {
+        self.company.as_deref().unwrap_or("")
+    }
+    fn compare(&self, other: &Self, sort: SortKey) -> std::cmp::Ordering {
+        let view = |row: &AuditRow| row.view.map_or("", View::as_str);
+        let by_name = || {
+            compare_text(&self.name, &other.name)
+                .then_with(|| self.contact.cmp(&other.contact))
+                .then_with(|| view(self).cmp(view(other)))
+        };
+        match sort {
+            SortKey::Name => by_name(),
+            SortKey::Company => compare_text(self.group(), other.group()).then_with(by_name),
+            SortKey::View => view(self).cmp(view(other)).then_with(by_name),
+            SortKey::SignIn => self.can_sign_in.cmp(&other.can_sign_in).then_with(by_name),
+            SortKey::Count => self
+                .visible_count
+                .cmp(&other.visible_count)
+                .then_with(by_name),
+        }
+    }
+    fn for_page(&self) -> Self {
+        AuditRow {
+            visible_tickets: self
+                .visible_tickets
+                .iter()
+                .take(PAGE_TICKETS)
+                .cloned()
+                .collect(),
+            ..self.clone()
+        }
+    }
 }
 
 pub async fn audit(workspace: &Workspace) -> Result<Vec<AuditRow>> {

@@ -6,7 +6,8 @@ use crate::app::matrix;
 use crate::domain::rules;
 use crate::{Result, Workspace};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 use ts_rs::TS;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -372,4 +373,291 @@ mod tests {
         assert!(of("subject").free_text && of("subject").values.is_empty());
         workspace.close().await;
     }
+}
+
+// ---- Tables the desktop pages through: counts first, rows on demand ----
+
+/// Which rows by sign-in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum AccessFilter {
+    #[default]
+    All,
+    CanSignIn,
+    CannotSignIn,
+}
+
+/// The column a table is sorted by. `Count` is the number the table is about: a contact's tickets, the
+/// tickets a matrix row sees, the tickets a what-if change moves.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum SortKey {
+    #[default]
+    Name,
+    Company,
+    View,
+    SignIn,
+    Count,
+}
+
+/// Which window of a table to show, and how the table is filtered, sorted and grouped.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct TableQuery {
+    /// Words the row's text contains (case-insensitive); empty: every row.
+    pub search: String,
+    pub access: AccessFilter,
+    pub sort: SortKey,
+    pub descending: bool,
+    /// Only the rows of this group: a company's name ("" for rows without one), or a change kind.
+    pub group: Option<String>,
+    #[ts(type = "number")]
+    pub offset: usize,
+    /// At most `MAX_PAGE` rows are returned.
+    #[ts(type = "number")]
+    pub limit: usize,
+    /// Also count the matching rows of every group (before the `group` filter).
+    pub with_groups: bool,
+}
+
+/// A group of rows and how many of them match.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct GroupCount {
+    pub name: String,
+    #[ts(type = "number")]
+    pub rows: usize,
+    #[ts(type = "number")]
+    pub can_sign_in: usize,
+}
+
+/// One window of a table, with the counts of the whole.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct TablePage<R: TS> {
+    /// Rows in the table.
+    #[ts(type = "number")]
+    pub total: usize,
+    /// Rows matching the query (search, access and group).
+    #[ts(type = "number")]
+    pub matching: usize,
+    /// Of the matching rows, those who can sign in.
+    #[ts(type = "number")]
+    pub can_sign_in: usize,
+    #[ts(type = "number")]
+    pub offset: usize,
+    pub rows: Vec<R>,
+    /// Per group (by name, the unnamed group last), when asked for; else empty.
+    pub groups: Vec<GroupCount>,
+}
+
+/// The most rows one page carries.
+pub const MAX_PAGE: usize = 1000;
+
+/// A row of a `Table`: what it is searched, filtered, grouped and sorted by.
+pub trait TableRow: Clone {
+    fn search_text(&self) -> String;
+    fn can_sign_in(&self) -> bool;
+    /// The group it belongs to ("" for none).
+    fn group(&self) -> &str;
+    /// Its order under `sort`, ascending; ties are kept in table order.
+    fn compare(&self, other: &Self, sort: SortKey) -> std::cmp::Ordering;
+    /// The row as a page carries it (long lists may be shortened).
+    fn for_page(&self) -> Self {
+        self.clone()
+    }
+}
+
+/// Case-insensitive order of two texts, without allocating.
+pub fn compare_text(a: &str, b: &str) -> std::cmp::Ordering {
+    a.chars()
+        .flat_map(char::to_lowercase)
+        .cmp(b.chars().flat_map(char::to_lowercase))
+}
+
+/// The order of the last query (without its window), reused while the user scrolls through it.
+struct Ordered {
+    query: TableQuery,
+    indices: Arc<Vec<u32>>,
+    can_sign_in: usize,
+    groups: Vec<GroupCount>,
+}
+
+/// Rows computed once (a matrix, the customers, a what-if) that the desktop shows a window of at a
+/// time, so that no answer carries 100,000 rows: counts first, rows on demand.
+pub struct Table<R> {
+    rows: Arc<Vec<R>>,
+    /// Each row's search text, lower-cased once.
+    haystacks: Vec<String>,
+    last: Mutex<Option<Ordered>>,
+}
+
+impl<R: TableRow + TS> Table<R> {
+    pub fn new(rows: Arc<Vec<R>>) -> Table<R> {
+        let haystacks = rows
+            .iter()
+            .map(|row| row.search_text().to_lowercase())
+            .collect();
+        Table {
+            rows,
+            haystacks,
+            last: Mutex::new(None),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    fn order(&self, query: &TableQuery) -> (Arc<Vec<u32>>, usize, Vec<GroupCount>) {
+        let key = TableQuery {
+            offset: 0,
+            limit: 0,
+            ..query.clone()
+        };
+        let mut last = self.last.lock().expect("table lock");
+        if let Some(known) = last.as_ref().filter(|known| known.query == key) {
+            return (
+                known.indices.clone(),
+                known.can_sign_in,
+                known.groups.clone(),
+            );
+        }
+        let words: Vec<String> = query
+            .search
+            .to_lowercase()
+            .split_whitespace()
+            .map(str::to_string)
+            .collect();
+        let mut groups: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+        let mut indices: Vec<u32> = Vec::new();
+        let mut can_sign_in = 0;
+        for (index, row) in self.rows.iter().enumerate() {
+            let access = match query.access {
+                AccessFilter::All => true,
+                AccessFilter::CanSignIn => row.can_sign_in(),
+                AccessFilter::CannotSignIn => !row.can_sign_in(),
+            };
+            if !access
+                || !words
+                    .iter()
+                    .all(|word| self.haystacks[index].contains(word.as_str()))
+            {
+                continue;
+            }
+            if query.with_groups {
+                let count = groups.entry(row.group()).or_default();
+                count.0 += 1;
+                count.1 += usize::from(row.can_sign_in());
+            }
+            if query
+                .group
+                .as_deref()
+                .is_some_and(|group| group != row.group())
+            {
+                continue;
+            }
+            can_sign_in += usize::from(row.can_sign_in());
+            indices.push(index as u32);
+        }
+        let rows = &self.rows;
+        indices.sort_by(|&a, &b| {
+            let order = rows[a as usize].compare(&rows[b as usize], query.sort);
+            if query.descending {
+                order.reverse()
+            } else {
+                order
+            }
+        });
+        let mut groups: Vec<GroupCount> = groups
+            .into_iter()
+            .map(|(name, (rows, can_sign_in))| GroupCount {
+                name: name.to_string(),
+                rows,
+                can_sign_in,
+            })
+            .collect();
+        groups.sort_by(|a, b| {
+            (a.name.is_empty(), a.name.as_str()).cmp(&(b.name.is_empty(), b.name.as_str()))
+        });
+        let indices = Arc::new(indices);
+        *last = Some(Ordered {
+            query: key,
+            indices: indices.clone(),
+            can_sign_in,
+            groups: groups.clone(),
+        });
+        (indices, can_sign_in, groups)
+    }
+
+    /// The window `query` asks for, with the counts of every row that matches it.
+    pub fn query(&self, query: &TableQuery) -> TablePage<R> {
+        let (indices, can_sign_in, groups) = self.order(query);
+        let offset = query.offset.min(indices.len());
+        let end = offset
+            .saturating_add(query.limit.min(MAX_PAGE))
+            .min(indices.len());
+        TablePage {
+            total: self.rows.len(),
+            matching: indices.len(),
+            can_sign_in,
+            offset,
+            rows: indices[offset..end]
+                .iter()
+                .map(|&index| self.rows[index as usize].for_page())
+                .collect(),
+            groups,
+        }
+    }
+}
+
+impl TableRow for CustomerRow {
+    fn search_text(&self) -> String {
+        format!(
+            "{} {} {}",
+            self.name,
+            self.email,
+            self.company.as_deref().unwrap_or("")
+        )
+    }
+    fn can_sign_in(&self) -> bool {
+        self.can_sign_in
+    }
+    fn group(&self) -> &str {
+        self.company.as_deref().unwrap_or("")
+    }
+    fn compare(&self, other: &Self, sort: SortKey) -> std::cmp::Ordering {
+        let by_name =
+            || compare_text(&self.name, &other.name).then_with(|| self.email.cmp(&other.email));
+        match sort {
+            SortKey::Name | SortKey::View => by_name(),
+            SortKey::Company => compare_text(self.group(), other.group()).then_with(by_name),
+            SortKey::SignIn => self.can_sign_in.cmp(&other.can_sign_in).then_with(by_name),
+            SortKey::Count => self.tickets.cmp(&other.tickets).then_with(by_name),
+        }
+    }
+}
+
+/// The customers as tables: the contacts (grouped by company) and the companies.
+pub struct CustomerTables {
+    pub contacts: Table<CustomerRow>,
+    pub companies: Vec<CompanyRow>,
+}
+
+/// `customers`, ready to be paged through.
+pub async fn customer_tables(workspace: &Workspace) -> Result<CustomerTables> {
+    let Customers {
+        contacts,
+        companies,
+    } = customers(workspace).await?;
+    Ok(CustomerTables {
+        contacts: Table::new(Arc::new(contacts)),
+        companies,
+    })
 }

@@ -103,3 +103,12 @@ mod tests {
         assert!(!app_version().is_empty());
     }
 }
+
+/// Runs CPU work (sorting a large table) on the blocking pool, so the command threads stay free.
+pub(crate) async fn off_thread<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, CommandError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|error| CommandError::failed(format!("the work stopped: {error}")))
+}

@@ -5,9 +5,11 @@ use super::{cancellable, open, workspace_handle};
 use crate::error::CommandError;
 use crate::state::Studio;
 use portal::app::matrix::{self, AuditData, AuditRow};
-use portal::app::what_if::Impact;
+use portal::app::read_models::{Table, TablePage, TableQuery};
+use portal::app::what_if::{ChangeRow, Impact, ImpactOverview};
 use portal::domain::rules::{ContactView, View};
 use portal::domain::settings::Settings;
+use std::sync::Arc;
 use tauri::State;
 
 /// The matrix of every contact under `draft`, or under the saved settings (then kept, with its data,
@@ -73,4 +75,61 @@ pub async fn explain_contact(
 ) -> Result<ContactView, CommandError> {
     let open = open(&studio).await?;
     Ok(portal::app::view_as::view_as_with(&open.workspace, &draft, &contact, view).await?)
+}
+
+/// One window of the saved settings' matrix (filtered, sorted, grouped by company) with the counts of
+/// all of it; `refresh` takes the matrix again first (the view does when it opens). Cancellable.
+#[tauri::command]
+pub async fn matrix_page(
+    studio: State<'_, Studio>,
+    refresh: bool,
+    query: TableQuery,
+) -> Result<TablePage<AuditRow>, CommandError> {
+    let tables = open(&studio).await?.tables.clone();
+    let known = tables.matrix.lock().expect("tables lock").clone();
+    let table = match known.filter(|_| !refresh) {
+        Some(table) => table,
+        None => {
+            let (workspace, impacts) = workspace_handle(&studio).await?;
+            let rows = cancellable(&studio, async move {
+                Ok(impacts.saved_matrix(&workspace).await?)
+            })
+            .await?;
+            let table = Arc::new(super::off_thread(move || Table::new(rows)).await?);
+            *tables.matrix.lock().expect("tables lock") = Some(table.clone());
+            table
+        }
+    };
+    super::off_thread(move || table.query(&query)).await
+}
+
+/// What saving `draft` would change, counts first: the rows by kind come from `what_if_changes`.
+#[tauri::command]
+pub async fn what_if_overview(
+    studio: State<'_, Studio>,
+    draft: Settings,
+) -> Result<ImpactOverview, CommandError> {
+    let (workspace, impacts) = workspace_handle(&studio).await?;
+    let tables = open(&studio).await?.tables.clone();
+    let impact = impacts.impact(&workspace, &draft).await?;
+    let (table, overview) =
+        super::off_thread(move || portal::app::what_if::change_table(&impact)).await?;
+    *tables.changes.lock().expect("tables lock") = Some(Arc::new(table));
+    Ok(overview)
+}
+
+/// One window of the last `what_if_overview`'s changes (a kind is a group).
+#[tauri::command]
+pub async fn what_if_changes(
+    studio: State<'_, Studio>,
+    query: TableQuery,
+) -> Result<TablePage<ChangeRow>, CommandError> {
+    let tables = open(&studio).await?.tables.clone();
+    let table = tables
+        .changes
+        .lock()
+        .expect("tables lock")
+        .clone()
+        .ok_or_else(|| CommandError::failed("no what-if has been computed yet".to_string()))?;
+    super::off_thread(move || table.query(&query)).await
 }

@@ -5,6 +5,7 @@
 pub mod cache;
 
 use crate::app::matrix::{self, AuditData, AuditRow};
+use crate::app::read_models::{compare_text, SortKey, Table, TableQuery, TableRow};
 use crate::domain::rules::{self, View};
 use crate::domain::settings::{shown_diff, SettingChange, Settings};
 use crate::{Result, Workspace};
@@ -201,4 +202,175 @@ pub async fn impact(workspace: &Workspace, draft: &Settings) -> Result<Impact> {
         HashMap::new()
     };
     Ok(compare(&saved, draft, &data, &threads))
+}
+
+/// What kind of change a what-if row is: its group in the desktop's what-if table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum ChangeKind {
+    AccessLost,
+    TicketsLost,
+    AccessGained,
+    TicketsGained,
+    Threads,
+}
+
+impl ChangeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::AccessLost => "access_lost",
+            ChangeKind::TicketsLost => "tickets_lost",
+            ChangeKind::AccessGained => "access_gained",
+            ChangeKind::TicketsGained => "tickets_gained",
+            ChangeKind::Threads => "threads",
+        }
+    }
+}
+
+/// One change of an `Impact` as a table row: a contact who loses or gains access, a contact whose list
+/// loses or gains tickets, or a ticket that shows another thread.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ChangeRow {
+    pub kind: ChangeKind,
+    /// The contact's email, or the ticket's id for a thread change.
+    pub key: String,
+    /// The contact's name (the ticket's id for a thread change).
+    pub name: String,
+    /// The tickets that disappear or appear (the first `CHANGE_TICKETS` on a page).
+    pub tickets: Vec<String>,
+    /// How many tickets the change moves (0 for access and thread changes).
+    #[ts(type = "number")]
+    pub count: usize,
+    /// Why, for an access change (the reason after); "before → after" for a thread change.
+    pub detail: String,
+}
+
+/// How many tickets of a change a table page carries.
+pub const CHANGE_TICKETS: usize = 50;
+
+/// Every change of `impact`, as rows (in the order of `ChangeKind`, then as the impact lists them).
+pub fn change_rows(impact: &Impact) -> Vec<ChangeRow> {
+    let access = |kind, change: &AccessChange| ChangeRow {
+        kind,
+        key: change.contact.clone(),
+        name: change.name.clone(),
+        tickets: Vec::new(),
+        count: 0,
+        detail: change.reason_after.clone(),
+    };
+    let tickets = |kind, change: &TicketListChange, ids: &[String]| ChangeRow {
+        kind,
+        key: change.contact.clone(),
+        name: change.name.clone(),
+        tickets: ids.to_vec(),
+        count: ids.len(),
+        detail: String::new(),
+    };
+    let mut rows: Vec<ChangeRow> = impact
+        .access_lost
+        .iter()
+        .map(|change| access(ChangeKind::AccessLost, change))
+        .collect();
+    rows.extend(
+        impact
+            .ticket_lists
+            .iter()
+            .filter(|change| !change.disappeared.is_empty())
+            .map(|change| tickets(ChangeKind::TicketsLost, change, &change.disappeared)),
+    );
+    rows.extend(
+        impact
+            .access_gained
+            .iter()
+            .map(|change| access(ChangeKind::AccessGained, change)),
+    );
+    rows.extend(
+        impact
+            .ticket_lists
+            .iter()
+            .filter(|change| !change.appeared.is_empty())
+            .map(|change| tickets(ChangeKind::TicketsGained, change, &change.appeared)),
+    );
+    rows.extend(impact.threads.iter().map(|change| ChangeRow {
+        kind: ChangeKind::Threads,
+        key: change.ticket.clone(),
+        name: change.ticket.clone(),
+        tickets: vec![change.ticket.clone()],
+        count: 1,
+        detail: format!(
+            "{} → {}",
+            change.before.as_deref().unwrap_or("none"),
+            change.after.as_deref().unwrap_or("none")
+        ),
+    }));
+    rows
+}
+
+impl TableRow for ChangeRow {
+    fn search_text(&self) -> String {
+        format!("{} {} {}", self.name, self.key, self.tickets.join(" "))
+    }
+    /// Whether the contact can sign in after the change, as far as the row tells.
+    fn can_sign_in(&self) -> bool {
+        self.kind != ChangeKind::AccessLost
+    }
+    fn group(&self) -> &str {
+        self.kind.as_str()
+    }
+    fn compare(&self, other: &Self, sort: SortKey) -> std::cmp::Ordering {
+        let by_name = || compare_text(&self.name, &other.name).then(self.key.cmp(&other.key));
+        match sort {
+            SortKey::Count => self.count.cmp(&other.count).then_with(by_name),
+            _ => by_name(),
+        }
+    }
+    fn for_page(&self) -> Self {
+        ChangeRow {
+            tickets: self.tickets.iter().take(CHANGE_TICKETS).cloned().collect(),
+            ..self.clone()
+        }
+    }
+}
+
+/// A what-if as the desktop shows it first: what changed in the settings, and how many rows of each
+/// kind (`ChangeKind`) the change table has; the rows come by page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ImpactOverview {
+    pub settings_changed: Vec<SettingChange>,
+    #[ts(type = "number")]
+    pub changes: usize,
+    /// By kind, in `ChangeKind` order; kinds without rows are left out.
+    pub groups: Vec<crate::app::read_models::GroupCount>,
+}
+
+/// The changes of `impact` as a table, and its overview.
+pub fn change_table(impact: &Impact) -> (Table<ChangeRow>, ImpactOverview) {
+    let table = Table::new(std::sync::Arc::new(change_rows(impact)));
+    let counts = table
+        .query(&TableQuery {
+            with_groups: true,
+            ..TableQuery::default()
+        })
+        .groups;
+    let order = [
+        ChangeKind::AccessLost,
+        ChangeKind::TicketsLost,
+        ChangeKind::AccessGained,
+        ChangeKind::TicketsGained,
+        ChangeKind::Threads,
+    ];
+    let groups = order
+        .iter()
+        .filter_map(|kind| counts.iter().find(|group| group.name == kind.as_str()))
+        .cloned()
+        .collect();
+    let overview = ImpactOverview {
+        settings_changed: impact.settings_changed.clone(),
+        changes: table.len(),
+        groups,
+    };
+    (table, overview)
 }

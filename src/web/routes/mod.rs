@@ -124,6 +124,10 @@ fn account_message(site: &Site, error: &AccountError) -> String {
         AccountError::SsoNotConfigured => text(site, "error.sso_not_configured"),
         AccountError::SamlNotSupported => text(site, "login.saml_unsupported"),
         AccountError::InvalidToken(_) => text(site, "error.invalid_token"),
+        // The desktop's refusals; the portal never asks for them.
+        AccountError::TooManyEmails { .. } | AccountError::UnknownContact(_) => {
+            text(site, "error.text")
+        }
         AccountError::Storage(_) => text(site, "error.text"),
     }
 }
