@@ -5,6 +5,8 @@ import { invoke, isTauri } from "@tauri-apps/api/core";
 import type { ChecklistItem } from "../bindings/ChecklistItem";
 import type { ContactChoice } from "../bindings/ContactChoice";
 import type { CommandError } from "../bindings/CommandError";
+import type { CompanyRow } from "../bindings/CompanyRow";
+import type { CustomerRow } from "../bindings/CustomerRow";
 import type { Customers } from "../bindings/Customers";
 import type { Engagement } from "../bindings/Engagement";
 import type { FieldError } from "../bindings/FieldError";
@@ -19,6 +21,9 @@ import type { PullStatus } from "../bindings/PullStatus";
 import type { SaveOutcome } from "../bindings/SaveOutcome";
 import type { Settings } from "../bindings/Settings";
 import type { SettingsOptions } from "../bindings/SettingsOptions";
+import type { SignInEmail } from "../bindings/SignInEmail";
+import type { TablePage } from "../bindings/TablePage";
+import type { TableQuery } from "../bindings/TableQuery";
 import type { WorkspaceInfo } from "../bindings/WorkspaceInfo";
 
 /** True when running inside the Portal Studio window (false under `vite dev` in a browser). */
@@ -86,6 +91,12 @@ export const backend = {
   history: () => invoke<HistoryEntry[]>("history"),
   undo: (entry: number) => invoke<SaveOutcome>("undo", { entry }),
   customers: () => invoke<Customers>("customers"),
+  /** One window of the contacts (`refresh`: compute them again first) with the counts of all. */
+  customerPage: (refresh: boolean, query: TableQuery) =>
+    invoke<TablePage<CustomerRow>>("customer_page", { refresh, query }),
+  customerCompanies: () => invoke<CompanyRow[]>("customer_companies"),
+  /** An invitation, or a password reset for a contact with a login, into the outbox. */
+  sendSignInEmail: (contact: string) => invoke<SignInEmail>("send_sign_in_email", { contact }),
   /** Every contact (name, email, company), sorted by name: cheap, for pickers. */
   contactChoices: () => invoke<ContactChoice[]>("contact_choices"),
   outbox: () => invoke<OutboxEmail[]>("outbox"),

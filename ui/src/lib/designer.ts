@@ -6,10 +6,15 @@ import type { Branding } from "../bindings/Branding";
 import type { ContactView } from "../bindings/ContactView";
 import type { ContrastWarning } from "../bindings/ContrastWarning";
 import type { Image } from "../bindings/Image";
+import type { ChangeRow } from "../bindings/ChangeRow";
 import type { Impact } from "../bindings/Impact";
+import type { ImpactOverview } from "../bindings/ImpactOverview";
 import type { PreviewRequest } from "../bindings/PreviewRequest";
 import type { PreviewResult } from "../bindings/PreviewResult";
 import type { Settings } from "../bindings/Settings";
+import type { SupportFormField } from "../bindings/SupportFormField";
+import type { TablePage } from "../bindings/TablePage";
+import type { TableQuery } from "../bindings/TableQuery";
 import type { View } from "../bindings/View";
 
 export const designer = {
@@ -28,6 +33,12 @@ export const designer = {
   visibilityMatrix: (draft: Settings | null) => invoke<AuditRow[]>("visibility_matrix", { draft }),
   exportAuditCsv: (path: string) => invoke<null>("export_audit_csv", { path }),
   whatIf: (draft: Settings) => invoke<Impact>("what_if", { draft }),
+  /** One window of the saved settings' matrix (`refresh`: take it again first) with the counts of all. */
+  matrixPage: (refresh: boolean, query: TableQuery) =>
+    invoke<TablePage<AuditRow>>("matrix_page", { refresh, query }),
+  /** The what-if of `draft`, counts by change kind first; the rows come from `whatIfChanges`. */
+  whatIfOverview: (draft: Settings) => invoke<ImpactOverview>("what_if_overview", { draft }),
+  whatIfChanges: (query: TableQuery) => invoke<TablePage<ChangeRow>>("what_if_changes", { query }),
   prepareWhatIf: () => invoke<null>("prepare_what_if"),
   explainContact: (draft: Settings, contact: string, view: View | null) =>
     invoke<ContactView>("explain_contact", { draft, contact, view }),
