@@ -376,8 +376,14 @@ async fn check_app(ui: &Ui<'_>, workspace: &Path) -> Result<(), String> {
         t.contains("Can sign in")
     })
     .await?;
-    ui.click("[data-testid='contacts'] tbody tr td strong")
+    // Ana, who replied (the table sorts by name: search narrows it to her).
+    ui.type_into("[data-testid='contacts-search']", "ana.ito0")
         .await?;
+    ui.wait_text("[data-testid='contacts']", Duration::from_secs(10), |t| {
+        t.contains("ana.ito0@acme.example") && !t.contains("Loading")
+    })
+    .await?;
+    ui.click("[data-testid='contacts'] button.link").await?;
     ui.wait_text("[data-testid='timeline']", Duration::from_secs(10), |t| {
         t.contains("E2E reply")
     })
