@@ -26,17 +26,23 @@ async fn run(ui: &Ui<'_>, script: &str, args: Vec<Value>) -> Result<Value, Strin
     ui.client.execute_async(script, args).await.map_err(err)
 }
 
-/// Polls `condition` (a JS expression) until it is true.
+/// Polls `condition` (a JS expression) until it is true (for 20 s).
 async fn wait_for(ui: &Ui<'_>, what: &str, condition: &str) -> Result<(), String> {
-    let script = format!(
-        "const done = arguments[0]; const start = Date.now();
-         const tick = () => {{ let ok = false; try {{ ok = !!({condition}); }} catch (e) {{}}
-           if (ok) done(true); else if (Date.now() - start > 20000) done(false); else setTimeout(tick, 100); }};
-         tick();"
-    );
-    match run(ui, &script, vec![]).await? {
-        Value::Bool(true) => Ok(()),
-        _ => Err(format!("waited 20 s for {what}")),
+    wait_long(ui, what, condition, 20).await
+}
+
+/// Polls `condition` (a JS expression) until it is true, for at most `seconds`.
+async fn wait_long(ui: &Ui<'_>, what: &str, condition: &str, seconds: u64) -> Result<(), String> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(seconds);
+    let script = format!("try {{ return !!({condition}); }} catch (e) {{ return false; }}");
+    loop {
+        if ui.client.execute(&script, vec![]).await.map_err(err)? == Value::Bool(true) {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(format!("waited {seconds} s for {what}"));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
@@ -214,12 +220,14 @@ async fn measure_view(
     let started = std::time::Instant::now();
     ui.section(section).await?;
     let region = format!("{table} [role='region']");
-    wait_for(
+    // The engine computes the view's rows first (seconds at this size, off the window's thread).
+    wait_long(
         ui,
         &format!("{section} to show its rows"),
         &format!(
             "document.querySelector(\"{region}\") && document.querySelector(\"{region} [data-index]\") && !document.querySelector(\"{region}\").textContent.includes('Loading…')"
         ),
+        600,
     )
     .await?;
     let open_ms = started.elapsed().as_millis();

@@ -93,6 +93,15 @@ pub fn cancel_reads(studio: State<'_, Studio>) -> bool {
     studio.jobs.cancel_reads()
 }
 
+/// Runs CPU work (sorting a large table) on the blocking pool, so the command threads stay free.
+pub(crate) async fn off_thread<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, CommandError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|error| CommandError::failed(format!("the work stopped: {error}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,13 +111,4 @@ mod tests {
         assert_eq!(app_version(), env!("CARGO_PKG_VERSION"));
         assert!(!app_version().is_empty());
     }
-}
-
-/// Runs CPU work (sorting a large table) on the blocking pool, so the command threads stay free.
-pub(crate) async fn off_thread<T: Send + 'static>(
-    work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, CommandError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|error| CommandError::failed(format!("the work stopped: {error}")))
 }
