@@ -306,6 +306,74 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_customers_table_pages_filters_sorts_and_counts_per_company() {
+        let dir = tempfile::tempdir().unwrap();
+        let workspace = create(&dir.path().join("demo.portal"), true).await.unwrap();
+        let all = customers(&workspace).await.unwrap().contacts;
+        let tables = customer_tables(&workspace).await.unwrap();
+        let query = |search: &str, access, group: Option<&str>, offset, limit| TableQuery {
+            search: search.into(),
+            access,
+            sort: SortKey::Name,
+            descending: false,
+            group: group.map(str::to_string),
+            offset,
+            limit,
+            with_groups: true,
+        };
+        // Every contact once, in name order, page by page.
+        let mut paged = Vec::new();
+        let mut offset = 0;
+        loop {
+            let page = tables
+                .contacts
+                .query(&query("", AccessFilter::All, None, offset, 7));
+            assert_eq!((page.total, page.matching), (all.len(), all.len()));
+            if page.rows.is_empty() {
+                break;
+            }
+            offset += page.rows.len();
+            paged.extend(page.rows);
+        }
+        let mut expected = all.clone();
+        expected.sort_by(|a, b| compare_text(&a.name, &b.name).then(a.email.cmp(&b.email)));
+        assert_eq!(paged, expected);
+        // Counts follow the filters; the groups count the matching contacts of each company.
+        let page = tables
+            .contacts
+            .query(&query("", AccessFilter::CannotSignIn, None, 0, 1000));
+        assert!(page.rows.iter().all(|row| !row.can_sign_in));
+        assert_eq!(page.matching, all.iter().filter(|c| !c.can_sign_in).count());
+        assert_eq!(page.can_sign_in, 0);
+        let everyone = tables
+            .contacts
+            .query(&query("", AccessFilter::All, None, 0, 0));
+        let grouped: usize = everyone.groups.iter().map(|group| group.rows).sum();
+        assert_eq!(grouped, all.len());
+        let company = everyone.groups.iter().find(|g| !g.name.is_empty()).unwrap();
+        let members =
+            tables
+                .contacts
+                .query(&query("", AccessFilter::All, Some(&company.name), 0, 1000));
+        assert_eq!(members.matching, company.rows);
+        assert!(members
+            .rows
+            .iter()
+            .all(|row| row.company.as_deref() == Some(company.name.as_str())));
+        // Search is case-insensitive over name, email and company; every word must match.
+        let first = &all[0];
+        let found = tables.contacts.query(&query(
+            &first.email.to_uppercase(),
+            AccessFilter::All,
+            None,
+            0,
+            10,
+        ));
+        assert!(found.rows.iter().any(|row| row.id == first.id));
+        workspace.close().await;
+    }
+
+    #[tokio::test]
     async fn first_run_makes_the_demo_and_the_read_models_describe_it() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("nested").join("demo.portal");
