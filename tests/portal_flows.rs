@@ -1791,3 +1791,49 @@ async fn a_portal_without_a_favicon_serves_one_made_from_its_title_and_colour() 
         "{svg}"
     );
 }
+
+// ---- The admin's per-contact sign-in email (desktop Customers view) ----
+
+#[tokio::test]
+async fn an_admin_sends_a_reset_to_the_outbox_only_to_contacts_who_may_sign_in() {
+    use portal::app::accounts::{self, AccountError, SignInEmail};
+    let portal = acme().await;
+    let contact_id = |email: &'static str| {
+        let workspace = portal.workspace.clone();
+        async move { workspace.contact_by_email(email).await.unwrap().unwrap().id }
+    };
+    let ana = contact_id("ana@acme.example").await;
+    let before = portal.outbox().await.len();
+    // Ana has a login: a password reset, with a link that opens the choose-a-password page.
+    let sent = accounts::send_sign_in_email(&portal.workspace, &ana)
+        .await
+        .unwrap();
+    assert_eq!(sent, SignInEmail::PasswordReset);
+    let outbox = portal.outbox().await;
+    assert_eq!(outbox.len(), before + 1);
+    let email = &outbox[0];
+    assert_eq!(email.to_address, "ana@acme.example");
+    let link = local(&portal, &link_in(&email.body));
+    let (status, page) = get_text(&client(), &link).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Choose a new password"));
+    // Cara may not sign in: refused with the rule's reason, nothing queued.
+    let cara = contact_id("cara@acme.example").await;
+    let refused = accounts::send_sign_in_email(&portal.workspace, &cara).await;
+    assert!(
+        matches!(refused, Err(AccountError::AccessDenied(ref reason)) if !reason.is_empty()),
+        "{refused:?}"
+    );
+    // The same bound as customers' own requests: three per address within the hour.
+    for _ in 0..2 {
+        accounts::send_sign_in_email(&portal.workspace, &ana)
+            .await
+            .unwrap();
+    }
+    let refused = accounts::send_sign_in_email(&portal.workspace, &ana).await;
+    assert!(
+        matches!(refused, Err(AccountError::TooManyEmails { .. })),
+        "{refused:?}"
+    );
+    assert_eq!(portal.outbox().await.len(), before + 3);
+}
