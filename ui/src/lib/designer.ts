@@ -12,7 +12,6 @@ import type { ImpactOverview } from "../bindings/ImpactOverview";
 import type { PreviewRequest } from "../bindings/PreviewRequest";
 import type { PreviewResult } from "../bindings/PreviewResult";
 import type { Settings } from "../bindings/Settings";
-import type { SupportFormField } from "../bindings/SupportFormField";
 import type { TablePage } from "../bindings/TablePage";
 import type { TableQuery } from "../bindings/TableQuery";
 import type { View } from "../bindings/View";
