@@ -1480,69 +1480,6 @@ async fn a_ccd_contact_opens_and_replies_only_when_ccd_contacts_see_tickets() {
     );
     let response = post_reply(&ben, &portal, "1005", "Copying myself in: same here", None).await;
     assert_eq!(response.status(), 200);
-
-// ---- No dead ends: links, not found, trailing slashes, titles, favicon ----
-
-fn title_of(html: &str) -> String {
-    let start = html.find("<title>").expect("a <title>") + "<title>".len();
-    let end = html[start..].find("</title>").expect("</title>");
-    unescape(&html[start..start + end])
-}
-
-fn description_of(html: &str) -> String {
-    let needle = "<meta name=\"description\" content=\"";
-    let start = html.find(needle).expect("a meta description") + needle.len();
-    unescape(&html[start..start + html[start..].find('"').unwrap()])
-}
-
-#[tokio::test]
-async fn knowledge_base_titles_link_to_their_article() {
-    let portal = acme().await;
-    let visitor = client();
-    let (_, kb) = get_text(&visitor, &portal.url("/knowledge-base")).await;
-    let article = attribute_values(&kb, "href")
-        .into_iter()
-        .find(|href| href.contains("/knowledge-base/"))
-        .expect("the article title is a link");
-    assert!(kb.contains(">Resetting the printer</a>"), "{kb}");
-    let (status, page) = get_text(&visitor, &format!("{}{article}", portal.origin)).await;
-    assert_eq!(status, 200);
-    assert!(page.contains("<h1>Resetting the printer</h1>"));
-    assert!(page.contains("All articles"), "a way back to the list");
-    // Unpublished and unknown articles are not found.
-    for id in ["kb-2", "no-such-article"] {
-        let (status, _) = get_text(&visitor, &portal.url(&format!("/knowledge-base/{id}"))).await;
-        assert_eq!(status, 404, "{id}");
-    }
-}
-
-#[tokio::test]
-async fn a_signed_in_customer_keeps_navigation_and_sign_out_on_a_page_not_found() {
-    let portal = acme().await;
-    let ana = signed_in(&portal, "ana@acme.example").await;
-    for path in [
-        "/no-such-ticket",
-        "/knowledge-base/no-such-article",
-        "/a/b/c",
-    ] {
-        let (status, page) = get_text(&ana, &portal.url(path)).await;
-        assert_eq!(status, 404, "{path}");
-        assert!(page.contains("Page not found"), "{path}");
-        assert!(page.contains("Sign out"), "{path}: Sign out");
-        assert!(page.contains(">Tickets</a>"), "{path}: the navigation");
-        assert!(
-            page.contains(">Knowledge base</a>"),
-            "{path}: the navigation"
-        );
-    }
-    // Sign out from there works (the page carries the session's form token).
-    let (_, page) = get_text(&ana, &portal.url("/no-such-ticket")).await;
-    let response = ana
-        .post(portal.url("/logout"))
-        .form(&[("csrf", csrf_in(&page).as_str())])
-        .send()
-        .await
-        .unwrap();
     assert!(response
         .text()
         .await
@@ -1700,7 +1637,75 @@ async fn closing_without_the_form_token_is_refused() {
             .unwrap()
             .stage,
         "new"
+    );
+}
 
+// ---- No dead ends: links, not found, trailing slashes, titles, favicon ----
+
+fn title_of(html: &str) -> String {
+    let start = html.find("<title>").expect("a <title>") + "<title>".len();
+    let end = html[start..].find("</title>").expect("</title>");
+    unescape(&html[start..start + end])
+}
+
+fn description_of(html: &str) -> String {
+    let needle = "<meta name=\"description\" content=\"";
+    let start = html.find(needle).expect("a meta description") + needle.len();
+    unescape(&html[start..start + html[start..].find('"').unwrap()])
+}
+
+#[tokio::test]
+async fn knowledge_base_titles_link_to_their_article() {
+    let portal = acme().await;
+    let visitor = client();
+    let (_, kb) = get_text(&visitor, &portal.url("/knowledge-base")).await;
+    let article = attribute_values(&kb, "href")
+        .into_iter()
+        .find(|href| href.contains("/knowledge-base/"))
+        .expect("the article title is a link");
+    assert!(kb.contains(">Resetting the printer</a>"), "{kb}");
+    let (status, page) = get_text(&visitor, &format!("{}{article}", portal.origin)).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("<h1>Resetting the printer</h1>"));
+    assert!(page.contains("All articles"), "a way back to the list");
+    // Unpublished and unknown articles are not found.
+    for id in ["kb-2", "no-such-article"] {
+        let (status, _) = get_text(&visitor, &portal.url(&format!("/knowledge-base/{id}"))).await;
+        assert_eq!(status, 404, "{id}");
+    }
+}
+
+#[tokio::test]
+async fn a_signed_in_customer_keeps_navigation_and_sign_out_on_a_page_not_found() {
+    let portal = acme().await;
+    let ana = signed_in(&portal, "ana@acme.example").await;
+    for path in [
+        "/no-such-ticket",
+        "/knowledge-base/no-such-article",
+        "/a/b/c",
+    ] {
+        let (status, page) = get_text(&ana, &portal.url(path)).await;
+        assert_eq!(status, 404, "{path}");
+        assert!(page.contains("Page not found"), "{path}");
+        assert!(page.contains("Sign out"), "{path}: Sign out");
+        assert!(page.contains(">Tickets</a>"), "{path}: the navigation");
+        assert!(
+            page.contains(">Knowledge base</a>"),
+            "{path}: the navigation"
+        );
+    }
+    // Sign out from there works (the page carries the session's form token).
+    let (_, page) = get_text(&ana, &portal.url("/no-such-ticket")).await;
+    let response = ana
+        .post(portal.url("/logout"))
+        .form(&[("csrf", csrf_in(&page).as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(response
+        .text()
+        .await
+        .unwrap()
         .contains("You are signed out"));
     // A visitor's page not found shows no account.
     let (status, page) = get_text(&client(), &portal.url("/knowledge-base/no-such-article")).await;

@@ -479,7 +479,8 @@ async fn check(ui: &Ui<'_>) -> Result<(), String> {
     check_eq("the gutter line of the error marker", line.as_str(), "2")?;
     check_eq("the text the error marks", marked.as_str(), "{% for %}")?;
     // Save is offered only once every template compiles, and says why not.
-    ui.wait_enabled("[data-action=save-settings]", false).await?;
+    ui.wait_enabled("[data-action=save-settings]", false)
+        .await?;
     ui.wait_text("[data-testid=save-blocked]", Duration::from_secs(5), |t| {
         t.contains("\"login\" does not compile at line 2")
     })
