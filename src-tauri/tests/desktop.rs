@@ -441,11 +441,11 @@ const VIEWS: [(&str, &str); 9] = [
     ("setup-checklist", "[data-testid='checklist'] li"),
     ("settings", "#page_title"),
     ("history", "[data-testid='history'] li"),
-    ("customers", "[data-testid='contacts'] tbody tr"),
+    ("customers", "[data-testid='contacts'] .vrow button.link"),
     ("outbox", "[data-testid='email']"),
     ("inbox", "[data-testid='inbox'] tbody tr"),
     ("preview", "[data-testid='render-time']"),
-    ("visibility", "[data-testid='matrix'] tbody tr"),
+    ("visibility", "[data-testid='matrix'] [data-row-contact]"),
 ];
 
 async fn check_every_view(ui: &Ui<'_>) -> Result<(), String> {
