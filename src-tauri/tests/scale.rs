@@ -140,7 +140,7 @@ async fn contact_actions(ui: &Ui<'_>, workspace: &Path) -> Result<(), String> {
     // Send a sign-in email: it lands in the outbox.
     let before = outbox_to(workspace, email).await?;
     ui.click("[data-action='send-sign-in']").await?;
-    ui.wait_text("[data-testid='notice']", Duration::from_secs(10), |t| {
+    ui.wait_text("[data-sonner-toast]", Duration::from_secs(10), |t| {
         t.contains("in the outbox")
     })
     .await?;
