@@ -2,7 +2,7 @@
 //! saved as one history entry, and undone as a new entry. The command line and the desktop app both go
 //! through here.
 
-use crate::app::preview;
+use crate::app::{preview, snapshots};
 use crate::domain::settings::{self, Settings};
 use crate::storage::{self, StorageError};
 use crate::{Error, Result, Workspace};
@@ -56,8 +56,27 @@ async fn save(
     if !broken.is_empty() {
         return Err(Error::TemplatesDoNotCompile(broken));
     }
+    // Spec 10.6: what contacts see just before the change, stored with it (none when nothing changes).
+    let before = if settings::diff(&workspace.settings().await?, settings).is_empty() {
+        None
+    } else {
+        let reason = match undoes {
+            Some(_) => snapshots::Before::Undo,
+            None => snapshots::Before::SettingsSave,
+        };
+        match snapshots::prepare(workspace, reason).await {
+            Ok(pending) => Some(pending),
+            Err(error) => {
+                tracing::warn!(error = %error, "no visibility snapshot before the settings change");
+                None
+            }
+        }
+    };
     let mut transaction = workspace.write().await?;
     let entry = storage::settings::save_in(&mut transaction, settings, changed_by, undoes).await?;
+    if let (Some(pending), Some(_)) = (&before, entry) {
+        pending.store_in(&mut transaction, entry).await?;
+    }
     if entry.is_some() {
         // Spec section 2: saving a `lists` portal invites listed contacts without a login, with the save.
         let origin = crate::app::accounts::public_origin(settings);

@@ -3,6 +3,7 @@
 //! desktop app both go through here.
 
 use crate::app::progress::{Progress, Silent, Unit};
+use crate::app::snapshots::{self, Before};
 use crate::app::{demo, preview};
 use crate::bundle;
 use crate::domain::model::{Catalog, WorkspaceData};
@@ -34,10 +35,15 @@ pub async fn import(
 ) -> Result<Workspace> {
     refuse_broken_templates(&data.settings, &data.catalog())?;
     let hashes = hash_passwords(&data.passwords);
-    let written = replace_with(workspace_path, replace, |workspace| async move {
-        workspace.replace_all(data, &hashes).await?;
-        Ok(true)
-    })
+    let written = replace_with(
+        workspace_path,
+        replace,
+        Before::Import,
+        |workspace| async move {
+            workspace.replace_all(data, &hashes).await?;
+            Ok(true)
+        },
+    )
     .await?;
     Ok(written.expect("an import that is not cancelled commits"))
 }
@@ -104,10 +110,12 @@ pub fn hash_passwords(passwords: &[(String, String)]) -> Vec<(String, String)> {
 /// A new workspace is written under a temporary name in the same directory and renamed into place once
 /// its transaction committed and the file is synced, as exports are: a failure, a cancel or a `kill -9`
 /// never leaves a workspace at `workspace_path` that looks whole but holds nothing. An existing one is
-/// replaced inside one transaction, so it keeps its data unless the write commits.
+/// replaced inside one transaction, so it keeps its data unless the write commits; what its contacts
+/// saw before is kept as an automatic visibility snapshot first (spec 10.6; `before` says why).
 async fn replace_with<F, Fut>(
     workspace_path: &Path,
     replace: bool,
+    before: Before,
     write: F,
 ) -> Result<Option<Workspace>>
 where
@@ -122,6 +130,11 @@ where
     if !replace && !workspace.is_empty().await? {
         workspace.close().await;
         return Err(StorageError::NotEmpty(workspace_path.into()).into());
+    }
+    if let Err(error) = snapshots::take_automatic(&workspace, before).await {
+        // The snapshot is a record for comparing; a workspace too damaged to compute one can still be
+        // replaced.
+        tracing::warn!(error = %error, "no visibility snapshot before replacing the workspace");
     }
     match write(workspace.clone()).await {
         Ok(true) => Ok(Some(workspace)),
@@ -275,40 +288,45 @@ pub async fn write_demo_with_progress(
     let mut generator = demo::DemoGenerator::new(seed, size);
     let hashes = generator.password_hashes();
     let head = std::mem::take(&mut generator.head);
-    let written = replace_with(workspace_path, replace, |workspace| async move {
-        let mut write = workspace.begin_replace().await?;
-        write.settings(&head.settings).await?;
-        write.catalog(&head.catalog()).await?;
-        write.companies(&head.companies).await?;
-        write.contacts(&head.contacts).await?;
-        write.password_hashes(&hashes).await?;
-        // The generator picks contacts from `head`; give it back for the generating thread.
-        generator.head = head;
-        let (sender, mut receiver) = tokio::sync::mpsc::channel(2);
-        let producer = std::thread::spawn(move || {
-            while generator.remaining() > 0 {
-                if sender
-                    .blocking_send(generator.next_chunk(DEMO_CHUNK))
-                    .is_err()
-                {
-                    break;
+    let written = replace_with(
+        workspace_path,
+        replace,
+        Before::Demo,
+        |workspace| async move {
+            let mut write = workspace.begin_replace().await?;
+            write.settings(&head.settings).await?;
+            write.catalog(&head.catalog()).await?;
+            write.companies(&head.companies).await?;
+            write.contacts(&head.contacts).await?;
+            write.password_hashes(&hashes).await?;
+            // The generator picks contacts from `head`; give it back for the generating thread.
+            generator.head = head;
+            let (sender, mut receiver) = tokio::sync::mpsc::channel(2);
+            let producer = std::thread::spawn(move || {
+                while generator.remaining() > 0 {
+                    if sender
+                        .blocking_send(generator.next_chunk(DEMO_CHUNK))
+                        .is_err()
+                    {
+                        break;
+                    }
                 }
+            });
+            progress.stage(
+                "Writing demo tickets",
+                Unit::Items("tickets"),
+                Some(size.tickets as u64),
+            );
+            while let Some((tickets, threads)) = receiver.recv().await {
+                write.tickets(&tickets).await?;
+                write.threads(&threads).await?;
+                progress.advance(tickets.len() as u64);
             }
-        });
-        progress.stage(
-            "Writing demo tickets",
-            Unit::Items("tickets"),
-            Some(size.tickets as u64),
-        );
-        while let Some((tickets, threads)) = receiver.recv().await {
-            write.tickets(&tickets).await?;
-            write.threads(&threads).await?;
-            progress.advance(tickets.len() as u64);
-        }
-        producer.join().expect("the demo generator panicked");
-        write.commit().await?;
-        Ok(true)
-    })
+            producer.join().expect("the demo generator panicked");
+            write.commit().await?;
+            Ok(true)
+        },
+    )
     .await?;
     Ok(written.expect("a demo that is not cancelled commits"))
 }
@@ -619,56 +637,61 @@ async fn import_streamed(
     let source = bundle_path.to_path_buf();
     let stopped = AtomicBool::new(false);
     let stopped_ref = &stopped;
-    let written = replace_with(workspace_path, replace, |workspace| async move {
-        let mut write = workspace.begin_replace().await?;
-        let head = &checked.head;
-        write.settings(&head.settings).await?;
-        write.catalog(&head.catalog()).await?;
-        write.companies(&head.companies).await?;
-        write.contacts(&head.contacts).await?;
-        write.password_hashes(&hashes).await?;
-        let (chunks, mut received) = tokio::sync::mpsc::channel(4);
-        progress.start(1);
-        let counter = progress.clone();
-        let reader = std::thread::spawn(move || {
-            let source = bundle::Source::CountedFile(&source, &counter.read);
-            bundle::stream(source, &checked, |chunk| {
-                chunks.blocking_send(chunk).is_ok()
-            })
-        });
-        loop {
-            let chunk = tokio::select! {
-                chunk = received.recv() => chunk,
-                () = cancel.cancelled() => {
-                    stopped_ref.store(true, Ordering::SeqCst);
-                    None
+    let written = replace_with(
+        workspace_path,
+        replace,
+        Before::Import,
+        |workspace| async move {
+            let mut write = workspace.begin_replace().await?;
+            let head = &checked.head;
+            write.settings(&head.settings).await?;
+            write.catalog(&head.catalog()).await?;
+            write.companies(&head.companies).await?;
+            write.contacts(&head.contacts).await?;
+            write.password_hashes(&hashes).await?;
+            let (chunks, mut received) = tokio::sync::mpsc::channel(4);
+            progress.start(1);
+            let counter = progress.clone();
+            let reader = std::thread::spawn(move || {
+                let source = bundle::Source::CountedFile(&source, &counter.read);
+                bundle::stream(source, &checked, |chunk| {
+                    chunks.blocking_send(chunk).is_ok()
+                })
+            });
+            loop {
+                let chunk = tokio::select! {
+                    chunk = received.recv() => chunk,
+                    () = cancel.cancelled() => {
+                        stopped_ref.store(true, Ordering::SeqCst);
+                        None
+                    }
+                };
+                match chunk {
+                    Some(bundle::Chunk::Tickets(tickets)) => write.tickets(&tickets).await?,
+                    Some(bundle::Chunk::Threads(threads)) => write.threads(&threads).await?,
+                    None => break,
                 }
-            };
-            match chunk {
-                Some(bundle::Chunk::Tickets(tickets)) => write.tickets(&tickets).await?,
-                Some(bundle::Chunk::Threads(threads)) => write.threads(&threads).await?,
-                None => break,
             }
-        }
-        if stopped_ref.load(Ordering::SeqCst) {
-            // The reader's next send fails, which ends it; what it read is thrown away.
-            drop(received);
-            let _ = reader.join();
-            write.rollback().await?;
-            return Ok(false);
-        }
-        match reader.join().expect("the bundle reader panicked") {
-            Ok(()) => {
-                progress.start(2);
-                write.commit().await?
-            }
-            Err(error) => {
+            if stopped_ref.load(Ordering::SeqCst) {
+                // The reader's next send fails, which ends it; what it read is thrown away.
+                drop(received);
+                let _ = reader.join();
                 write.rollback().await?;
-                return Err(error.into());
+                return Ok(false);
             }
-        }
-        Ok(true)
-    })
+            match reader.join().expect("the bundle reader panicked") {
+                Ok(()) => {
+                    progress.start(2);
+                    write.commit().await?
+                }
+                Err(error) => {
+                    write.rollback().await?;
+                    return Err(error.into());
+                }
+            }
+            Ok(true)
+        },
+    )
     .await?;
     match written {
         Some(workspace) => Ok(Imported::Workspace(workspace, summary)),

@@ -773,6 +773,8 @@ impl BulkWrite {
                 "INSERT OR REPLACE INTO kb_articles SELECT * FROM kept.kb_articles",
                 "INSERT OR REPLACE INTO menus SELECT * FROM kept.menus",
                 "INSERT OR REPLACE INTO menu_items SELECT * FROM kept.menu_items",
+                // Visibility snapshots (migrations 0006) stay with the workspace, as its history does.
+                "INSERT OR REPLACE INTO visibility_snapshots SELECT * FROM kept.visibility_snapshots",
                 "INSERT OR REPLACE INTO outbox (id, created_at, kind, to_address, subject, body, contact_id, ticket_id)
                      SELECT o.id, o.created_at, o.kind, o.to_address, o.subject, o.body,
                             (SELECT c.id FROM contacts c JOIN kept.contacts k ON k.email = c.email COLLATE NOCASE

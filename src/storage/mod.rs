@@ -9,6 +9,7 @@ pub mod engagements;
 pub mod outbox;
 pub mod sessions;
 pub mod settings;
+pub mod snapshots;
 pub mod threads;
 pub mod tickets;
 pub mod tokens;

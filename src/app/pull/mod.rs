@@ -485,6 +485,10 @@ pub async fn pull(
         }
     }
     let kept = (options.replace && target.exists()).then_some(target);
+    if let Some(target) = kept {
+        // Spec 10.6: what the replaced workspace's contacts saw, kept (finish_pull carries it over).
+        crate::app::snapshots::take_automatic_at(target, crate::app::snapshots::Before::Pull).await;
+    }
     let repairs: PullRepairs = write.finish_pull(kept).await?;
     write.commit().await?;
     workspace.close().await;

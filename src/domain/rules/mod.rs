@@ -9,6 +9,7 @@
 pub mod access;
 pub mod close;
 pub mod company;
+pub mod lint;
 pub mod portal;
 pub mod status;
 pub mod threads;

@@ -1,0 +1,226 @@
+//! Visibility snapshots (migrations/0006_visibility_snapshots.sql): stored as one encoded record each
+//! (`app::snapshots` encodes and decodes it), listed without their data. Also the thread facts snapshots
+//! and the leak lint read for every ticket: each thread's activity and how many customer-visible
+//! messages it holds.
+
+use super::{now_millis, Result, StorageError, Workspace};
+use crate::domain::model::{format_timestamp, from_millis};
+use crate::domain::rules::lint::TicketThreads;
+use crate::domain::rules::ThreadActivity;
+use serde::{Deserialize, Serialize};
+use sqlx::SqliteConnection;
+use std::collections::HashMap;
+use ts_rs::TS;
+
+/// A stored snapshot, without its data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct SnapshotInfo {
+    #[ts(type = "number")]
+    pub id: i64,
+    /// The name it was saved under; None for an automatic snapshot.
+    pub name: Option<String>,
+    /// Why it was taken: `named`, or before a `settings` save, an `undo`, an `import`, a `pull`.
+    pub reason: String,
+    pub created_at: String,
+    /// For a snapshot taken before a settings save or undo: the history entry that change made.
+    #[ts(type = "number | null")]
+    pub settings_entry: Option<i64>,
+    #[ts(type = "number")]
+    pub contacts: i64,
+    /// Distinct tickets visible to anyone.
+    #[ts(type = "number")]
+    pub tickets: i64,
+    /// Its size in the workspace (the encoded record).
+    #[ts(type = "number")]
+    pub bytes: i64,
+}
+
+/// A snapshot to store.
+pub struct NewSnapshot<'a> {
+    pub name: Option<&'a str>,
+    pub reason: &'a str,
+    pub settings_entry: Option<i64>,
+    pub contacts: usize,
+    pub tickets: usize,
+    pub data: &'a [u8],
+}
+
+type InfoRow = (i64, Option<String>, String, i64, Option<i64>, i64, i64, i64);
+
+const INFO_COLUMNS: &str =
+    "id, name, reason, created_at, settings_entry, contacts, tickets, length(data)";
+
+fn info_from(row: InfoRow) -> SnapshotInfo {
+    let (id, name, reason, created_at, settings_entry, contacts, tickets, bytes) = row;
+    SnapshotInfo {
+        id,
+        name,
+        reason,
+        created_at: format_timestamp(&from_millis(created_at)),
+        settings_entry,
+        contacts,
+        tickets,
+        bytes,
+    }
+}
+
+/// Stores `snapshot`; returns its id. A name already taken is a conflict.
+pub async fn insert_in(
+    connection: &mut SqliteConnection,
+    snapshot: &NewSnapshot<'_>,
+) -> Result<i64> {
+    if let Some(name) = snapshot.name {
+        let taken: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM visibility_snapshots WHERE name = ?1")
+                .bind(name)
+                .fetch_optional(&mut *connection)
+                .await?;
+        if taken.is_some() {
+            return Err(StorageError::Conflict(format!(
+                "a snapshot named \"{name}\" already exists"
+            )));
+        }
+    }
+    let id = sqlx::query(
+        "INSERT INTO visibility_snapshots (name, reason, created_at, settings_entry, contacts, tickets, data)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )
+    .bind(snapshot.name)
+    .bind(snapshot.reason)
+    .bind(now_millis())
+    .bind(snapshot.settings_entry)
+    .bind(i64::try_from(snapshot.contacts).unwrap_or(i64::MAX))
+    .bind(i64::try_from(snapshot.tickets).unwrap_or(i64::MAX))
+    .bind(snapshot.data)
+    .execute(&mut *connection)
+    .await?
+    .last_insert_rowid();
+    Ok(id)
+}
+
+/// Deletes automatic snapshots beyond the newest `keep`; named ones are never deleted. Returns how many
+/// went.
+pub async fn prune_automatic_in(connection: &mut SqliteConnection, keep: usize) -> Result<u64> {
+    Ok(sqlx::query(
+        "DELETE FROM visibility_snapshots WHERE name IS NULL AND id NOT IN
+           (SELECT id FROM visibility_snapshots WHERE name IS NULL ORDER BY id DESC LIMIT ?1)",
+    )
+    .bind(i64::try_from(keep).unwrap_or(i64::MAX))
+    .execute(connection)
+    .await?
+    .rows_affected())
+}
+
+/// One thread as the page query yields it: ticket, id, channel, created, latest message, customer
+/// messages.
+type ThreadFactsJson = (String, String, String, i64, Option<i64>, u32);
+
+/// Threads per page of `ticket_threads`.
+const THREADS_PER_PAGE: i64 = 50_000;
+
+impl Workspace {
+    /// Every snapshot, newest first, without data.
+    pub async fn snapshots(&self) -> Result<Vec<SnapshotInfo>> {
+        let rows: Vec<InfoRow> = sqlx::query_as(&format!(
+            "SELECT {INFO_COLUMNS} FROM visibility_snapshots ORDER BY id DESC"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(info_from).collect())
+    }
+
+    pub async fn snapshot(&self, id: i64) -> Result<Option<SnapshotInfo>> {
+        let row: Option<InfoRow> = sqlx::query_as(&format!(
+            "SELECT {INFO_COLUMNS} FROM visibility_snapshots WHERE id = ?1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(info_from))
+    }
+
+    pub async fn snapshot_named(&self, name: &str) -> Result<Option<SnapshotInfo>> {
+        let row: Option<InfoRow> = sqlx::query_as(&format!(
+            "SELECT {INFO_COLUMNS} FROM visibility_snapshots WHERE name = ?1"
+        ))
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(info_from))
+    }
+
+    /// The automatic snapshot taken before settings history entry `entry` was saved.
+    pub async fn snapshot_before_entry(&self, entry: i64) -> Result<Option<SnapshotInfo>> {
+        let row: Option<InfoRow> = sqlx::query_as(&format!(
+            "SELECT {INFO_COLUMNS} FROM visibility_snapshots WHERE settings_entry = ?1
+             ORDER BY id DESC LIMIT 1"
+        ))
+        .bind(entry)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(info_from))
+    }
+
+    /// The first snapshot taken after snapshot `id`, if any.
+    pub async fn snapshot_after(&self, id: i64) -> Result<Option<SnapshotInfo>> {
+        let row: Option<InfoRow> = sqlx::query_as(&format!(
+            "SELECT {INFO_COLUMNS} FROM visibility_snapshots WHERE id > ?1 ORDER BY id LIMIT 1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(info_from))
+    }
+
+    /// The encoded record of snapshot `id`.
+    pub async fn snapshot_data(&self, id: i64) -> Result<Option<Vec<u8>>> {
+        Ok(
+            sqlx::query_scalar("SELECT data FROM visibility_snapshots WHERE id = ?1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    /// The threads of every ticket that has any, by ticket id, as the thread choice sees them, with the
+    /// number of customer-visible messages (type MESSAGE) each holds. Read page by page as SQLite-built
+    /// JSON (one result row per page; sqlx hands every row across threads, which is slow for millions).
+    pub async fn ticket_threads(&self) -> Result<HashMap<String, TicketThreads>> {
+        let mut connection = self.pool.acquire().await?;
+        let (low, high): (Option<i64>, Option<i64>) =
+            sqlx::query_as("SELECT min(rowid), max(rowid) FROM threads")
+                .fetch_one(&mut *connection)
+                .await?;
+        let (mut after, high) = (low.unwrap_or(1) - 1, high.unwrap_or(0));
+        let mut by_ticket: HashMap<String, TicketThreads> = HashMap::new();
+        while after < high {
+            let upto = after + THREADS_PER_PAGE;
+            let (page,): (String,) = sqlx::query_as(
+                "SELECT json_group_array(json_array(t.ticket_id, t.id, t.channel_id, t.created_at,
+                     (SELECT max(m.created_at) FROM messages m WHERE m.thread_id = t.id),
+                     (SELECT count(*) FROM messages m WHERE m.thread_id = t.id AND m.type = 'MESSAGE'))
+                     ORDER BY t.rowid)
+                 FROM threads t WHERE t.rowid > ?1 AND t.rowid <= ?2 AND t.ticket_id IS NOT NULL",
+            )
+            .bind(after)
+            .bind(upto)
+            .fetch_one(&mut *connection)
+            .await?;
+            let rows: Vec<ThreadFactsJson> = serde_json::from_str(&page)
+                .map_err(|error| StorageError::Corrupt(format!("thread facts: {error}")))?;
+            for (ticket, id, channel, created_at, latest, customer_messages) in rows {
+                let entry = by_ticket.entry(ticket).or_default();
+                entry.threads.push(ThreadActivity {
+                    id,
+                    channel,
+                    created_at: from_millis(created_at),
+                    latest_activity: from_millis(latest.unwrap_or(created_at)),
+                });
+                entry.customer_messages.push(customer_messages);
+            }
+            after = upto;
+        }
+        Ok(by_ticket)
+    }
+}
