@@ -9,7 +9,8 @@ use crate::progress::{self, Mode, Reporter};
 use clap::{Parser, Subcommand, ValueEnum};
 use portal::app::progress::Unit;
 use portal::app::pull::{self, KindProgress, PullKind, PullOptions, PullReport, Pulled};
-use portal::app::{demo, matrix, settings_admin, transfer, view_as, workspace_files};
+use portal::app::snapshots::{self, SnapshotDiff};
+use portal::app::{demo, lint, matrix, settings_admin, transfer, view_as, workspace_files};
 use portal::domain::rules::{ContactView, View};
 use portal::domain::settings::checklist;
 use portal::storage::default_workspace_path;
@@ -143,6 +144,22 @@ enum Command {
         #[arg(long)]
         token_stdin: bool,
     },
+    /// List data shapes that show tickets to people the author probably did not mean (the leak lint);
+    /// exits 1 when there is a finding
+    Lint {
+        /// Workspace file (default: the demo workspace in your data directory, created on first use)
+        #[arg(long)]
+        workspace: Option<PathBuf>,
+        /// Output format
+        #[arg(long, value_enum, default_value = "table")]
+        format: ViewFormat,
+    },
+    /// Save, list and compare visibility snapshots: every contact and view, sign-in, visible tickets
+    /// and the thread each shows
+    Snapshot {
+        #[command(subcommand)]
+        action: SnapshotAction,
+    },
     /// Write a realistic demo workspace, generated deterministically from a seed
     Demo {
         /// Workspace file (default: the demo workspace in your data directory, created on first use)
@@ -200,6 +217,42 @@ enum SettingsAction {
         /// Workspace file (default: the demo workspace in your data directory, created on first use)
         #[arg(long)]
         workspace: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum SnapshotAction {
+    /// Save what every contact sees now under a name
+    Save {
+        /// The snapshot's name (not a number: numbers name snapshots by id)
+        name: String,
+        /// Workspace file (default: the demo workspace in your data directory, created on first use)
+        #[arg(long)]
+        workspace: Option<PathBuf>,
+    },
+    /// Every snapshot, newest first: named ones and those taken before each settings save, undo,
+    /// import and pull
+    List {
+        /// Workspace file (default: the demo workspace in your data directory, created on first use)
+        #[arg(long)]
+        workspace: Option<PathBuf>,
+        /// Output format
+        #[arg(long, value_enum, default_value = "table")]
+        format: ViewFormat,
+    },
+    /// What changed for each contact and view from snapshot A to snapshot B (or now); exits 1 when
+    /// anything changed
+    Diff {
+        /// The earlier snapshot: its name or number (see `portal snapshot list`)
+        a: String,
+        /// The later snapshot: its name or number; the workspace now when absent
+        b: Option<String>,
+        /// Workspace file (default: the demo workspace in your data directory, created on first use)
+        #[arg(long)]
+        workspace: Option<PathBuf>,
+        /// Output format
+        #[arg(long, value_enum, default_value = "table")]
+        format: ViewFormat,
     },
 }
 
@@ -340,6 +393,24 @@ async fn execute(command: Command, reporter: Arc<Reporter>) -> Result<ExitCode, 
             reporter.finish();
         }
         Command::Settings { action } => return settings_command(action).await,
+        Command::Lint { workspace, format } => {
+            let workspace = open(workspace).await?;
+            let report = lint::lint_with_progress(&workspace, &*reporter).await?;
+            reporter.finish();
+            match format {
+                ViewFormat::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).expect("a lint report serialises")
+                ),
+                ViewFormat::Table => print!("{}", lint_table(&report)),
+            }
+            return Ok(if report.is_clean() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            });
+        }
+        Command::Snapshot { action } => return snapshot_command(action, reporter).await,
         Command::Generate { what } => generate::run(what)?,
         Command::Check { workspace } => {
             let workspace = open(workspace).await?;
@@ -809,6 +880,187 @@ fn pull_table(summary: &pull::PullSummary) -> String {
         text.push_str(&format!(
             "Left out {} associations or memberships naming records that were not read\n",
             summary.dangling_references
+        ));
+    }
+    text
+}
+
+async fn snapshot_command(
+    action: SnapshotAction,
+    reporter: Arc<Reporter>,
+) -> Result<ExitCode, Error> {
+    match action {
+        SnapshotAction::Save { name, workspace } => {
+            let workspace = open(workspace).await?;
+            let saved = snapshots::save_named(&workspace, &name, &*reporter).await?;
+            reporter.finish();
+            println!(
+                "Saved snapshot #{} \"{}\": {} contacts, {} visible tickets, {} bytes",
+                saved.id,
+                printable(&name),
+                thousands(saved.contacts as u64),
+                thousands(saved.tickets as u64),
+                thousands(saved.bytes as u64)
+            );
+        }
+        SnapshotAction::List { workspace, format } => {
+            let workspace = open(workspace).await?;
+            let list = snapshots::list(&workspace).await?;
+            match format {
+                ViewFormat::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&list).expect("snapshots serialise")
+                ),
+                ViewFormat::Table => {
+                    if list.is_empty() {
+                        println!("No snapshots yet.");
+                    }
+                    for snapshot in &list {
+                        println!(
+                            "{:<6} {:<28} {}  {:>8} contacts {:>10} tickets {:>12} bytes",
+                            format!("#{}", snapshot.id),
+                            printable(&snapshots::label(snapshot))
+                                .trim_start_matches(&format!("#{} ", snapshot.id))
+                                .to_string(),
+                            snapshot.created_at,
+                            thousands(snapshot.contacts as u64),
+                            thousands(snapshot.tickets as u64),
+                            thousands(snapshot.bytes as u64)
+                        );
+                    }
+                }
+            }
+        }
+        SnapshotAction::Diff {
+            a,
+            b,
+            workspace,
+            format,
+        } => {
+            let workspace = open(workspace).await?;
+            let before = snapshots::find(&workspace, &a).await?;
+            let after = match &b {
+                Some(b) => Some(snapshots::find(&workspace, b).await?),
+                None => None,
+            };
+            let diff =
+                snapshots::compare(&workspace, &before, after.as_ref(), None, &*reporter).await?;
+            reporter.finish();
+            match format {
+                ViewFormat::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&diff).expect("a diff serialises")
+                ),
+                ViewFormat::Table => print!("{}", diff_table(&diff)),
+            }
+            return Ok(if diff.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            });
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One block per finding (names and subjects escaped), then the counts per code.
+fn lint_table(report: &lint::LintReport) -> String {
+    let mut text = String::new();
+    for finding in &report.findings {
+        text.push_str(&format!(
+            "{}\n  what: {}\n  who:  {}\n  fix:  {}\n",
+            finding.code.as_str(),
+            printable(&finding.summary),
+            printable(&finding.who_sees),
+            printable(&finding.fix)
+        ));
+    }
+    if !report.findings.is_empty() {
+        text.push('\n');
+    }
+    for count in &report.counts {
+        text.push_str(&format!(
+            "{:>8}  {}\n",
+            thousands(count.count),
+            count.code.as_str()
+        ));
+    }
+    text.push_str(&if report.is_clean() {
+        "No findings.\n".to_string()
+    } else {
+        format!("{} findings.\n", thousands(report.findings.len() as u64))
+    });
+    text
+}
+
+/// Ids for a line of the diff table: at most 20, then how many more.
+fn id_list(sign: char, ids: &[String]) -> String {
+    const SHOWN: usize = 20;
+    let mut text: Vec<String> = ids
+        .iter()
+        .take(SHOWN)
+        .map(|id| format!("{sign}{id}"))
+        .collect();
+    if ids.len() > SHOWN {
+        text.push(format!("(and {} more)", ids.len() - SHOWN));
+    }
+    text.join(" ")
+}
+
+fn diff_table(diff: &SnapshotDiff) -> String {
+    let mut text = format!(
+        "From {} to {}\n",
+        printable(&diff.before.label),
+        printable(&diff.after.label)
+    );
+    for change in &diff.changes {
+        let view = change.view.map_or("", View::as_str);
+        let mut parts = Vec::new();
+        match (change.present_before, change.present_after) {
+            (false, true) => parts.push("new contact".to_string()),
+            (true, false) => parts.push("contact removed".to_string()),
+            _ => {}
+        }
+        match (change.can_sign_in_before, change.can_sign_in_after) {
+            (false, true) => parts.push("may now sign in".to_string()),
+            (true, false) => parts.push("may no longer sign in".to_string()),
+            _ => {}
+        }
+        if !change.gained.is_empty() {
+            parts.push(format!("gained {}", id_list('+', &change.gained)));
+        }
+        if !change.lost.is_empty() {
+            parts.push(format!("lost {}", id_list('-', &change.lost)));
+        }
+        for thread in &change.threads_changed {
+            parts.push(format!(
+                "ticket {} shows {} instead of {}",
+                thread.ticket,
+                thread.after.as_deref().unwrap_or("no thread"),
+                thread.before.as_deref().unwrap_or("no thread")
+            ));
+        }
+        let who = if view.is_empty() {
+            change.contact.clone()
+        } else {
+            format!("{} ({view})", change.contact)
+        };
+        text.push_str(&format!(
+            "  {}: {}\n",
+            printable(&who),
+            printable(&parts.join("; "))
+        ));
+    }
+    if diff.is_empty() {
+        text.push_str("No change: every contact sees what they saw.\n");
+    } else {
+        text.push_str(&format!(
+            "{} contacts changed: {} sign-ins, {} tickets gained, {} lost, {} shown threads changed\n",
+            thousands(diff.contacts_changed),
+            thousands(diff.sign_in_changed),
+            thousands(diff.tickets_gained),
+            thousands(diff.tickets_lost),
+            thousands(diff.threads_changed)
         ));
     }
     text

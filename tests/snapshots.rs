@@ -1,0 +1,348 @@
+//! Visibility snapshots from the command line (spec 10.6): `portal snapshot save|list|diff`, the
+//! automatic snapshots before settings saves, undos and imports, and the diff a QA pipeline asserts on.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn portal(arguments: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_portal"))
+        .args(arguments)
+        .env("USER", "qa")
+        .output()
+        .expect("the portal binary runs")
+}
+
+fn text(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn errors(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn json(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|error| panic!("{error}: {}\n{}", text(output), errors(output)))
+}
+
+fn succeeds(arguments: &[&str]) -> Output {
+    let output = portal(arguments);
+    assert!(
+        output.status.success(),
+        "portal {arguments:?} failed: {}{}",
+        text(&output),
+        errors(&output)
+    );
+    output
+}
+
+/// A temporary acme workspace.
+struct Acme {
+    _dir: tempfile::TempDir,
+    workspace: String,
+}
+
+impl Acme {
+    fn new() -> Acme {
+        let dir = tempfile::tempdir().unwrap();
+        let workspace = dir
+            .path()
+            .join("acme.portal")
+            .to_string_lossy()
+            .into_owned();
+        let bundle = fixture("acme.bundle.json");
+        succeeds(&[
+            "import",
+            bundle.to_str().unwrap(),
+            "--workspace",
+            &workspace,
+        ]);
+        Acme {
+            _dir: dir,
+            workspace,
+        }
+    }
+
+    fn run(&self, arguments: &[&str]) -> Output {
+        let mut all: Vec<&str> = arguments.to_vec();
+        all.extend(["--workspace", &self.workspace]);
+        portal(&all)
+    }
+
+    fn list(&self) -> Vec<Value> {
+        let output = self.run(&["snapshot", "list", "--format", "json"]);
+        assert!(output.status.success(), "{}", errors(&output));
+        json(&output).as_array().unwrap().clone()
+    }
+}
+
+/// The tickets of the acme bundle whose priority is HIGH.
+fn high_priority_tickets() -> Vec<String> {
+    let bundle: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("acme.bundle.json")).unwrap())
+            .unwrap();
+    bundle["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|ticket| ticket["priority"] == "HIGH")
+        .map(|ticket| ticket["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The acme filter (the support pipeline only) and one more: no high-priority ticket.
+const HIDE_HIGH_PRIORITY: &str = r#"[{"property":"pipeline","operator":"is_any_of","values":["support"]},
+    {"property":"priority","operator":"is_none_of","values":["HIGH"]}]"#;
+
+#[test]
+fn a_settings_change_that_hides_a_ticket_shows_in_the_diff() {
+    let acme = Acme::new();
+    let saved = acme.run(&["snapshot", "save", "before-filter"]);
+    assert!(saved.status.success(), "{}", errors(&saved));
+    assert!(
+        text(&saved).contains("Saved snapshot #1 \"before-filter\""),
+        "{}",
+        text(&saved)
+    );
+    let set = acme.run(&["settings", "set", "ticket_filters", HIDE_HIGH_PRIORITY]);
+    assert!(set.status.success(), "{}", errors(&set));
+
+    let diff = acme.run(&["snapshot", "diff", "before-filter", "--format", "json"]);
+    assert_eq!(
+        diff.status.code(),
+        Some(1),
+        "a diff that is not empty fails: {}",
+        errors(&diff)
+    );
+    let diff = json(&diff);
+    let high = high_priority_tickets();
+    let ana = diff["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|change| change["contact"] == "ana@acme.example" && change["view"] == "organization")
+        .unwrap_or_else(|| panic!("ana's organization view changed: {diff:#}"));
+    assert!(
+        ana["lost"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|id| id == "1001"),
+        "ana lost her high-priority ticket 1001: {ana:#}"
+    );
+    for change in diff["changes"].as_array().unwrap() {
+        assert_eq!(change["gained"].as_array().unwrap().len(), 0, "{change:#}");
+        for lost in change["lost"].as_array().unwrap() {
+            assert!(
+                high.contains(&lost.as_str().unwrap().to_string()),
+                "only high-priority tickets go: {change:#}"
+            );
+        }
+    }
+    assert_eq!(diff["after"]["label"], "now");
+    assert_eq!(diff["before"]["snapshot"]["name"], "before-filter");
+
+    let table = acme.run(&["snapshot", "diff", "before-filter"]);
+    assert_eq!(table.status.code(), Some(1));
+    assert!(
+        text(&table).contains("ana@acme.example (organization): lost ")
+            && text(&table).contains("-1001"),
+        "{}",
+        text(&table)
+    );
+}
+
+#[test]
+fn undo_restores_an_empty_diff() {
+    let acme = Acme::new();
+    assert!(acme.run(&["snapshot", "save", "start"]).status.success());
+    assert!(acme
+        .run(&["settings", "set", "ticket_filters", HIDE_HIGH_PRIORITY])
+        .status
+        .success());
+    assert_eq!(
+        acme.run(&["snapshot", "diff", "start"]).status.code(),
+        Some(1)
+    );
+    let undo = acme.run(&["settings", "undo"]);
+    assert!(undo.status.success(), "{}", errors(&undo));
+
+    let diff = acme.run(&["snapshot", "diff", "start"]);
+    assert_eq!(
+        diff.status.code(),
+        Some(0),
+        "{}{}",
+        text(&diff),
+        errors(&diff)
+    );
+    assert!(text(&diff).contains("No change"), "{}", text(&diff));
+    let diff = json(&acme.run(&["snapshot", "diff", "start", "--format", "json"]));
+    assert_eq!(diff["changes"], serde_json::json!([]));
+    assert_eq!(diff["contacts_changed"], 0);
+}
+
+#[test]
+fn saves_and_undos_take_automatic_snapshots_linked_to_their_history_entry() {
+    let acme = Acme::new();
+    assert!(acme
+        .run(&["settings", "set", "ticket_filters", HIDE_HIGH_PRIORITY])
+        .status
+        .success());
+    assert!(acme.run(&["settings", "undo"]).status.success());
+    // Setting a value a setting already has changes nothing and takes no snapshot.
+    assert!(acme
+        .run(&["settings", "set", "page_title", "Acme Support"])
+        .status
+        .success());
+    let list = acme.list();
+    let reasons: Vec<&str> = list.iter().map(|s| s["reason"].as_str().unwrap()).collect();
+    assert_eq!(reasons, ["undo", "settings"], "newest first: {list:#?}");
+    let history: Vec<i64> = text(&succeeds(&[
+        "settings",
+        "history",
+        "--workspace",
+        &acme.workspace,
+    ]))
+    .lines()
+    .filter_map(|line| line.trim_start().strip_prefix('#'))
+    .filter_map(|rest| rest.split_whitespace().next()?.parse().ok())
+    .collect();
+    let entries: Vec<i64> = list
+        .iter()
+        .map(|s| s["settings_entry"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        entries,
+        history[..2],
+        "each snapshot names the change it preceded (history is newest first too)"
+    );
+    // What the save did: the snapshot before it against the one before the undo.
+    let effect = acme.run(&[
+        "snapshot",
+        "diff",
+        &format!("#{}", list[1]["id"]),
+        &list[0]["id"].to_string(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(effect.status.code(), Some(1));
+    assert!(json(&effect)["tickets_lost"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn importing_over_a_workspace_snapshots_what_its_contacts_saw() {
+    let acme = Acme::new();
+    let bundle = fixture("lint/clean.bundle.json");
+    let imported = acme.run(&["import", bundle.to_str().unwrap(), "--replace"]);
+    assert!(imported.status.success(), "{}", errors(&imported));
+    let list = acme.list();
+    assert_eq!(list.len(), 1, "{list:#?}");
+    assert_eq!(list[0]["reason"], "import");
+    let diff = json(&acme.run(&["snapshot", "diff", "1", "--format", "json"]));
+    let gone = diff["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|change| change["contact"] == "cara@acme.example")
+        .unwrap_or_else(|| panic!("cara is not in the clean bundle: {diff:#}"));
+    assert_eq!(gone["present_after"], false);
+}
+
+#[test]
+fn automatic_snapshots_are_bounded_and_named_ones_kept() {
+    let acme = Acme::new();
+    assert!(acme.run(&["snapshot", "save", "keep-me"]).status.success());
+    for round in 0..22 {
+        let title = format!("Acme Support {round}");
+        assert!(acme
+            .run(&["settings", "set", "page_title", &title])
+            .status
+            .success());
+    }
+    let list = acme.list();
+    let automatic = list.iter().filter(|s| s["name"].is_null()).count();
+    assert_eq!(automatic, 20, "{list:#?}");
+    assert!(list.iter().any(|s| s["name"] == "keep-me"));
+}
+
+#[test]
+fn snapshot_arguments_are_checked_with_exit_code_2() {
+    let acme = Acme::new();
+    assert!(acme.run(&["snapshot", "save", "one"]).status.success());
+    let again = acme.run(&["snapshot", "save", "one"]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(
+        errors(&again).contains("already exists"),
+        "{}",
+        errors(&again)
+    );
+    let number = acme.run(&["snapshot", "save", "42"]);
+    assert_eq!(number.status.code(), Some(2));
+    let unknown = acme.run(&["snapshot", "diff", "nope"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        errors(&unknown).contains("no snapshot named or numbered \"nope\""),
+        "{}",
+        errors(&unknown)
+    );
+    // A snapshot compared with itself, and with an unchanged workspace, is empty.
+    assert!(acme.run(&["snapshot", "save", "two"]).status.success());
+    assert_eq!(
+        acme.run(&["snapshot", "diff", "one", "two"]).status.code(),
+        Some(0)
+    );
+    assert_eq!(acme.run(&["snapshot", "diff", "1"]).status.code(), Some(0));
+}
+
+#[test]
+fn the_diff_json_has_the_documented_shape() {
+    let acme = Acme::new();
+    assert!(acme.run(&["snapshot", "save", "base"]).status.success());
+    assert!(acme
+        .run(&["settings", "set", "ticket_permissions", "contact"])
+        .status
+        .success());
+    let diff = json(&acme.run(&["snapshot", "diff", "base", "--format", "json"]));
+    for key in [
+        "before",
+        "after",
+        "changes",
+        "contacts_changed",
+        "sign_in_changed",
+        "tickets_gained",
+        "tickets_lost",
+        "threads_changed",
+        "truncated",
+    ] {
+        assert!(diff.get(key).is_some(), "{key} missing: {diff:#}");
+    }
+    let change = &diff["changes"][0];
+    for key in [
+        "contact",
+        "name",
+        "view",
+        "present_before",
+        "present_after",
+        "can_sign_in_before",
+        "can_sign_in_after",
+        "gained",
+        "lost",
+        "threads_changed",
+    ] {
+        assert!(change.get(key).is_some(), "{key} missing: {change:#}");
+    }
+    // Without company tickets nobody has the view switch: each of a contact's old views is compared
+    // with the one list they have now.
+    assert!(diff["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|change| change["view"] == "organization" || change["view"] == "mine"));
+}
