@@ -57,6 +57,12 @@ fn main() {
         "what_if",
         "prepare_what_if",
         "explain_contact",
+        "lint_findings",
+        "checklist_warnings",
+        "snapshots",
+        "save_snapshot",
+        "compare_snapshots",
+        "change_visibility",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("failed to run tauri-build");

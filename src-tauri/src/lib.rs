@@ -106,6 +106,12 @@ pub fn run() {
             commands::visibility::what_if,
             commands::visibility::prepare_what_if,
             commands::visibility::explain_contact,
+            commands::snapshots::lint_findings,
+            commands::snapshots::checklist_warnings,
+            commands::snapshots::snapshots,
+            commands::snapshots::save_snapshot,
+            commands::snapshots::compare_snapshots,
+            commands::snapshots::change_visibility,
         ])
         .run(tauri::generate_context!())
         .expect("error while running Portal Studio");

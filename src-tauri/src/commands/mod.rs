@@ -10,6 +10,7 @@ pub mod portal;
 pub mod preview;
 pub mod pull;
 pub mod settings;
+pub mod snapshots;
 pub mod visibility;
 pub mod workspace;
 

@@ -103,3 +103,37 @@ fn item(key: &str, label: &str, outcome: Result<String, String>) -> ChecklistIte
         },
     }
 }
+
+/// A checklist line that warns without blocking the enable switch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ChecklistWarning {
+    pub key: String,
+    pub label: String,
+    pub message: String,
+}
+
+/// Spec 10.6: the leak lint's findings, as a warning (None when there are none). It never blocks
+/// enabling: the shapes it finds may be meant.
+pub fn leak_lint_warning(
+    findings: &[crate::domain::rules::lint::LintFinding],
+) -> Option<ChecklistWarning> {
+    if findings.is_empty() {
+        return None;
+    }
+    let mut codes: Vec<&str> = findings
+        .iter()
+        .map(|finding| finding.code.as_str())
+        .collect();
+    codes.dedup();
+    Some(ChecklistWarning {
+        key: "leak_lint".into(),
+        label: "Leak lint".into(),
+        message: format!(
+            "{} finding{} ({}): some tickets may be shown to people you did not mean; see Visibility",
+            findings.len(),
+            if findings.len() == 1 { "" } else { "s" },
+            codes.join(", ")
+        ),
+    })
+}

@@ -7,7 +7,7 @@ mod checklist;
 mod edit;
 mod validate;
 
-pub use checklist::{checklist, ChecklistItem};
+pub use checklist::{checklist, leak_lint_warning, ChecklistItem, ChecklistWarning};
 pub use edit::{
     diff, for_bundle, is_secret_marker, restore_secret, secret_marker, shown_diff,
     with_secrets_fingerprinted, with_value, without_secrets, EditError, SecretNotKept,
