@@ -346,3 +346,21 @@ fn the_diff_json_has_the_documented_shape() {
         .iter()
         .all(|change| change["view"] == "organization" || change["view"] == "mine"));
 }
+
+#[test]
+fn a_change_of_the_shown_thread_is_listed_per_ticket() {
+    let acme = Acme::new();
+    assert!(acme.run(&["snapshot", "save", "recent"]).status.success());
+    assert!(acme
+        .run(&["settings", "set", "thread_shown", "original"])
+        .status
+        .success());
+    let diff = acme.run(&["snapshot", "diff", "recent", "--format", "json"]);
+    assert_eq!(diff.status.code(), Some(1));
+    let diff = json(&diff);
+    assert!(diff["threads_changed"].as_u64().unwrap() > 0, "{diff:#}");
+    let change = diff["changes"][0]["threads_changed"][0].clone();
+    assert_ne!(change["before"], change["after"], "{change:#}");
+    assert_eq!(diff["tickets_gained"], 0);
+    assert_eq!(diff["tickets_lost"], 0);
+}

@@ -11,8 +11,7 @@
 use crate::app::matrix::{self, AuditData};
 use crate::app::progress::{Progress, Silent, Unit};
 use crate::app::what_if::ThreadChange;
-use crate::domain::rules::lint::TicketThreads;
-use crate::domain::rules::{self, View};
+use crate::domain::rules::{self, ThreadActivity, View};
 use crate::domain::settings::Settings;
 use crate::storage::snapshots::{NewSnapshot, SnapshotInfo};
 use crate::storage::{self, StorageError};
@@ -76,7 +75,7 @@ pub struct Visibility {
 pub fn compute(
     settings: &Settings,
     data: &AuditData,
-    threads: &HashMap<String, TicketThreads>,
+    threads: &HashMap<String, Vec<ThreadActivity>>,
     progress: &dyn Progress,
 ) -> Visibility {
     let rows = matrix::matrix_with_progress(settings, data, progress);
@@ -95,8 +94,7 @@ pub fn compute(
         .iter()
         .map(|id| {
             threads.get(*id).and_then(|threads| {
-                rules::shown_thread_id(settings, &data.catalog, &threads.threads)
-                    .map(str::to_string)
+                rules::shown_thread_id(settings, &data.catalog, threads).map(str::to_string)
             })
         })
         .collect();
@@ -138,7 +136,7 @@ pub async fn current(workspace: &Workspace, progress: &dyn Progress) -> Result<V
     progress.stage("Loading the workspace", Unit::Items("records"), None);
     let settings = workspace.settings().await?;
     let data = AuditData::load_for(workspace, &settings).await?;
-    let threads = workspace.ticket_threads().await?;
+    let threads = workspace.ticket_thread_choices().await?;
     Ok(compute(&settings, &data, &threads, progress))
 }
 

@@ -183,6 +183,49 @@ impl Workspace {
         )
     }
 
+    /// The threads of every ticket that has any, by ticket id, as the thread choice sees them: enough to
+    /// choose the shown thread, cheaper than `ticket_threads`. The latest activity is read only for
+    /// tickets with several threads (a lone thread is shown whenever it is eligible, whatever its
+    /// activity); elsewhere it is the thread's creation.
+    pub async fn ticket_thread_choices(&self) -> Result<HashMap<String, Vec<ThreadActivity>>> {
+        let mut by_ticket = self.thread_activities_of_multi_thread_tickets().await?;
+        let mut connection = self.pool.acquire().await?;
+        let (low, high): (Option<i64>, Option<i64>) =
+            sqlx::query_as("SELECT min(rowid), max(rowid) FROM threads")
+                .fetch_one(&mut *connection)
+                .await?;
+        let (mut after, high) = (low.unwrap_or(1) - 1, high.unwrap_or(0));
+        while after < high {
+            let upto = after + THREADS_PER_PAGE;
+            let (page,): (String,) = sqlx::query_as(
+                "SELECT json_group_array(json_array(ticket_id, id, channel_id, created_at) ORDER BY rowid)
+                 FROM threads WHERE rowid > ?1 AND rowid <= ?2 AND ticket_id IS NOT NULL",
+            )
+            .bind(after)
+            .bind(upto)
+            .fetch_one(&mut *connection)
+            .await?;
+            let rows: Vec<(String, String, String, i64)> = serde_json::from_str(&page)
+                .map_err(|error| StorageError::Corrupt(format!("threads: {error}")))?;
+            for (ticket, id, channel, created_at) in rows {
+                if by_ticket.contains_key(&ticket) {
+                    continue;
+                }
+                by_ticket.insert(
+                    ticket,
+                    vec![ThreadActivity {
+                        id,
+                        channel,
+                        created_at: from_millis(created_at),
+                        latest_activity: from_millis(created_at),
+                    }],
+                );
+            }
+            after = upto;
+        }
+        Ok(by_ticket)
+    }
+
     /// The threads of every ticket that has any, by ticket id, as the thread choice sees them, with the
     /// number of customer-visible messages (type MESSAGE) each holds. Read page by page as SQLite-built
     /// JSON (one result row per page; sqlx hands every row across threads, which is slow for millions).
