@@ -232,3 +232,34 @@ fn company_findings_vanish_when_company_tickets_are_off() {
     // Nobody sees a company's tickets any more; the empty conversation is still shown to Ana.
     assert_eq!(codes, ["visible-ticket-without-conversation"]);
 }
+
+#[test]
+fn a_failing_company_view_rule_is_named_in_contact_cannot_see_own_company() {
+    let dir = tempfile::tempdir().unwrap();
+    let workspace = imported(&dir, "clean.bundle.json");
+    // Only contacts named Ana get the company view (portal-rules.md 10.1): Ben's and Dan's tickets
+    // are associated with their companies, which they now cannot see.
+    let set = portal(&[
+        "settings",
+        "set",
+        "company_view_rules",
+        r#"[{"property": "first_name", "operator": "is_any_of", "values": ["Ana"]}]"#,
+        "--workspace",
+        &workspace,
+    ]);
+    assert!(set.status.success(), "{}", errors(&set));
+    let (code, report) = lint_json(&workspace);
+    assert_eq!(code, Some(1), "{report:#}");
+    let blind: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|finding| finding["code"] == "contact-cannot-see-own-company")
+        .collect();
+    let contacts: Vec<Vec<String>> = blind.iter().map(|f| ids(&f["contacts"])).collect();
+    assert_eq!(contacts, [["ben"], ["dan"]], "{report:#}");
+    for finding in blind {
+        let summary = finding["summary"].as_str().unwrap();
+        assert!(summary.contains("rule 'first name is any of Ana' fails"), "{summary}");
+    }
+}

@@ -4,6 +4,9 @@
 //! and names its objects, who sees what, and a suggested fix.
 
 use super::access::may_sign_in;
+use super::company::{
+    associated_companies, companies_in_scope, company_view, ContactCompanies,
+};
 use super::threads::{shown_thread_id, ThreadActivity};
 use super::visibility::{available_views, passes_filters, ticket_visible, View};
 use crate::domain::model::{Catalog, Company, Contact, Ticket};
@@ -102,22 +105,34 @@ pub struct LintInput<'a> {
     pub threads: &'a HashMap<String, TicketThreads>,
 }
 
-// lead: switch to rules::… from rules-beyond (a contact's companies under the company scope, 10.1).
-/// The companies whose tickets a contact's Organization view may show: today the primary company.
-fn companies_of(contact: &Contact) -> Vec<&str> {
-    contact.company.iter().map(String::as_str).collect()
+/// The companies whose tickets a contact's Organization view may show: their companies under the
+/// company scope (10.1). Which companies count is decided from the contact's ids alone.
+fn companies_in_scope_of<'c>(settings: &Settings, contact: &'c Contact) -> Vec<&'c str> {
+    companies_in_scope(settings, contact, ContactCompanies::default())
 }
 
-// lead: switch to rules::… from rules-beyond (whether the contact has the company view, and why not, 10.1).
-/// `Ok` when the contact gets the company view (the Organization / My tickets switch), else why not.
-fn company_view(settings: &Settings, contact: &Contact) -> Result<(), String> {
-    if !available_views(settings, contact).is_empty() {
+/// Every company the contact is associated with, primary or not (10.1).
+fn companies_of(contact: &Contact) -> Vec<&str> {
+    associated_companies(contact, ContactCompanies::default())
+}
+
+/// `Ok` when the contact gets the company view (the Organization / My tickets switch), else why not:
+/// the reason of the rules' own decision (a failing company view rule, no company in scope, company
+/// tickets off), without its "no company view: " lead.
+fn company_view_of(
+    settings: &Settings,
+    contact: &Contact,
+    companies: ContactCompanies<'_>,
+) -> Result<(), String> {
+    let decision = company_view(settings, contact, companies);
+    if decision.granted {
         return Ok(());
     }
-    if settings.ticket_permissions != TicketPermissions::Company {
-        return Err("company tickets are off".into());
-    }
-    Err(format!("{} has no primary company", contact.short_name()))
+    Err(decision
+        .reason
+        .strip_prefix("no company view: ")
+        .unwrap_or(&decision.reason)
+        .to_string())
 }
 
 /// Whether any contact can have the company view under `settings` at all.
@@ -150,7 +165,7 @@ struct Lint<'a> {
     input: &'a LintInput<'a>,
     may_sign_in: Vec<bool>,
     contact_index: HashMap<&'a str, usize>,
-    /// Contacts by company (through `companies_of`).
+    /// Contacts by company, each under the company scope (whose Organization view may show its tickets).
     by_company: HashMap<&'a str, Vec<usize>>,
 }
 
@@ -163,7 +178,7 @@ impl<'a> Lint<'a> {
             .collect();
         let mut by_company: HashMap<&str, Vec<usize>> = HashMap::new();
         for (index, contact) in input.contacts.iter().enumerate() {
-            for company in companies_of(contact) {
+            for company in companies_in_scope_of(input.settings, contact) {
                 by_company.entry(company).or_default().push(index);
             }
         }
@@ -217,7 +232,7 @@ impl<'a> Lint<'a> {
             .company
             .as_deref()
             .and_then(|id| self.input.companies.get(id));
-        let views = available_views(self.input.settings, contact);
+        let views = available_views(self.input.settings, contact, company);
         let views: Vec<Option<View>> = if views.is_empty() {
             vec![None]
         } else {
@@ -540,7 +555,11 @@ impl<'a> Lint<'a> {
                 continue;
             }
             let contact = self.contact(index);
-            let Err(why) = company_view(self.input.settings, contact) else {
+            let primary = contact
+                .company
+                .as_deref()
+                .and_then(|id| self.input.companies.get(id));
+            let Err(why) = company_view_of(self.input.settings, contact, primary.into()) else {
                 continue;
             };
             let (companies, own_count) = &companies_of_tickets[&index];
