@@ -260,6 +260,9 @@ fn a_failing_company_view_rule_is_named_in_contact_cannot_see_own_company() {
     assert_eq!(contacts, [["ben"], ["dan"]], "{report:#}");
     for finding in blind {
         let summary = finding["summary"].as_str().unwrap();
-        assert!(summary.contains("rule 'first name is any of Ana' fails"), "{summary}");
+        assert!(
+            summary.contains("rule 'first name is any of Ana' fails"),
+            "{summary}"
+        );
     }
 }

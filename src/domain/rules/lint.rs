@@ -4,9 +4,7 @@
 //! and names its objects, who sees what, and a suggested fix.
 
 use super::access::may_sign_in;
-use super::company::{
-    associated_companies, companies_in_scope, company_view, ContactCompanies,
-};
+use super::company::{associated_companies, companies_in_scope, company_view, ContactCompanies};
 use super::threads::{shown_thread_id, ThreadActivity};
 use super::visibility::{available_views, passes_filters, ticket_visible, View};
 use crate::domain::model::{Catalog, Company, Contact, Ticket};
