@@ -334,28 +334,24 @@ async fn check_app(ui: &Ui<'_>, workspace: &Path) -> Result<(), String> {
     })
     .await?;
     ui.shot("desktop-history").await?;
-    let entries = client
-        .find_all(Locator::Css("[data-testid='history'] li"))
+    // The entry of the page title change, found by its text and scrolled into view (the snapshot
+    // panel above the list pushes older entries below the fold).
+    let entry = client
+        .execute(
+            "const li = [...document.querySelectorAll(\"[data-testid='history'] li[data-entry]\")]
+               .find((l) => l.textContent.includes('Page title') && l.textContent.includes('Acme Help Centre'));
+             if (!li) return null;
+             li.scrollIntoView({ block: 'center' });
+             return li.dataset.entry;",
+            vec![],
+        )
         .await
         .map_err(err)?;
-    let mut undone = false;
-    for entry in entries {
-        let text = entry.text().await.map_err(err)?;
-        if text.contains("Page title") && text.contains("Acme Help Centre") {
-            entry
-                .find(Locator::Css("[data-action='undo']"))
-                .await
-                .map_err(err)?
-                .click()
-                .await
-                .map_err(err)?;
-            undone = true;
-            break;
-        }
-    }
-    if !undone {
+    let Some(entry) = entry.as_str() else {
         return Err("no history entry for the page title change".into());
-    }
+    };
+    ui.click(&format!("[data-entry='{entry}'] [data-action='undo']"))
+        .await?;
     ui.wait_text(NOTICE, Duration::from_secs(10), |t| t.contains("Undid"))
         .await?;
     ui.section("workspace").await?;
