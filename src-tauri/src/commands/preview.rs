@@ -5,7 +5,7 @@
 use super::open;
 use crate::error::CommandError;
 use crate::state::Studio;
-use portal::app::preview::{self, PreviewRequest, PreviewResult, SupportFormField};
+use portal::app::preview::{self, PreviewRequest, PreviewResult};
 use portal::domain::branding::{self, ContrastWarning};
 use portal::domain::settings::{Branding, Image, Settings};
 use std::collections::BTreeMap;
@@ -86,13 +86,4 @@ pub async fn submit_form_as(
     let id = preview::submit_form_as(&open.workspace, &contact, &values).await?;
     open.server.invalidate();
     Ok(id)
-}
-
-/// The fields of the saved support form, for "act as this contact" (empty: the portal has no form).
-#[tauri::command]
-pub async fn support_form_fields(
-    studio: State<'_, Studio>,
-) -> Result<Vec<SupportFormField>, CommandError> {
-    let open = open(&studio).await?;
-    Ok(preview::support_form_fields(&open.workspace).await?)
 }

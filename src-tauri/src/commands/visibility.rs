@@ -4,36 +4,13 @@
 use super::{cancellable, open, workspace_handle};
 use crate::error::CommandError;
 use crate::state::Studio;
-use portal::app::matrix::{self, AuditData, AuditRow};
+use portal::app::matrix::{self, AuditRow};
 use portal::app::read_models::{Table, TablePage, TableQuery};
-use portal::app::what_if::{ChangeRow, Impact, ImpactOverview};
+use portal::app::what_if::{ChangeRow, ImpactOverview};
 use portal::domain::rules::{ContactView, View};
 use portal::domain::settings::Settings;
 use std::sync::Arc;
 use tauri::State;
-
-/// The matrix of every contact under `draft`, or under the saved settings (then kept, with its data,
-/// for the what-if). Cancellable (`cancel_reads`).
-#[tauri::command]
-pub async fn visibility_matrix(
-    studio: State<'_, Studio>,
-    draft: Option<Settings>,
-) -> Result<Vec<AuditRow>, CommandError> {
-    let (workspace, impacts) = workspace_handle(&studio).await?;
-    cancellable(&studio, async move {
-        match draft {
-            Some(draft) => {
-                let data = AuditData::load_for(&workspace, &draft).await?;
-                Ok(matrix::matrix(&draft, &data))
-            }
-            None => {
-                let matrix = impacts.saved_matrix(&workspace).await?;
-                Ok(matrix.as_ref().clone())
-            }
-        }
-    })
-    .await
-}
 
 /// Loads what the what-if needs (the data and the saved settings' matrix) ahead of the first edit, so
 /// that the first impact shown costs only the draft's half.
@@ -56,13 +33,6 @@ pub async fn export_audit_csv(studio: State<'_, Studio>, path: String) -> Result
             source,
         })
     })
-}
-
-/// What saving `draft` would change against the saved settings.
-#[tauri::command]
-pub async fn what_if(studio: State<'_, Studio>, draft: Settings) -> Result<Impact, CommandError> {
-    let (workspace, impacts) = workspace_handle(&studio).await?;
-    Ok(impacts.impact(&workspace, &draft).await?)
 }
 
 /// Everything `contact` (email) would be served under `draft`, with reasons.

@@ -7,7 +7,6 @@ import type { ContactView } from "../bindings/ContactView";
 import type { ContrastWarning } from "../bindings/ContrastWarning";
 import type { Image } from "../bindings/Image";
 import type { ChangeRow } from "../bindings/ChangeRow";
-import type { Impact } from "../bindings/Impact";
 import type { ImpactOverview } from "../bindings/ImpactOverview";
 import type { PreviewRequest } from "../bindings/PreviewRequest";
 import type { PreviewResult } from "../bindings/PreviewResult";
@@ -29,9 +28,7 @@ export const designer = {
     invoke<string>("reply_as", { contact, ticket, text }),
   submitFormAs: (contact: string, values: Record<string, string>) =>
     invoke<string>("submit_form_as", { contact, values }),
-  visibilityMatrix: (draft: Settings | null) => invoke<AuditRow[]>("visibility_matrix", { draft }),
   exportAuditCsv: (path: string) => invoke<null>("export_audit_csv", { path }),
-  whatIf: (draft: Settings) => invoke<Impact>("what_if", { draft }),
   /** One window of the saved settings' matrix (`refresh`: take it again first) with the counts of all. */
   matrixPage: (refresh: boolean, query: TableQuery) =>
     invoke<TablePage<AuditRow>>("matrix_page", { refresh, query }),
