@@ -1,41 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { Settings } from "../bindings/Settings";
+import { base, copy } from "./settings.fixture";
 import { describeChanges, draftChanges, labelOf, rebase, revertPath } from "./changes";
 import { languageName } from "./labels";
-
-const base: Settings = {
-  page_title: "Customer portal",
-  slug: "tickets",
-  domain: null,
-  language: "en",
-  access: { mode: "lists", lists: ["l1"] },
-  sso: null,
-  consent: { notice: "n", checkbox_label: "c" },
-  ticket_filters: [],
-  ticket_permissions: "contact",
-  thread_shown: "most_recent",
-  default_inbox: null,
-  status_display: "open_closed",
-  support_form: null,
-  navigation_menu: null,
-  knowledge_base_link: false,
-  branding: {
-    primary_color: "#112233",
-    secondary_color: "#445566",
-    font_family: "Inter",
-    logo: null,
-    favicon: null,
-  },
-  templates: {},
-  idle_timeout_minutes: 60,
-  enabled: false,
-  company_view_rules: [],
-  company_scope: "primary",
-  cc_see_tickets: false,
-  customers_close_tickets: false,
-};
-
-const copy = (s: Settings): Settings => JSON.parse(JSON.stringify(s)) as Settings;
 
 /** A draft with edits from three views: Settings (title), Design (colour, a template), Visibility. */
 function editedEverywhere(): Settings {
