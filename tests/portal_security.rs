@@ -564,3 +564,71 @@ async fn connections_past_the_limit_wait_for_a_free_place() {
         .unwrap();
     assert_eq!(status, 200);
 }
+
+/// Sends a sign-in form's headers announcing `length` bytes of body, then `send` (the start of it), and
+/// returns the connection.
+async fn post_headers_then(portal: &Portal, length: usize, send: &[u8]) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let mut connection = tokio::net::TcpStream::connect(portal.server.address())
+        .await
+        .unwrap();
+    let head = format!(
+        "POST /tickets/login HTTP/1.1\r\nHost: portal\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {length}\r\n\r\n"
+    );
+    connection.write_all(head.as_bytes()).await.unwrap();
+    connection.write_all(send).await.unwrap();
+    connection
+}
+
+/// Everything the server sends until it closes the connection; None if it keeps it open past a
+/// generous limit.
+async fn answer_until_closed(
+    connection: &mut (impl tokio::io::AsyncRead + Unpin),
+) -> Option<String> {
+    use tokio::io::AsyncReadExt;
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        connection.read_to_end(&mut answer),
+    )
+    .await;
+    read.ok()
+        .map(|_| String::from_utf8_lossy(&answer).into_owned())
+}
+
+#[tokio::test]
+async fn a_body_that_never_arrives_is_answered_408_and_the_connection_closed() {
+    let options = ServerOptions {
+        body_read_timeout: std::time::Duration::from_secs(1),
+        ..Default::default()
+    };
+    let portal = start_with(acme_data(), options).await;
+    let mut connection = post_headers_then(&portal, 1000, b"email=ana").await;
+    let answer = answer_until_closed(&mut connection)
+        .await
+        .expect("the server closes a connection whose body never arrives");
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+}
+
+#[tokio::test]
+async fn a_trickled_body_is_cut_off_at_the_deadline_however_steadily_it_trickles() {
+    use tokio::io::AsyncWriteExt;
+    let options = ServerOptions {
+        body_read_timeout: std::time::Duration::from_secs(1),
+        ..Default::default()
+    };
+    let portal = start_with(acme_data(), options).await;
+    let connection = post_headers_then(&portal, 100_000, b"email=").await;
+    let (mut reading, mut writing) = connection.into_split();
+    // A byte every 100 ms: never idle for long, so only a deadline for the whole body stops it.
+    let trickle = tokio::spawn(async move {
+        while writing.write_all(b"a").await.is_ok() {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    });
+    let answer = answer_until_closed(&mut reading).await;
+    trickle.abort();
+    let answer = answer.expect("the server closes a connection that trickles its body");
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+}

@@ -6,6 +6,7 @@
 //! page in one place (`error_pages`), which also logs every unexpected failure with its cause; `trace`
 //! logs every request.
 
+mod body_deadline;
 mod cache;
 mod extract;
 pub mod preview;
@@ -57,6 +58,10 @@ pub struct ServerOptions {
     /// one's on a kept-alive connection) before the server closes it, so idle or trickling connections
     /// cannot pile up.
     pub header_read_timeout: Duration,
+    /// How long a request's body may take to arrive in full once its headers are in, however it
+    /// trickles; past it the request is answered 408 and the connection closed. Room for the largest
+    /// attachment over a slow line.
+    pub body_read_timeout: Duration,
     /// Connections served at once. Past it, new connections wait (in the listen queue) for one to close
     /// instead of taking file descriptors until the process has none left to accept with.
     pub max_connections: usize,
@@ -73,6 +78,7 @@ impl Default for ServerOptions {
             failed_login_window: Duration::from_secs(15 * 60),
             max_failed_logins_per_origin: 50,
             header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(60),
             max_connections: 512,
         }
     }
@@ -105,6 +111,8 @@ pub(crate) struct AppState {
     throttle: LoginThrottle,
     forms: FormSigner,
     policy: AttachmentPolicy,
+    /// `ServerOptions::body_read_timeout`.
+    body_read_timeout: Duration,
     /// Scheme, host and port of this server, for links in emails.
     origin: String,
 }
@@ -162,6 +170,7 @@ impl PortalServer {
             ),
             forms: FormSigner::default(),
             policy: options.attachments,
+            body_read_timeout: options.body_read_timeout,
             origin: format!("http://{address}"),
         });
         let router = routes::router(app.clone());

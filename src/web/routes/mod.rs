@@ -48,6 +48,10 @@ pub(crate) fn router(app: App) -> Router {
             app.clone(),
             error_pages,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            super::body_deadline::body_deadline,
+        ))
         // Outside `error_pages`, so a failure's log line falls inside its request's span.
         .layer(super::trace::layer())
         .with_state(app)
