@@ -64,6 +64,40 @@ struct Browser {
     _profile: tempfile::TempDir,
 }
 
+impl Browser {
+    /// Ends the session, then fails the test if `outcome` (what it drove) failed.
+    async fn finish(self, outcome: Result<(), fantoccini::error::CmdError>) {
+        let _ = self.client.clone().close().await;
+        outcome.unwrap();
+    }
+}
+
+/// The element `css` once the page shows it (a click or a navigation loads the page after it returns).
+async fn wait_for(
+    client: &fantoccini::Client,
+    css: &str,
+) -> Result<fantoccini::elements::Element, fantoccini::error::CmdError> {
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+}
+
+/// Screenshots of the current page at desktop width (`NAME.png`) and phone width (`NAME-mobile.png`),
+/// leaving the window at desktop width.
+async fn save_screenshots(
+    client: &fantoccini::Client,
+    name: &str,
+) -> Result<(), fantoccini::error::CmdError> {
+    let dir = screenshots();
+    client.set_window_size(1280, 900).await?;
+    save_screenshot(client, &dir.join(format!("{name}.png"))).await;
+    client.set_window_size(390, 844).await?;
+    save_screenshot(client, &dir.join(format!("{name}-mobile.png"))).await;
+    client.set_window_size(1280, 900).await
+}
+
 async fn browser() -> Browser {
     if !Path::new(CHROMEDRIVER).exists() || !Path::new(CHROMIUM).exists() {
         panic!("Chromium and chromedriver are needed (apt-get install chromium chromium-driver)");
@@ -110,8 +144,7 @@ async fn a_customer_signs_in_replies_with_an_attachment_and_sees_the_reply() {
     let portal = acme().await;
     let browser = browser().await;
     let outcome = drive(&browser.client, &portal).await;
-    let _ = browser.client.clone().close().await;
-    outcome.unwrap();
+    browser.finish(outcome).await;
 }
 
 async fn drive(
@@ -122,46 +155,18 @@ async fn drive(
     client.goto(&portal.base).await?;
     // Not signed in: the login page.
     assert!(client.current_url().await?.path().ends_with("/login"));
-    client
-        .find(Locator::Css("#email"))
-        .await?
-        .send_keys("ana@acme.example")
-        .await?;
-    client
-        .find(Locator::Css("#password"))
-        .await?
-        .send_keys(&acme_password("ana@acme.example"))
-        .await?;
-    client
-        .find(Locator::Css("form button[type=submit]"))
-        .await?
-        .click()
-        .await?;
-    // The click starts the navigation; wait for the list to arrive.
-    client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("tr[data-ticket-id]"))
-        .await?;
+    sign_in_as_ana(client).await?;
     assert_eq!(client.current_url().await?.as_str(), portal.base);
     let rows = client.find_all(Locator::Css("tr[data-ticket-id]")).await?;
     assert_eq!(rows.len(), 4);
-    let dir = screenshots();
-    save_screenshot(client, &dir.join("portal-list.png")).await;
-    client.set_window_size(390, 844).await?;
-    save_screenshot(client, &dir.join("portal-list-mobile.png")).await;
-    client.set_window_size(1280, 900).await?;
+    save_screenshots(client, "portal-list").await?;
 
     client
         .find(Locator::Css("tr[data-ticket-id=\"1001\"] a"))
         .await?
         .click()
         .await?;
-    client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("#reply-text"))
-        .await?;
+    wait_for(client, "#reply-text").await?;
     assert!(client
         .current_url()
         .await?
@@ -190,11 +195,7 @@ async fn drive(
         .await?
         .click()
         .await?;
-    client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("[role=status]"))
-        .await?;
+    wait_for(client, "[role=status]").await?;
 
     assert!(client
         .current_url()
@@ -215,15 +216,10 @@ async fn drive(
         .text()
         .await?;
     assert_eq!(notice, "Your reply was sent.");
-    save_screenshot(client, &dir.join("portal-ticket.png")).await;
-    client.set_window_size(390, 844).await?;
-    save_screenshot(client, &dir.join("portal-ticket-mobile.png")).await;
+    save_screenshots(client, "portal-ticket").await?;
 
     client.goto(&portal.url("/login")).await?;
-    save_screenshot(client, &dir.join("portal-login-mobile.png")).await;
-    client.set_window_size(1280, 900).await?;
-    save_screenshot(client, &dir.join("portal-login.png")).await;
-    Ok(())
+    save_screenshots(client, "portal-login").await
 }
 
 // ---- WCAG 2.1 AA on every page (axe-core) ----
@@ -242,12 +238,7 @@ fn axe_source() -> String {
 /// The WCAG 2.1 A and AA violations axe-core finds on the current page, one line each (rule, impact,
 /// help, the first elements), after the page has loaded.
 async fn axe_violations(client: &fantoccini::Client, axe: &str) -> Vec<String> {
-    client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("footer"))
-        .await
-        .expect("the page loads");
+    wait_for(client, "footer").await.expect("the page loads");
     client
         .execute(axe, Vec::new())
         .await
@@ -288,6 +279,20 @@ async fn check_page(
     Ok(())
 }
 
+/// `check_page` for each `(name, path)`, the path under the portal's slug.
+async fn check_pages(
+    client: &fantoccini::Client,
+    axe: &str,
+    portal: &Portal,
+    pages: &[(&str, &str)],
+    found: &mut Vec<String>,
+) -> Result<(), fantoccini::error::CmdError> {
+    for (name, path) in pages {
+        check_page(client, axe, name, &portal.url(path), found).await?;
+    }
+    Ok(())
+}
+
 async fn check_current(
     client: &fantoccini::Client,
     axe: &str,
@@ -308,21 +313,25 @@ async fn fill(
     client.find(Locator::Css(css)).await?.send_keys(text).await
 }
 
+/// Submits the page's form and waits for the page that answers to show `then`.
 async fn submit(
     client: &fantoccini::Client,
-    wait_for: &str,
+    then: &str,
 ) -> Result<(), fantoccini::error::CmdError> {
     client
         .find(Locator::Css("main form button[type=submit]"))
         .await?
         .click()
         .await?;
-    client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css(wait_for))
-        .await?;
+    wait_for(client, then).await?;
     Ok(())
+}
+
+/// Signs in as ana through the login form on the current page and waits for her list.
+async fn sign_in_as_ana(client: &fantoccini::Client) -> Result<(), fantoccini::error::CmdError> {
+    fill(client, "#email", "ana@acme.example").await?;
+    fill(client, "#password", &acme_password("ana@acme.example")).await?;
+    submit(client, "tr[data-ticket-id]").await
 }
 
 #[tokio::test]
@@ -332,8 +341,7 @@ async fn every_portal_page_passes_axe_wcag_2_1_aa() {
     let axe = axe_source();
     let mut found = Vec::new();
     let outcome = visit_every_page(&browser.client, &portal, &axe, &mut found).await;
-    let _ = browser.client.clone().close().await;
-    outcome.unwrap();
+    browser.finish(outcome).await;
     assert!(
         found.is_empty(),
         "WCAG 2.1 AA violations (axe-core):\n{}",
@@ -354,39 +362,14 @@ async fn visit_every_page(
     fill(client, "#password", "not the password").await?;
     submit(client, "[role=alert], .alert, .error").await?;
     check_current(client, axe, "login with an error", found).await;
-    check_page(
-        client,
-        axe,
-        "access denied",
-        &portal.url("/register"),
-        found,
-    )
-    .await?;
-    check_page(
-        client,
-        axe,
-        "knowledge base",
-        &portal.url("/knowledge-base"),
-        found,
-    )
-    .await?;
-    check_page(
-        client,
-        axe,
-        "article",
-        &portal.url("/knowledge-base/kb-1"),
-        found,
-    )
-    .await?;
-    check_page(
-        client,
-        axe,
-        "not found",
-        &portal.url("/no-such-page"),
-        found,
-    )
-    .await?;
-    check_page(client, axe, "reset", &portal.url("/password-reset"), found).await?;
+    let visitors = [
+        ("access denied", "/register"),
+        ("knowledge base", "/knowledge-base"),
+        ("article", "/knowledge-base/kb-1"),
+        ("not found", "/no-such-page"),
+        ("reset", "/password-reset"),
+    ];
+    check_pages(client, axe, portal, &visitors, found).await?;
     fill(client, "#email", "ana@acme.example").await?;
     submit(client, "main h1").await?;
     check_current(client, axe, "reset sent", found).await;
@@ -402,88 +385,46 @@ async fn visit_every_page(
         .find(|word| word.starts_with("http"))
         .expect("a link")
         .to_string();
-    let path = &link[link.find("/tickets").expect("a portal link")..];
-    check_page(
-        client,
-        axe,
-        "reset choose",
-        &format!("{}{path}", portal.origin),
-        found,
-    )
-    .await?;
-    check_page(
-        client,
-        axe,
-        "reset invalid",
-        &portal.url("/password-reset/choose?token=no-such-token"),
-        found,
-    )
-    .await?;
+    // The link's path under the portal's slug (`/tickets`), on this test's server.
+    let choose = &link[link.find("/tickets/").expect("a portal link") + "/tickets".len()..];
+    let links = [
+        ("reset choose", choose),
+        (
+            "reset invalid",
+            "/password-reset/choose?token=no-such-token",
+        ),
+    ];
+    check_pages(client, axe, portal, &links, found).await?;
     set_setting(portal, "access.mode", "self_registration").await;
     check_page(client, axe, "register", &portal.url("/register"), found).await?;
     set_setting(portal, "access.mode", "lists").await;
 
     // Signed in.
     client.goto(&portal.url("/login")).await?;
-    fill(client, "#email", "ana@acme.example").await?;
-    fill(client, "#password", &acme_password("ana@acme.example")).await?;
-    submit(client, "tr[data-ticket-id]").await?;
+    sign_in_as_ana(client).await?;
     check_current(client, axe, "ticket list", found).await;
-    check_page(
-        client,
-        axe,
-        "ticket list, organization",
-        &portal.url("?view=organization"),
-        found,
-    )
-    .await?;
-    check_page(
-        client,
-        axe,
-        "ticket list, mine",
-        &portal.url("?view=mine"),
-        found,
-    )
-    .await?;
-    check_page(
-        client,
-        axe,
-        "ticket list, no match",
-        &portal.url("?q=zzzz"),
-        found,
-    )
-    .await?;
-    check_page(client, axe, "ticket page", &portal.url("/1001"), found).await?;
-    check_page(client, axe, "support form", &portal.url("/new"), found).await?;
+    let signed_in = [
+        ("ticket list, organization", "?view=organization"),
+        ("ticket list, mine", "?view=mine"),
+        ("ticket list, no match", "?q=zzzz"),
+        ("ticket page", "/1001"),
+        ("support form", "/new"),
+    ];
+    check_pages(client, axe, portal, &signed_in, found).await?;
     submit(client, "main h1").await?;
     check_current(client, axe, "support form with an error", found).await;
-    check_page(
-        client,
-        axe,
-        "knowledge base, signed in",
-        &portal.url("/knowledge-base"),
-        found,
-    )
-    .await?;
-    check_page(
-        client,
-        axe,
-        "not found, signed in",
-        &portal.url("/no-such-ticket"),
-        found,
-    )
-    .await?;
+    let signed_in = [
+        ("knowledge base, signed in", "/knowledge-base"),
+        ("not found, signed in", "/no-such-ticket"),
+    ];
+    check_pages(client, axe, portal, &signed_in, found).await?;
     client.goto(&portal.base).await?;
     client
         .find(Locator::Css("form.account__signout button"))
         .await?
         .click()
         .await?;
-    client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("main h1"))
-        .await?;
+    wait_for(client, "main h1").await?;
     check_current(client, axe, "signed out", found).await;
 
     // The off switch.

@@ -21,6 +21,41 @@ fn local(portal: &Portal, link: &str) -> String {
     format!("{}{path}", portal.origin)
 }
 
+/// The acme portal and a client signed in as `email`.
+async fn acme_signed_in(email: &str) -> (Portal, reqwest::Client) {
+    let portal = acme().await;
+    let client = signed_in(&portal, email).await;
+    (portal, client)
+}
+
+/// Asks for a password reset for `email` through the form, as `visitor`.
+async fn request_reset(
+    visitor: &reqwest::Client,
+    portal: &Portal,
+    email: &str,
+) -> reqwest::Response {
+    let csrf = csrf_from(visitor, &portal.url("/password-reset")).await;
+    visitor
+        .post(portal.url("/password-reset"))
+        .form(&[("csrf", csrf.as_str()), ("email", email)])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The stage of ticket `id` as stored.
+async fn stage_of(portal: &Portal, id: &str) -> String {
+    portal.workspace.ticket(id).await.unwrap().unwrap().stage
+}
+
+/// The record of ticket `id` in `data`, to change before the portal starts.
+fn ticket_in<'a>(data: &'a mut portal::domain::model::WorkspaceData, id: &str) -> &'a mut Ticket {
+    data.tickets
+        .iter_mut()
+        .find(|ticket| ticket.id == id)
+        .unwrap()
+}
+
 async fn post_reply(
     client: &reqwest::Client,
     portal: &Portal,
@@ -53,8 +88,7 @@ async fn post_reply(
 
 #[tokio::test]
 async fn sign_out_ends_the_session() {
-    let portal = acme().await;
-    let ana = signed_in(&portal, "ana@acme.example").await;
+    let (portal, ana) = acme_signed_in("ana@acme.example").await;
     let (_, list) = get_text(&ana, &portal.base).await;
     assert!(list.contains("Sign out"));
     let csrf = csrf_in(&list);
@@ -236,13 +270,7 @@ async fn saving_lists_mode_invites_listed_contacts_without_a_login() {
 async fn a_password_reset_link_sets_a_new_password_once() {
     let portal = acme().await;
     let visitor = client();
-    let csrf = csrf_from(&visitor, &portal.url("/password-reset")).await;
-    visitor
-        .post(portal.url("/password-reset"))
-        .form(&[("csrf", csrf.as_str()), ("email", "ana@acme.example")])
-        .send()
-        .await
-        .unwrap();
+    request_reset(&visitor, &portal, "ana@acme.example").await;
     let outbox = portal.outbox().await;
     assert_eq!(outbox[0].kind, "password_reset");
     let link = local(&portal, &link_in(&outbox[0].body));
@@ -278,13 +306,7 @@ async fn a_password_reset_link_sets_a_new_password_once() {
 async fn an_expired_reset_link_is_refused() {
     let portal = acme().await;
     let visitor = client();
-    let csrf = csrf_from(&visitor, &portal.url("/password-reset")).await;
-    visitor
-        .post(portal.url("/password-reset"))
-        .form(&[("csrf", csrf.as_str()), ("email", "ana@acme.example")])
-        .send()
-        .await
-        .unwrap();
+    request_reset(&visitor, &portal, "ana@acme.example").await;
     sqlx::query("UPDATE account_tokens SET expires_at = 0")
         .execute(&portal.sql().await)
         .await
@@ -457,8 +479,7 @@ async fn saml_sign_in_says_it_is_not_yet_supported() {
 
 #[tokio::test]
 async fn the_list_filters_by_status_searches_and_sorts() {
-    let portal = acme().await;
-    let ana = signed_in(&portal, "ana@acme.example").await;
+    let (portal, ana) = acme_signed_in("ana@acme.example").await;
     let ids = |query: &'static str| {
         let ana = ana.clone();
         let url = portal.url(query);
@@ -527,8 +548,7 @@ async fn long_lists_are_paged() {
 
 #[tokio::test]
 async fn a_reply_joins_the_shown_thread_and_is_recorded_everywhere() {
-    let portal = acme().await;
-    let ana = signed_in(&portal, "ana@acme.example").await;
+    let (portal, ana) = acme_signed_in("ana@acme.example").await;
     let (_, before) = get_text(&ana, &portal.url("/1001")).await;
     let before_ids = message_ids(&before);
     let response = post_reply(
@@ -698,8 +718,7 @@ async fn racing_first_replies_start_exactly_one_thread() {
 
 #[tokio::test]
 async fn a_reply_on_a_ticket_without_a_thread_starts_one_in_the_default_inbox() {
-    let portal = acme().await;
-    let ana = signed_in(&portal, "ana@acme.example").await;
+    let (portal, ana) = acme_signed_in("ana@acme.example").await;
     let (_, before) = get_text(&ana, &portal.url("/1007")).await;
     assert!(message_ids(&before).is_empty());
     let response = post_reply(&ana, &portal, "1007", "Any news on this?", None).await;
@@ -721,8 +740,7 @@ async fn a_reply_on_a_ticket_without_a_thread_starts_one_in_the_default_inbox() 
 
 #[tokio::test]
 async fn closed_tickets_are_read_only() {
-    let portal = acme().await;
-    let ana = signed_in(&portal, "ana@acme.example").await;
+    let (portal, ana) = acme_signed_in("ana@acme.example").await;
     let (_, page) = get_text(&ana, &portal.url("/1003")).await;
     assert!(!page.contains("name=\"text\""), "no reply box");
     assert!(page.contains("This ticket is closed."));
@@ -746,8 +764,7 @@ async fn closed_tickets_are_read_only() {
 
 #[tokio::test]
 async fn an_attached_file_can_be_downloaded_from_the_reply() {
-    let portal = acme().await;
-    let ana = signed_in(&portal, "ana@acme.example").await;
+    let (portal, ana) = acme_signed_in("ana@acme.example").await;
     let response = post_reply(
         &ana,
         &portal,
@@ -780,8 +797,7 @@ async fn an_attached_file_can_be_downloaded_from_the_reply() {
 
 #[tokio::test]
 async fn a_blocked_attachment_is_refused_and_the_typed_text_kept() {
-    let portal = acme().await;
-    let ana = signed_in(&portal, "ana@acme.example").await;
+    let (portal, ana) = acme_signed_in("ana@acme.example").await;
     let response = post_reply(
         &ana,
         &portal,
@@ -837,8 +853,7 @@ async fn a_too_large_attachment_is_refused_and_the_typed_text_kept() {
 
 #[tokio::test]
 async fn the_support_form_creates_a_ticket_and_lands_on_it() {
-    let portal = acme().await;
-    let ana = signed_in(&portal, "ana@acme.example").await;
+    let (portal, ana) = acme_signed_in("ana@acme.example").await;
     let (_, list) = get_text(&ana, &portal.base).await;
     assert!(list.contains(">Submit a support ticket</a>"));
     let (status, form) = get_text(&ana, &portal.url("/new")).await;
@@ -892,8 +907,7 @@ async fn the_support_form_creates_a_ticket_and_lands_on_it() {
 
 #[tokio::test]
 async fn the_support_form_requires_its_required_fields() {
-    let portal = acme().await;
-    let ana = signed_in(&portal, "ana@acme.example").await;
+    let (portal, ana) = acme_signed_in("ana@acme.example").await;
     let csrf = csrf_from(&ana, &portal.url("/new")).await;
     let response = ana
         .post(portal.url("/new"))
@@ -915,8 +929,7 @@ async fn the_support_form_requires_its_required_fields() {
 
 #[tokio::test]
 async fn the_header_carries_title_menu_knowledge_base_and_branding() {
-    let portal = acme().await;
-    let ana = signed_in(&portal, "ana@acme.example").await;
+    let (portal, ana) = acme_signed_in("ana@acme.example").await;
     let (_, list) = get_text(&ana, &portal.base).await;
     assert!(list.contains("<title>Support tickets · Acme Support</title>"));
     assert!(list.contains(">Home</a>") && list.contains(">Status page</a>"));
@@ -1003,8 +1016,7 @@ async fn store_unchecked(portal: &Portal, key: &str, value: &str) {
 
 #[tokio::test]
 async fn a_broken_template_never_blanks_the_portal() {
-    let portal = acme().await;
-    let ana = signed_in(&portal, "ana@acme.example").await;
+    let (portal, ana) = acme_signed_in("ana@acme.example").await;
     // Saving a template that does not compile is refused (the engine's rule); one that got into the
     // workspace anyway is replaced by the shipped template.
     for broken in [
@@ -1131,8 +1143,7 @@ async fn refuse_inserts_into(portal: &Portal, table: &str) {
 
 #[tokio::test]
 async fn a_reply_that_cannot_be_saved_is_shown_again_with_its_text() {
-    let portal = acme().await;
-    let ana = signed_in(&portal, "ana@acme.example").await;
+    let (portal, ana) = acme_signed_in("ana@acme.example").await;
     refuse_inserts_into(&portal, "messages").await;
     let response = post_reply(
         &ana,
@@ -1150,8 +1161,7 @@ async fn a_reply_that_cannot_be_saved_is_shown_again_with_its_text() {
 
 #[tokio::test]
 async fn a_support_form_that_cannot_be_saved_is_shown_again_with_its_values() {
-    let portal = acme().await;
-    let ana = signed_in(&portal, "ana@acme.example").await;
+    let (portal, ana) = acme_signed_in("ana@acme.example").await;
     refuse_inserts_into(&portal, "tickets").await;
     let csrf = csrf_from(&ana, &portal.url("/new")).await;
     let response = ana
@@ -1296,8 +1306,7 @@ async fn a_jwt_is_accepted_only_once() {
 
 #[tokio::test]
 async fn blocked_types_are_recognised_behind_trailing_dots_spaces_and_case() {
-    let portal = acme().await;
-    let ana = signed_in(&portal, "ana@acme.example").await;
+    let (portal, ana) = acme_signed_in("ana@acme.example").await;
     for name in [
         "run.exe.",
         "run.exe ",
@@ -1330,8 +1339,7 @@ async fn blocked_types_are_recognised_behind_trailing_dots_spaces_and_case() {
 
 #[tokio::test]
 async fn an_attachment_whose_name_holds_a_nul_is_refused_and_the_typed_text_kept() {
-    let portal = acme().await;
-    let ana = signed_in(&portal, "ana@acme.example").await;
+    let (portal, ana) = acme_signed_in("ana@acme.example").await;
     let response = post_reply(
         &ana,
         &portal,
@@ -1385,12 +1393,7 @@ async fn every_listed_ticket_opens_itself_whatever_its_id() {
         "what?",
     ];
     let mut data = acme_data();
-    let model = data
-        .tickets
-        .iter()
-        .find(|ticket| ticket.id == "1001")
-        .unwrap()
-        .clone();
+    let model = ticket_in(&mut data, "1001").clone();
     for (n, id) in ids.iter().enumerate() {
         data.tickets.push(Ticket {
             id: id.to_string(),
@@ -1457,12 +1460,7 @@ async fn every_listed_ticket_opens_itself_whatever_its_id() {
 #[tokio::test]
 async fn a_ccd_contact_opens_and_replies_only_when_ccd_contacts_see_tickets() {
     let mut data = acme_data();
-    let globex_ticket = data
-        .tickets
-        .iter_mut()
-        .find(|ticket| ticket.id == "1005")
-        .unwrap();
-    globex_ticket.cc = vec!["ben".into()];
+    ticket_in(&mut data, "1005").cc = vec!["ben".into()];
     let portal = start(data).await;
     let ben = signed_in(&portal, "ben@acme.example").await;
     let (status, _) = get_text(&ben, &portal.url("/1005")).await;
@@ -1541,10 +1539,17 @@ async fn post_close(
         .unwrap()
 }
 
+/// The acme portal with customers closing their tickets, and a client signed in as `email`.
+async fn closing_signed_in(email: &str) -> (Portal, reqwest::Client) {
+    let portal = acme().await;
+    set_setting(&portal, "customers_close_tickets", "true").await;
+    let client = signed_in(&portal, email).await;
+    (portal, client)
+}
+
 #[tokio::test]
 async fn a_customer_closes_an_open_ticket_and_it_shows_on_the_timeline() {
-    let portal = acme().await;
-    let ana = signed_in(&portal, "ana@acme.example").await;
+    let (portal, ana) = acme_signed_in("ana@acme.example").await;
     let (_, page) = get_text(&ana, &portal.url("/1001")).await;
     assert!(!page.contains("Close ticket"), "off by default");
     let csrf = csrf_in(&page);
@@ -1578,66 +1583,33 @@ async fn a_customer_closes_an_open_ticket_and_it_shows_on_the_timeline() {
 
 #[tokio::test]
 async fn closing_is_refused_on_a_closed_ticket() {
-    let portal = acme().await;
-    set_setting(&portal, "customers_close_tickets", "true").await;
-    let ben = signed_in(&portal, "ben@acme.example").await;
+    let (portal, ben) = closing_signed_in("ben@acme.example").await;
     let (_, page) = get_text(&ben, &portal.url("/1003")).await;
     assert!(!page.contains("Close ticket"));
     let response = post_close(&ben, &portal, "1003", &csrf_in(&page)).await;
     assert_eq!(response.status(), 409);
-    assert_eq!(
-        portal
-            .workspace
-            .ticket("1003")
-            .await
-            .unwrap()
-            .unwrap()
-            .stage,
-        "closed"
-    );
+    assert_eq!(stage_of(&portal, "1003").await, "closed");
 }
 
 #[tokio::test]
 async fn closing_anyone_elses_ticket_answers_not_found_like_a_missing_one() {
-    let portal = acme().await;
-    set_setting(&portal, "customers_close_tickets", "true").await;
-    let dan = signed_in(&portal, "dan@globex.example").await;
+    let (portal, dan) = closing_signed_in("dan@globex.example").await;
     let csrf = session_csrf(&dan, &portal).await;
     let foreign = post_close(&dan, &portal, "1001", &csrf).await;
     let missing = post_close(&dan, &portal, "9999", &csrf).await;
     assert_eq!(foreign.status(), 404);
     assert_eq!(missing.status(), 404);
     assert_eq!(foreign.text().await.unwrap(), missing.text().await.unwrap());
-    assert_eq!(
-        portal
-            .workspace
-            .ticket("1001")
-            .await
-            .unwrap()
-            .unwrap()
-            .stage,
-        "new"
-    );
+    assert_eq!(stage_of(&portal, "1001").await, "new");
 }
 
 #[tokio::test]
 async fn closing_without_the_form_token_is_refused() {
-    let portal = acme().await;
-    set_setting(&portal, "customers_close_tickets", "true").await;
-    let ana = signed_in(&portal, "ana@acme.example").await;
+    let (portal, ana) = closing_signed_in("ana@acme.example").await;
     let response = post_close(&ana, &portal, "1001", "forged").await;
     assert!(response.status().is_client_error(), "{}", response.status());
     assert_ne!(response.status(), 404);
-    assert_eq!(
-        portal
-            .workspace
-            .ticket("1001")
-            .await
-            .unwrap()
-            .unwrap()
-            .stage,
-        "new"
-    );
+    assert_eq!(stage_of(&portal, "1001").await, "new");
 }
 
 // ---- No dead ends: links, not found, trailing slashes, titles, favicon ----
@@ -1677,8 +1649,7 @@ async fn knowledge_base_titles_link_to_their_article() {
 
 #[tokio::test]
 async fn a_signed_in_customer_keeps_navigation_and_sign_out_on_a_page_not_found() {
-    let portal = acme().await;
-    let ana = signed_in(&portal, "ana@acme.example").await;
+    let (portal, ana) = acme_signed_in("ana@acme.example").await;
     for path in [
         "/no-such-ticket",
         "/knowledge-base/no-such-article",
@@ -1745,8 +1716,7 @@ async fn a_trailing_slash_leads_to_the_page_without_it() {
 
 #[tokio::test]
 async fn every_page_has_its_own_title_and_a_description() {
-    let portal = acme().await;
-    let ana = signed_in(&portal, "ana@acme.example").await;
+    let (portal, ana) = acme_signed_in("ana@acme.example").await;
     let visitor = client();
     let mut titles = Vec::new();
     for (who, path) in [
