@@ -1181,6 +1181,109 @@ async fn a_support_form_that_cannot_be_saved_is_shown_again_with_its_values() {
     assert!(page.contains("Every second page jams.</textarea>"));
 }
 
+/// A form shown again after its write failed: not a success, the message, `kept` in the form and the
+/// `password` typed, if any, nowhere on the page.
+async fn assert_shown_again(response: reqwest::Response, kept: &str, password: Option<&str>) {
+    assert_eq!(response.status(), 500, "a write error that is not busy");
+    let page = response.text().await.unwrap();
+    assert!(page.contains("could not be completed just now"), "{page}");
+    assert!(page.contains(kept), "{kept} is kept: {page}");
+    if let Some(password) = password {
+        assert!(
+            !page.contains(password),
+            "the password is never shown again"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_sign_in_that_cannot_be_saved_is_shown_again_with_the_address_typed() {
+    let portal = acme().await;
+    refuse_inserts_into(&portal, "sessions").await;
+    let password = acme_password("ana@acme.example");
+    let response = sign_in(&client(), &portal, "ana@acme.example", &password).await;
+    assert_shown_again(response, "value=\"ana@acme.example\"", Some(&password)).await;
+}
+
+#[tokio::test]
+async fn a_registration_that_cannot_be_saved_is_shown_again_with_what_was_typed() {
+    let portal = acme().await;
+    set_setting(&portal, "access.mode", "self_registration").await;
+    refuse_inserts_into(&portal, "account_tokens").await;
+    let visitor = client();
+    let csrf = csrf_from(&visitor, &portal.url("/register")).await;
+    let response = visitor
+        .post(portal.url("/register"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", "zoe@newco.example"),
+            ("password", "a long enough password"),
+            ("consent", "yes"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_shown_again(
+        response,
+        "value=\"zoe@newco.example\"",
+        Some("a long enough password"),
+    )
+    .await;
+    assert!(portal.outbox().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_reset_request_that_cannot_be_saved_is_shown_again_with_the_address_typed() {
+    let portal = acme().await;
+    refuse_inserts_into(&portal, "account_tokens").await;
+    let response = request_reset(&client(), &portal, "ana@acme.example").await;
+    assert_shown_again(response, "value=\"ana@acme.example\"", None).await;
+    assert!(portal.outbox().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_new_password_that_cannot_be_saved_is_asked_for_again_with_the_same_link() {
+    let portal = acme().await;
+    let visitor = client();
+    request_reset(&visitor, &portal, "ana@acme.example").await;
+    let link = local(&portal, &link_in(&portal.outbox().await[0].body));
+    let token = link.split("token=").nth(1).unwrap().to_string();
+    let (_, page) = get_text(&visitor, &link).await;
+    let choose = |csrf: String| {
+        let (visitor, url, token) = (
+            visitor.clone(),
+            portal.url("/password-reset/choose"),
+            token.clone(),
+        );
+        async move {
+            visitor
+                .post(url)
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("token", token.as_str()),
+                    ("password", "a brand new secret"),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    refuse_inserts_into(&portal, "portal_logins").await;
+    let refused = choose(csrf_in(&page)).await;
+    assert_eq!(refused.status(), 500);
+    let again = refused.text().await.unwrap();
+    assert!(again.contains("could not be completed just now"));
+    assert!(again.contains(&format!("name=\"token\" value=\"{token}\"")));
+    assert!(!again.contains("a brand new secret"));
+
+    sqlx::query("DROP TRIGGER refuse_portal_logins")
+        .execute(&portal.sql().await)
+        .await
+        .unwrap();
+    let saved = choose(csrf_in(&again)).await;
+    assert_eq!(saved.url().as_str(), portal.base, "the link still works");
+}
+
 #[tokio::test]
 async fn registering_an_existing_contacts_address_never_sets_the_registrants_password() {
     let mut data = acme_data();

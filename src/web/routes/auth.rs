@@ -1,6 +1,6 @@
 //! Signing in (password or single sign-on), signing out and self-registration (spec section 2).
 
-use super::{account_message, open_session, text, Answer, Params};
+use super::{account_message, login_again, open_session, shown_again, text, Answer, Params};
 use crate::app::accounts::{self, AccountError, Registration};
 use crate::domain::rules;
 use crate::site::render::{self, Frame, Page};
@@ -64,12 +64,22 @@ async fn login(
         &form.password,
     )
     .await;
+    // A sign-in that cannot be written (the workspace busy, a write error) keeps the address typed.
     let error = match outcome {
-        Ok(contact) => return open_session(&app, &site, &contact.id).await,
+        Ok(contact) => {
+            return match open_session(&app, &site, &contact.id).await {
+                Ok(response) => Ok(response),
+                Err(error) => {
+                    Ok(visitor.keep(login_again(&site, &visitor.frame, &form.email, &error)))
+                }
+            }
+        }
         Err(AccountError::AccessDenied(_)) => {
             return Ok(site.page(StatusCode::FORBIDDEN, &Page::AccessDenied, &visitor.frame))
         }
-        Err(AccountError::Storage(error)) => return Err(error.into()),
+        Err(AccountError::Storage(error)) => {
+            return Ok(visitor.keep(login_again(&site, &visitor.frame, &form.email, &error)))
+        }
         Err(error) => error,
     };
     let status = match error {
@@ -119,7 +129,7 @@ async fn sso(State(app): State<App>, SiteOf(site): SiteOf, Query(params): Query<
         .cloned()
         .unwrap_or_default();
     match accounts::sign_in_with_jwt(&app.workspace, &site.settings, &site.catalog, &token).await {
-        Ok(contact) => open_session(&app, &site, &contact.id).await,
+        Ok(contact) => Ok(open_session(&app, &site, &contact.id).await?),
         Err(AccountError::AccessDenied(_)) => Ok(site.page(
             StatusCode::FORBIDDEN,
             &Page::AccessDenied,
@@ -185,7 +195,19 @@ async fn register(
         Err(AccountError::RegistrationClosed) => {
             return Ok(site.page(StatusCode::FORBIDDEN, &Page::AccessDenied, &visitor.frame))
         }
-        Err(AccountError::Storage(error)) => return Err(error.into()),
+        // Kept as typed (never the password), to send again in a moment.
+        Err(AccountError::Storage(error)) => {
+            let view = render::register_view(
+                &site.settings,
+                &form.email,
+                registration.consent,
+                false,
+                Some(text(&site, "error.try_again")),
+            );
+            let page = Page::Register(view);
+            let response = shown_again(&site, &page, &visitor.frame, "a registration", &error);
+            return Ok(visitor.keep(response));
+        }
         Err(error) => (
             StatusCode::BAD_REQUEST,
             render::register_view(

@@ -19,6 +19,7 @@ use super::{error_pages, App, WebError};
 use crate::app::accounts::AccountError;
 use crate::app::conversations::ConversationError;
 use crate::domain::i18n;
+use crate::site::render::{self, Frame, Page};
 use crate::storage::StorageError;
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode, Uri};
@@ -92,7 +93,7 @@ fn see_other(location: &str) -> Response {
 }
 
 /// Starts a session for the contact and sends them to their tickets.
-async fn open_session(app: &App, site: &Site, contact_id: &str) -> Answer {
+async fn open_session(app: &App, site: &Site, contact_id: &str) -> Result<Response, StorageError> {
     let (token, _) = app.workspace.start_session(contact_id).await?;
     let mut response = see_other(&format!("/{}", site.settings.slug));
     response.headers_mut().append(
@@ -190,6 +191,35 @@ fn log_not_saved(what: &str, error: &StorageError) {
         busy = error.is_busy(),
         "{what} could not be saved; the form is shown again with what was typed"
     );
+}
+
+/// `page`, a form shown again with what was typed (never a password) because `what` could not be
+/// written: logged with its cause, 503 with `Retry-After` while the workspace is busy, 500 otherwise.
+fn shown_again(
+    site: &Site,
+    page: &Page,
+    frame: &Frame,
+    what: &str,
+    error: &StorageError,
+) -> Response {
+    log_not_saved(what, error);
+    let (status, retry_after) = not_saved_status(error);
+    let mut response = site.page(status, page, frame);
+    if let Some((name, value)) = retry_after {
+        response.headers_mut().insert(name, value);
+    }
+    response
+}
+
+/// The sign-in form again with `email` kept, after the sign-in could not be written.
+fn login_again(site: &Site, frame: &Frame, email: &str, error: &StorageError) -> Response {
+    let view = render::login_view(
+        &site.settings,
+        email,
+        Some(text(site, "error.try_again")),
+        None,
+    );
+    shown_again(site, &Page::Login(view), frame, "a sign-in", error)
 }
 
 #[cfg(test)]

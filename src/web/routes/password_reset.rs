@@ -2,7 +2,7 @@
 //! (`/welcome`, which also confirms a self-registration) and the password reset (`/password-reset`).
 //! Both end by signing the customer in.
 
-use super::{account_message, open_session, Answer, Params};
+use super::{account_message, login_again, open_session, shown_again, text, Answer, Params};
 use crate::app::accounts::{self, AccountError, WelcomeLink};
 use crate::site::render::{Frame, Page, ResetView};
 use crate::storage::tokens::TokenPurpose;
@@ -64,7 +64,9 @@ async fn welcome_page(
     let outcome =
         accounts::open_welcome_link(&app.workspace, &site.settings, &site.catalog, &token).await;
     let response = match outcome {
-        Ok(WelcomeLink::Confirmed(contact)) => return open_session(&app, &site, &contact.id).await,
+        Ok(WelcomeLink::Confirmed(contact)) => {
+            return Ok(open_session(&app, &site, &contact.id).await?)
+        }
         Ok(WelcomeLink::ChoosePassword { email }) => {
             let view = reset_view(
                 "choose",
@@ -119,22 +121,42 @@ async fn set_password(
         app.sessions.clear();
     }
     let response = match outcome {
-        Ok(contact) => return open_session(app, site, &contact.id).await,
+        // The password is set; only the session could not be started: signing in works now.
+        Ok(contact) => match open_session(app, site, &contact.id).await {
+            Ok(response) => return Ok(response),
+            Err(error) => login_again(site, frame, &contact.email, &error),
+        },
         Err(AccountError::AccessDenied(_)) => {
             site.page(StatusCode::FORBIDDEN, &Page::AccessDenied, frame)
         }
-        Err(AccountError::Storage(error)) => return Err(error.into()),
+        // The link is still unused: the same form again, to choose the password in a moment.
+        Err(AccountError::Storage(error)) => {
+            let mut view = choose_again(app, form, purpose, action).await;
+            view.error = Some(text(site, "error.try_again"));
+            let page = Page::PasswordReset(view);
+            shown_again(site, &page, frame, "a new password", &error)
+        }
         Err(AccountError::InvalidLink) => invalid_link(site, frame, purpose),
         Err(error) => {
-            let email = accounts::link_email(&app.workspace, &form.token, purpose)
-                .await
-                .unwrap_or_default();
-            let mut view = reset_view("choose", purpose, &email, &form.token, action);
+            let mut view = choose_again(app, form, purpose, action).await;
             view.error = Some(account_message(site, &error));
             site.page(StatusCode::BAD_REQUEST, &Page::PasswordReset(view), frame)
         }
     };
     Ok(visitor.keep(response))
+}
+
+/// The form for choosing a password through the link `form` came from, to show again.
+async fn choose_again(
+    app: &App,
+    form: &PasswordForm,
+    purpose: TokenPurpose,
+    action: String,
+) -> ResetView {
+    let email = accounts::link_email(&app.workspace, &form.token, purpose)
+        .await
+        .unwrap_or_default();
+    reset_view("choose", purpose, &email, &form.token, action)
 }
 
 async fn welcome(
@@ -191,7 +213,20 @@ async fn reset_request(
     .await
     {
         Ok(()) => {}
-        Err(AccountError::Storage(error)) => return Err(error.into()),
+        // The address kept, to ask again in a moment.
+        Err(AccountError::Storage(error)) => {
+            let mut view = reset_view(
+                "request",
+                TokenPurpose::PasswordReset,
+                &form.email,
+                "",
+                String::new(),
+            );
+            view.error = Some(text(&site, "error.try_again"));
+            let page = Page::PasswordReset(view);
+            let response = shown_again(&site, &page, &visitor.frame, "a reset request", &error);
+            return Ok(visitor.keep(response));
+        }
         Err(error) => return Err(WebError::internal(error)),
     }
     // The same answer whether or not the address has an account.
