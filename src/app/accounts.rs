@@ -10,7 +10,7 @@ use crate::domain::rules::{self, may_sign_in};
 use crate::domain::settings::{AccessMode, JwtAlgorithm, Settings, SsoConfiguration};
 use crate::domain::{email, i18n, passwords};
 use crate::storage::tokens::{self, TokenPurpose};
-use crate::storage::{contacts, outbox, StorageError, Tx};
+use crate::storage::{contacts, logins, outbox, StorageError, Tx};
 use crate::Workspace;
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -81,36 +81,31 @@ pub type Result<T, E = AccountError> = std::result::Result<T, E>;
 /// Limits password attempts, both per account (the address typed) and per address of origin (the
 /// client's IP as the server sees it, so spraying one guess over many accounts is limited too).
 ///
-/// An attempt is counted *before* its password is checked, under one lock that also decides whether
-/// it may go ahead, so simultaneous guesses cannot all pass a check made before any of them failed:
-/// at most the limit of them is ever verified. A successful sign-in takes its own attempt back and
-/// clears the account's earlier failures.
+/// An attempt is counted *before* its password is checked, and the same step decides whether it may go
+/// ahead, so simultaneous guesses cannot all pass a check made before any of them failed: at most the
+/// limit of them is ever verified. A successful sign-in takes its own attempt back and clears the
+/// account's earlier failures.
 ///
-/// The state is in memory, not in the workspace: it protects the running server, costs no write
-/// transaction per attempt (which would queue behind customers' replies for SQLite's one write lock),
-/// and a restart is no faster for a guesser than waiting. Two servers on one workspace each keep
-/// their own counts.
+/// The account's count is kept in the workspace (`storage::logins`, one write transaction per attempt
+/// that takes the lock up front): a lock survives a restart, holds for every server on the workspace,
+/// and the desktop's Customers view shows it and can lift it (`unlock`). The count per address of
+/// origin stays in this server's memory: it protects the running server from one sprayer, and
+/// addresses are not something an administrator unlocks.
 #[derive(Debug)]
 pub struct LoginThrottle {
-    state: Mutex<ThrottleState>,
+    origins: Mutex<HashMap<IpAddr, Vec<Instant>>>,
     per_account: usize,
     per_origin: usize,
     window: Duration,
 }
 
-#[derive(Debug, Default)]
-struct ThrottleState {
-    accounts: HashMap<String, Vec<Instant>>,
-    origins: HashMap<IpAddr, Vec<Instant>>,
-}
-
-/// Past this many keys, entries whose attempts are all older than the window are forgotten, so many
+/// Past this many addresses, those whose attempts are all older than the window are forgotten, so many
 /// addresses cannot make the throttle hold unbounded memory.
 const THROTTLE_PRUNE_AT: usize = 10_000;
 
 impl Default for LoginThrottle {
     /// Five failures within fifteen minutes lock the account, fifty the address of origin, until the
-    /// oldest of them is fifteen minutes old.
+    /// fifteen minutes since the first of them have passed (for the origin: since the oldest is that old).
     fn default() -> Self {
         LoginThrottle::new(5, 50, Duration::from_secs(15 * 60))
     }
@@ -126,16 +121,21 @@ pub struct LoginAttempt<'a> {
 }
 
 impl LoginAttempt<'_> {
-    /// The password was right: the account's failures are forgotten and this attempt no longer counts
-    /// against the address of origin.
-    pub fn succeeded(self) {
-        let mut state = self.throttle.state.lock().expect("throttle lock");
-        state.accounts.remove(&self.account);
-        if let Some(origin) = self.origin {
-            if let Some(times) = state.origins.get_mut(&origin) {
-                if let Some(at) = times.iter().position(|at| *at == self.at) {
-                    times.remove(at);
-                }
+    /// The password was right: the account's failures are forgotten (in the workspace) and this attempt
+    /// no longer counts against the address of origin.
+    pub async fn succeeded(self, workspace: &Workspace) -> Result<(), StorageError> {
+        self.take_back_origin();
+        let mut transaction = workspace.write().await?;
+        logins::clear_in(&mut transaction, &self.account).await?;
+        transaction.commit().await
+    }
+
+    fn take_back_origin(&self) {
+        let Some(origin) = self.origin else { return };
+        let mut origins = self.throttle.origins.lock().expect("throttle lock");
+        if let Some(times) = origins.get_mut(&origin) {
+            if let Some(at) = times.iter().position(|at| *at == self.at) {
+                times.remove(at);
             }
         }
     }
@@ -155,49 +155,73 @@ fn full_for(
 impl LoginThrottle {
     pub fn new(per_account: usize, per_origin: usize, window: Duration) -> Self {
         LoginThrottle {
-            state: Mutex::new(ThrottleState::default()),
+            origins: Mutex::new(HashMap::new()),
             per_account: per_account.max(1),
             per_origin: per_origin.max(1),
             window,
         }
     }
 
-    /// Counts an attempt on `account` from `origin` before its password is checked; `Err(wait)`, with
-    /// nothing counted, while the account or the origin is locked.
-    pub fn begin(
+    /// Counts an attempt on `account` from `origin` before its password is checked: the origin's here,
+    /// the account's in the workspace. `Ok(Err(wait))`, with nothing counted, while the account or the
+    /// origin is locked.
+    pub async fn begin(
+        &self,
+        workspace: &Workspace,
+        account: &str,
+        origin: Option<IpAddr>,
+    ) -> Result<std::result::Result<LoginAttempt<'_>, Duration>, StorageError> {
+        let attempt = match self.begin_origin(account, origin) {
+            Ok(attempt) => attempt,
+            Err(wait) => return Ok(Err(wait)),
+        };
+        let limit = logins::AttemptLimit {
+            attempts: i64::try_from(self.per_account).unwrap_or(i64::MAX),
+            window_millis: i64::try_from(self.window.as_millis()).unwrap_or(i64::MAX),
+        };
+        let now = chrono::Utc::now().timestamp_millis();
+        let counted = async {
+            let mut transaction = workspace.write().await?;
+            let counted = logins::count_attempt_in(&mut transaction, account, now, limit).await?;
+            transaction.commit().await?;
+            Ok::<_, StorageError>(counted)
+        }
+        .await;
+        match counted {
+            Ok(Ok(())) => Ok(Ok(attempt)),
+            Ok(Err(until)) => {
+                attempt.take_back_origin();
+                let wait = u64::try_from(until - now).unwrap_or(0);
+                Ok(Err(Duration::from_millis(wait)))
+            }
+            Err(error) => {
+                attempt.take_back_origin();
+                Err(error)
+            }
+        }
+    }
+
+    /// Counts the attempt against its address of origin, unless that address is locked.
+    fn begin_origin(
         &self,
         account: &str,
         origin: Option<IpAddr>,
     ) -> std::result::Result<LoginAttempt<'_>, Duration> {
         let now = Instant::now();
-        let mut state = self.state.lock().expect("throttle lock");
-        let ThrottleState { accounts, origins } = &mut *state;
-        if accounts.len() > THROTTLE_PRUNE_AT {
-            accounts.retain(|_, times| {
-                times
-                    .last()
-                    .is_some_and(|at| now.duration_since(*at) < self.window)
-            });
-        }
-        if origins.len() > THROTTLE_PRUNE_AT {
-            origins.retain(|_, times| {
-                times
-                    .last()
-                    .is_some_and(|at| now.duration_since(*at) < self.window)
-            });
-        }
-        let account_times = accounts.entry(account.to_string()).or_default();
-        let mut wait = full_for(account_times, self.per_account, self.window, now);
         if let Some(origin) = origin {
-            let origin_times = origins.entry(origin).or_default();
-            wait = wait.max(full_for(origin_times, self.per_origin, self.window, now));
-        }
-        if let Some(wait) = wait {
-            return Err(wait);
-        }
-        accounts.entry(account.to_string()).or_default().push(now);
-        if let Some(origin) = origin {
-            origins.entry(origin).or_default().push(now);
+            let mut origins = self.origins.lock().expect("throttle lock");
+            if origins.len() > THROTTLE_PRUNE_AT {
+                origins.retain(|_, times| {
+                    times
+                        .last()
+                        .is_some_and(|at| now.duration_since(*at) < self.window)
+                });
+            }
+            let times = origins.entry(origin).or_default();
+            if let Some(wait) = full_for(times, self.per_origin, self.window, now) {
+                return Err(wait);
+            }
+            times.push(now);
         }
         Ok(LoginAttempt {
             throttle: self,
@@ -208,13 +232,37 @@ impl LoginThrottle {
     }
 }
 
+/// Lifts the sign-in lock of the contact `contact_id` (an administrator's Unlock): their failed
+/// attempts are forgotten, so the next sign-in is checked at once. Answers whether they had any.
+pub async fn unlock(workspace: &Workspace, contact_id: &str) -> Result<bool> {
+    let contact = workspace
+        .contact(contact_id)
+        .await?
+        .ok_or_else(|| AccountError::UnknownContact(contact_id.to_string()))?;
+    let mut transaction = workspace.write().await?;
+    let had = logins::clear_in(&mut transaction, &throttle_key(&contact.email)).await?;
+    transaction.commit().await?;
+    tracing::info!(
+        had_failures = had,
+        "an administrator unlocked a contact's sign-in"
+    );
+    Ok(had)
+}
+
+/// Until when (milliseconds since the epoch) each locked account is locked, by the throttle's key of an
+/// address (trimmed, lower-cased): what the Customers view shows.
+pub async fn sign_in_locks(workspace: &Workspace) -> Result<HashMap<String, i64>> {
+    Ok(workspace.locked_accounts().await?.into_iter().collect())
+}
+
+/// The key the throttle counts an address under: trimmed and lower-cased, as contacts' addresses match.
+pub fn throttle_key(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
 /// Checked against when the address has no login, so that unknown addresses take as long as known ones.
 static DUMMY_HASH: LazyLock<String> =
     LazyLock::new(|| passwords::hash("not a password anyone has"));
-
-fn throttle_key(email: &str) -> String {
-    email.trim().to_lowercase()
-}
 
 async fn verify_password(password: &str, hash: Option<String>) -> bool {
     let password = password.to_string();
@@ -257,7 +305,8 @@ pub async fn sign_in_with_password(
         return Err(AccountError::PasswordSignInDisabled);
     }
     let attempt = throttle
-        .begin(&throttle_key(email), origin)
+        .begin(workspace, &throttle_key(email), origin)
+        .await?
         .map_err(|wait| {
             tracing::warn!(origin = ?origin, "password sign-in refused: too many failed attempts");
             AccountError::Throttled {
@@ -273,7 +322,7 @@ pub async fn sign_in_with_password(
         tracing::info!(origin = ?origin, "password sign-in refused: wrong address or password");
         return Err(AccountError::InvalidCredentials);
     }
-    attempt.succeeded();
+    attempt.succeeded(workspace).await?;
     let contact = contact.expect("a verified password belongs to a contact");
     access_check(settings, catalog, &contact)?;
     Ok(contact)
@@ -788,50 +837,101 @@ pub fn random_id() -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn throttle_locks_an_account_after_repeated_failures_and_clears_on_success() {
+    async fn empty_workspace(dir: &tempfile::TempDir) -> Workspace {
+        crate::app::transfer::import(&dir.path().join("w.portal"), &Default::default(), false)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn throttle_locks_an_account_after_repeated_failures_and_clears_on_success() {
+        let dir = tempfile::tempdir().unwrap();
+        let workspace = empty_workspace(&dir).await;
         let throttle = LoginThrottle::new(3, 100, Duration::from_secs(60));
+        let begin = |account: &'static str| throttle.begin(&workspace, account, None);
         for _ in 0..2 {
-            drop(throttle.begin("a", None).expect("not locked yet"));
+            drop(begin("a").await.unwrap().expect("not locked yet"));
         }
-        throttle.begin("a", None).expect("a third try").succeeded();
+        let third = begin("a").await.unwrap().expect("a third try");
+        third.succeeded(&workspace).await.unwrap();
         for _ in 0..3 {
             drop(
-                throttle
-                    .begin("a", None)
+                begin("a")
+                    .await
+                    .unwrap()
                     .expect("the success cleared the failures"),
             );
         }
-        assert!(throttle.begin("a", None).is_err());
-        assert!(throttle.begin("b", None).is_ok());
+        assert!(begin("a").await.unwrap().is_err());
+        assert!(begin("b").await.unwrap().is_ok());
+        workspace.close().await;
     }
 
-    #[test]
-    fn throttle_locks_an_origin_that_tries_many_accounts() {
+    #[tokio::test]
+    async fn an_accounts_lock_is_kept_in_the_workspace_for_every_throttle() {
+        let dir = tempfile::tempdir().unwrap();
+        let workspace = empty_workspace(&dir).await;
+        let first = LoginThrottle::new(2, 100, Duration::from_secs(60));
+        for _ in 0..2 {
+            drop(first.begin(&workspace, "a", None).await.unwrap().unwrap());
+        }
+        // Another server (or this one restarted) sees the same lock, with its end.
+        let second = LoginThrottle::new(2, 100, Duration::from_secs(60));
+        let wait = second
+            .begin(&workspace, "a", None)
+            .await
+            .unwrap()
+            .expect_err("locked for every throttle");
+        assert!(wait > Duration::from_secs(50) && wait <= Duration::from_secs(60));
+        let locks = sign_in_locks(&workspace).await.unwrap();
+        assert_eq!(locks.keys().collect::<Vec<_>>(), ["a"]);
+        workspace.close().await;
+    }
+
+    #[tokio::test]
+    async fn throttle_locks_an_origin_that_tries_many_accounts() {
+        let dir = tempfile::tempdir().unwrap();
+        let workspace = empty_workspace(&dir).await;
         let throttle = LoginThrottle::new(3, 4, Duration::from_secs(60));
         let origin = Some(IpAddr::from([10, 0, 0, 1]));
         for n in 0..4 {
             drop(
                 throttle
-                    .begin(&format!("account {n}"), origin)
+                    .begin(&workspace, &format!("account {n}"), origin)
+                    .await
+                    .unwrap()
                     .expect("under both limits"),
             );
         }
-        assert!(throttle.begin("account 9", origin).is_err());
         assert!(throttle
-            .begin("account 9", Some(IpAddr::from([10, 0, 0, 2])))
+            .begin(&workspace, "account 9", origin)
+            .await
+            .unwrap()
+            .is_err());
+        assert!(throttle
+            .begin(&workspace, "account 9", Some(IpAddr::from([10, 0, 0, 2])))
+            .await
+            .unwrap()
             .is_ok());
+        workspace.close().await;
     }
 
-    #[test]
-    fn a_successful_attempt_does_not_count_against_its_origin() {
+    #[tokio::test]
+    async fn a_successful_attempt_does_not_count_against_its_origin() {
+        let dir = tempfile::tempdir().unwrap();
+        let workspace = empty_workspace(&dir).await;
         let throttle = LoginThrottle::new(3, 2, Duration::from_secs(60));
         let origin = Some(IpAddr::from([10, 0, 0, 1]));
         for _ in 0..5 {
             throttle
-                .begin("a", origin)
+                .begin(&workspace, "a", origin)
+                .await
+                .unwrap()
                 .expect("successes never lock")
-                .succeeded();
+                .succeeded(&workspace)
+                .await
+                .unwrap();
         }
+        workspace.close().await;
     }
 }

@@ -6,6 +6,7 @@ pub mod bulk;
 pub mod catalog;
 pub mod contacts;
 pub mod engagements;
+pub mod logins;
 pub mod outbox;
 pub mod sessions;
 pub mod settings;
