@@ -219,6 +219,78 @@ async fn an_idle_session_expires_on_the_server_and_redirects_to_sign_in() {
 }
 
 #[tokio::test]
+async fn a_new_password_ends_the_contacts_other_sessions_at_once() {
+    let portal = acme().await;
+    let ana = signed_in(&portal, "ana@acme.example").await;
+    let (status, _) = get_text(&ana, &portal.url("/1001")).await;
+    assert_eq!(
+        status, 200,
+        "the session is verified and kept by the server"
+    );
+    let visitor = client();
+    let csrf = csrf_from(&visitor, &portal.url("/password-reset")).await;
+    visitor
+        .post(portal.url("/password-reset"))
+        .form(&[("csrf", csrf.as_str()), ("email", "ana@acme.example")])
+        .send()
+        .await
+        .unwrap();
+    let body = &portal.outbox().await[0].body;
+    let link = body
+        .split_whitespace()
+        .find(|word| word.starts_with("http"))
+        .unwrap();
+    let token = link.split("token=").nth(1).unwrap();
+    let (_, page) = get_text(&visitor, link).await;
+    visitor
+        .post(portal.url("/password-reset/choose"))
+        .form(&[
+            ("csrf", csrf_in(&page).as_str()),
+            ("token", token),
+            ("password", "a brand new secret"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let response = ana.get(portal.url("/1001")).send().await.unwrap();
+    assert!(
+        response.url().path().ends_with("/login"),
+        "{}",
+        response.url()
+    );
+}
+
+#[tokio::test]
+async fn a_session_in_use_is_marked_active_in_the_workspace() {
+    let options = ServerOptions {
+        activity_interval: std::time::Duration::from_millis(100),
+        ..Default::default()
+    };
+    let portal = start_with(acme_data(), options).await;
+    let ana = signed_in(&portal, "ana@acme.example").await;
+    // As if the last page were ten minutes ago (within the 60-minute timeout).
+    sqlx::query("UPDATE sessions SET last_seen_at = last_seen_at - 600000")
+        .execute(&portal.sql().await)
+        .await
+        .unwrap();
+    let (status, _) = get_text(&ana, &portal.base).await;
+    assert_eq!(status, 200);
+    let recorded_now = || async {
+        let last_seen: i64 = sqlx::query_scalar("SELECT last_seen_at FROM sessions")
+            .fetch_one(&portal.sql().await)
+            .await
+            .unwrap();
+        chrono::Utc::now().timestamp_millis() - last_seen < 60_000
+    };
+    let mut waited = 0;
+    while !recorded_now().await {
+        assert!(waited < 200, "the page's activity is recorded");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        waited += 1;
+    }
+}
+
+#[tokio::test]
 async fn repeated_failed_sign_ins_are_throttled() {
     let portal = acme().await;
     let client = client();

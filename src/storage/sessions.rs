@@ -51,40 +51,48 @@ impl Workspace {
         ))
     }
 
-    /// The session for `token` if it has been active within `idle_minutes` (0 = no limit); marks it seen.
-    /// An expired session is deleted.
-    pub async fn touch_session(&self, token: &str, idle_minutes: u32) -> Result<Option<Session>> {
-        let hash = token_hash(token);
+    /// The session for `token` if it has been active within `idle_minutes` (0 = no limit), as last
+    /// recorded. An expired session is deleted. Reading writes nothing: activity is recorded in batches
+    /// (`record_activity`), so that signed-in pages do not queue for the write lock.
+    pub async fn session(&self, token: &str, idle_minutes: u32) -> Result<Option<Session>> {
         let row: Option<(String, String, i64)> = sqlx::query_as(
             "SELECT contact_id, csrf_token, last_seen_at FROM sessions WHERE token_hash = ?1",
         )
-        .bind(&hash)
+        .bind(token_hash(token))
         .fetch_optional(&self.pool)
         .await?;
         let Some((contact_id, csrf_token, last_seen_at)) = row else {
             return Ok(None);
         };
-        let now = now_millis();
-        if idle_minutes > 0 && now - last_seen_at > i64::from(idle_minutes) * 60_000 {
+        if idle_minutes > 0 && now_millis() - last_seen_at > i64::from(idle_minutes) * 60_000 {
             self.end_session(token).await?;
             return Ok(None);
         }
-        // Writing on every request would serialise readers on the WAL: refresh at most once a minute.
-        let last_seen_at = if now - last_seen_at > 60_000 {
-            sqlx::query("UPDATE sessions SET last_seen_at = ?2 WHERE token_hash = ?1")
-                .bind(&hash)
-                .bind(now)
-                .execute(&self.pool)
-                .await?;
-            now
-        } else {
-            last_seen_at
-        };
         Ok(Some(Session {
             contact_id,
             csrf_token,
             last_seen_at,
         }))
+    }
+
+    /// Records when sessions were last seen active, each given by its token's hash, in one write.
+    /// A time never moves a session's activity back (another server may have recorded a later one),
+    /// and an ended session stays ended.
+    pub async fn record_activity(&self, seen: &[(String, i64)]) -> Result<()> {
+        if seen.is_empty() {
+            return Ok(());
+        }
+        let mut transaction = self.write().await?;
+        for (hash, at) in seen {
+            sqlx::query(
+                "UPDATE sessions SET last_seen_at = max(last_seen_at, ?2) WHERE token_hash = ?1",
+            )
+            .bind(hash)
+            .bind(at)
+            .execute(&mut *transaction)
+            .await?;
+        }
+        transaction.commit().await
     }
 
     pub async fn end_session(&self, token: &str) -> Result<()> {

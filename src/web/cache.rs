@@ -3,11 +3,14 @@
 //!
 //! An entry is fresh while the workspace's data version (`DataVersion`: a counter every change to what
 //! these entries are read from moves, whichever process makes it) is the one it was read at, and for at
-//! most `max_age` (five minutes for ticket reads, one for sessions) in any case. Once stale it is still
+//! most `max_age` (five minutes) in any case. Once stale it is still
 //! served for a short grace period (ten seconds) while one background task re-reads it, so a page never
 //! waits for the re-read. Entries used to go stale by time alone every second: with thousands of
 //! distinct customers each asking every few seconds, that re-read nearly every entry on every request.
-//! A session is never served past its idle timeout, whatever the cache holds. Signing out forgets the
+//! A session is never served past its idle timeout, whatever the cache holds: its use is marked here in
+//! memory on every page and recorded in the workspace in batches (`due_activity`), and it is idle by the
+//! later of the two: marking sessions active by re-reading each once a minute cost a read and a write per
+//! session per minute, and every write empties the other pooled connections' page caches. Signing out forgets the
 //! session at once; password changes clear everything, since they end the contact's other sessions;
 //! changes by other processes show within one version check (`refresh_interval`) plus one re-read.
 //! `get_or_refresh` is the one place that rule is carried out: callers pass how to read an entry, and it
@@ -250,19 +253,35 @@ fn within_idle_timeout(last_seen_at: i64, idle_minutes: u32, now_millis: i64) ->
     idle_minutes == 0 || now_millis - last_seen_at <= i64::from(idle_minutes) * 60_000
 }
 
+/// A session's activity as this server has seen it, against what the workspace has recorded.
+struct Activity {
+    token_hash: String,
+    seen: i64,
+    recorded: i64,
+}
+
+/// Sessions' activity is forgotten once it is recorded and this old: by then their verified copies
+/// are re-read anyway.
+const ACTIVITY_KEPT: i64 = 10 * 60_000;
+
 pub struct SessionCache {
     map: RefreshingMap<KnownSession>,
+    /// By session token: when each session was last used here. A page marks it here, in memory;
+    /// `due_activity` hands what moved to the writer that records it in the workspace in one batch.
+    activity: Mutex<HashMap<String, Activity>>,
 }
 
 impl SessionCache {
     pub fn new(ttl: Duration, grace: Duration) -> Self {
         SessionCache {
             map: RefreshingMap::new(ttl, grace),
+            activity: Mutex::new(HashMap::new()),
         }
     }
 
     /// The session for `token` as `verify` reads it (None: unknown, ended or idle too long), served from
-    /// the cache unless it is unknown there, too old to serve, or past `idle_minutes`.
+    /// the cache unless it is unknown there, too old to serve, or idle past `idle_minutes` by what the
+    /// workspace recorded and this server saw. Marks it used now.
     pub async fn get_or_verify<E, Verify, Verifying>(
         &self,
         token: &str,
@@ -276,15 +295,86 @@ impl SessionCache {
         Verifying: Future<Output = Result<Option<KnownSession>, E>> + Send + 'static,
     {
         let now = chrono::Utc::now().timestamp_millis();
-        let usable =
-            |known: &KnownSession| within_idle_timeout(known.last_seen_at, idle_minutes, now);
-        self.map
+        let seen_here = self.seen(token);
+        let usable = |known: &KnownSession| {
+            let last_seen =
+                seen_here.map_or(known.last_seen_at, |seen| seen.max(known.last_seen_at));
+            within_idle_timeout(last_seen, idle_minutes, now)
+        };
+        let known = self
+            .map
             .get_or_refresh(token, version, usable, verify)
-            .await
+            .await?;
+        match &known {
+            Some(known) => self.mark_seen(token, known.last_seen_at, now),
+            None => self.forget_activity(token),
+        }
+        Ok(known)
+    }
+
+    fn seen(&self, token: &str) -> Option<i64> {
+        let activity = self.activity.lock().expect("activity lock");
+        activity.get(token).map(|activity| activity.seen)
+    }
+
+    /// Marks `token`'s session used at `now`; the workspace has recorded it at least at `recorded`.
+    fn mark_seen(&self, token: &str, recorded: i64, now: i64) {
+        let mut activity = self.activity.lock().expect("activity lock");
+        match activity.get_mut(token) {
+            Some(known) => {
+                known.seen = known.seen.max(now);
+                known.recorded = known.recorded.max(recorded);
+            }
+            None => {
+                if activity.len() >= MAX_ENTRIES {
+                    // Far past any real number of sessions in use: record them all first, next time.
+                    return;
+                }
+                activity.insert(
+                    token.to_string(),
+                    Activity {
+                        token_hash: crate::storage::sessions::token_hash(token),
+                        seen: now,
+                        recorded,
+                    },
+                );
+            }
+        }
+    }
+
+    fn forget_activity(&self, token: &str) {
+        self.activity.lock().expect("activity lock").remove(token);
+    }
+
+    /// The sessions used since the workspace last recorded their activity: each token's hash with when
+    /// it was last seen here. Activity long recorded is forgotten.
+    pub fn due_activity(&self, now: i64) -> Vec<(String, i64)> {
+        let mut activity = self.activity.lock().expect("activity lock");
+        activity.retain(|_, known| known.seen > known.recorded || now - known.seen < ACTIVITY_KEPT);
+        activity
+            .values()
+            .filter(|known| known.seen > known.recorded)
+            .map(|known| (known.token_hash.clone(), known.seen))
+            .collect()
+    }
+
+    /// Notes that the workspace recorded the activity `due_activity` gave.
+    pub fn activity_recorded(&self, recorded: &[(String, i64)]) {
+        let recorded: HashMap<&str, i64> = recorded
+            .iter()
+            .map(|(hash, at)| (hash.as_str(), *at))
+            .collect();
+        let mut activity = self.activity.lock().expect("activity lock");
+        for known in activity.values_mut() {
+            if let Some(at) = recorded.get(known.token_hash.as_str()) {
+                known.recorded = known.recorded.max(*at);
+            }
+        }
     }
 
     pub fn forget(&self, token: &str) {
         self.map.forget(token);
+        self.forget_activity(token);
     }
 
     pub fn clear(&self) {

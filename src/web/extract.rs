@@ -128,14 +128,14 @@ impl OptionalFromRequestParts<App> for SignedIn {
     }
 }
 
-/// The session for `token` as the workspace has it (marking it seen), with its customer; None when it
-/// is unknown, ended or idle too long, or its contact is gone.
+/// The session for `token` as the workspace has it, with its customer; None when it is unknown, ended
+/// or idle too long, or its contact is gone. (Its use is recorded in batches: `record_activity`.)
 async fn verify_session(
     app: &App,
     token: &str,
     idle_minutes: u32,
 ) -> Result<Option<KnownSession>, WebError> {
-    let Some(session) = app.workspace.touch_session(token, idle_minutes).await? else {
+    let Some(session) = app.workspace.session(token, idle_minutes).await? else {
         return Ok(None);
     };
     let Some(customer) = customer::by_id(&app.workspace, &session.contact_id).await? else {

@@ -43,10 +43,14 @@ pub struct ServerOptions {
     /// How long past `refresh_interval` a session or ticket read may still be served while it is read
     /// again in the background (never past the session's idle timeout).
     pub stale_grace: Duration,
-    /// How long a customer's ticket read (and, up to a minute, a verified session) is used at most while
-    /// the workspace's data version does not move (see `cache`). A session is re-read at least once a
-    /// minute whatever this says: that is when it is marked active in the workspace.
+    /// How long a customer's ticket read and a verified session are used at most while the workspace's
+    /// data version does not move (see `cache`).
     pub max_age: Duration,
+    /// How often the sessions used since the last time are marked active in the workspace, all in one
+    /// write. Pages mark them in memory; writing once per page (or per session per minute) would make
+    /// every signed-in page queue for the write lock. The workspace's idle clock lags by at most this
+    /// (the shortest idle timeout is five minutes).
+    pub activity_interval: Duration,
     /// Failed sign-ins per account (the email address typed) before it is locked, and for how long
     /// failures count.
     pub max_failed_logins: usize,
@@ -74,6 +78,7 @@ impl Default for ServerOptions {
             refresh_interval: Duration::from_secs(1),
             stale_grace: Duration::from_secs(10),
             max_age: Duration::from_secs(300),
+            activity_interval: Duration::from_secs(60),
             max_failed_logins: 5,
             failed_login_window: Duration::from_secs(15 * 60),
             max_failed_logins_per_origin: 50,
@@ -83,10 +88,6 @@ impl Default for ServerOptions {
         }
     }
 }
-
-/// How often a session in use is re-read, which marks it active in the workspace (storage records that
-/// at most once a minute anyway).
-const SESSION_ACTIVITY: Duration = Duration::from_secs(60);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -126,6 +127,8 @@ pub struct PortalServer {
     address: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// Records sessions' activity in the workspace (`record_activity_every`).
+    activity: tokio::task::JoinHandle<()>,
 }
 
 impl PortalServer {
@@ -157,10 +160,7 @@ impl PortalServer {
         let app = Arc::new(AppState {
             workspace,
             sites,
-            sessions: cache::SessionCache::new(
-                options.max_age.min(SESSION_ACTIVITY),
-                options.stale_grace,
-            ),
+            sessions: cache::SessionCache::new(options.max_age, options.stale_grace),
             tickets: cache::TicketCache::new(options.max_age, options.stale_grace),
             data,
             throttle: LoginThrottle::new(
@@ -180,11 +180,16 @@ impl PortalServer {
             max_connections: options.max_connections.max(1),
         };
         let task = tokio::spawn(serve(listener, router, limits, stopped));
+        let activity = tokio::spawn(record_activity_every(
+            app.clone(),
+            options.activity_interval,
+        ));
         Ok(PortalServer {
             app,
             address,
             stop: Some(stop),
             task,
+            activity,
         })
     }
 
@@ -224,6 +229,37 @@ impl PortalServer {
         {
             abort.abort();
         }
+        self.activity.abort();
+        record_activity(&self.app).await;
+    }
+}
+
+/// Every `interval`, records in the workspace which sessions were used since the last time.
+async fn record_activity_every(app: App, interval: Duration) {
+    let mut ticks = tokio::time::interval(interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticks.tick().await;
+    loop {
+        ticks.tick().await;
+        record_activity(&app).await;
+    }
+}
+
+/// Writes the sessions' activity seen since the last time, in one transaction. A failure is logged and
+/// the activity written next time (until then the workspace's idle clock for them runs a little early).
+async fn record_activity(app: &App) {
+    let now = chrono::Utc::now().timestamp_millis();
+    let due = app.sessions.due_activity(now);
+    if due.is_empty() {
+        return;
+    }
+    match app.workspace.record_activity(&due).await {
+        Ok(()) => app.sessions.activity_recorded(&due),
+        Err(error) => tracing::warn!(
+            error = %with_causes(&error),
+            sessions = due.len(),
+            "recording sessions' activity failed; it is tried again next time"
+        ),
     }
 }
 
