@@ -6,7 +6,7 @@
 # stopped, against the baseline taken before it started. Target: zero errors (non-200 pages, socket
 # errors, 5xx replies), flat memory, descriptors back to baseline.
 #
-# Usage: [PORTAL=BINARY] bench/soak.sh   Env: DURATION (seconds, 600), CONNECTIONS (64), REPLIERS (4),
+# Usage: [PORTAL=BINARY] [WRITERS=BINARY] bench/soak.sh   Env: DURATION (seconds, 600), CONNECTIONS (64), REPLIERS (4),
 #        SESSIONS (2000), CONTACTS (10000) and TICKETS (100000) for the demo workspace it creates,
 #        or WORKSPACE=PATH to use an existing one. Not run in CI.
 set -euo pipefail
@@ -17,7 +17,11 @@ REPLIERS=${REPLIERS:-4}
 SESSIONS=${SESSIONS:-2000}
 OUT=bench/out/soak
 mkdir -p "$OUT"
-cargo build --release --example writers
+# WRITERS=path/to/writers and PORTAL=path/to/portal run prebuilt binaries (e.g. while the tree changes).
+if [ -z "${WRITERS:-}" ]; then
+  cargo build --release --example writers
+  WRITERS=target/release/examples/writers
+fi
 if [ -z "${PORTAL:-}" ]; then
   cargo build --release --bin portal
   PORTAL=target/release/portal
@@ -118,7 +122,7 @@ base_fds=$(fds)
 base_sockets=$(sockets)
 echo "== baseline: RSS $(rss_mb) MB, $base_fds file descriptors ($base_sockets sockets); load: $(uptime)"
 
-target/release/examples/writers --servers "$url" --emails "$OUT/emails.txt" --password portal-demo \
+"$WRITERS" --servers "$url" --emails "$OUT/emails.txt" --password portal-demo \
   --repliers "$REPLIERS" --seconds "$DURATION" --run "soak$(date +%s)" > "$OUT/repliers.txt" &
 repliers=$!
 # The repliers sign in first (argon2): start the readers once they reply.
