@@ -72,8 +72,12 @@ pub struct Dataset {
     inboxes: Vec<Value>,
     channels: Vec<Value>,
     channel_accounts: Vec<Value>,
+    /// Threads that are not archived, and those that are (`archived=true` lists only these).
     threads: Vec<Value>,
-    messages: HashMap<String, Vec<Value>>,
+    archived_threads: Vec<Value>,
+    /// Each thread's entries, serialised once: a large account holds hundreds of thousands, and a
+    /// page of them is then a join of strings rather than a copy of JSON trees.
+    messages: HashMap<String, Vec<Box<str>>>,
     original_content: HashMap<String, String>,
     /// Vendor id -> the bundle's id, for translating answers back.
     pub bundle_ids: BTreeMap<String, String>,
@@ -85,7 +89,8 @@ struct Shared {
     seen: Mutex<Seen>,
     /// Page size cap, small so the small fixture still pages.
     page_cap: usize,
-    window: Mutex<Vec<std::time::Instant>>,
+    /// When each request of the last ten seconds came, oldest first.
+    window: Mutex<std::collections::VecDeque<std::time::Instant>>,
 }
 
 pub struct Stub {
@@ -108,7 +113,7 @@ impl Stub {
             faults: Mutex::new(Faults::default()),
             seen: Mutex::new(Seen::default()),
             page_cap,
-            window: Mutex::new(Vec::new()),
+            window: Mutex::new(std::collections::VecDeque::new()),
         });
         let app = axum::Router::new()
             .fallback(handle)
@@ -452,7 +457,7 @@ pub fn dataset(data: &WorkspaceData) -> Dataset {
         entries.push(json!({ "type": "THREAD_STATUS_CHANGE", "id": format!("{:032x}", 0x9c0e_0000u64 + index as u64),
             "createdAt": timestamp_ms(&thread.created_at), "newStatus": "CLOSED",
             "senders": [ { "actorId": "A-2620022" } ], "recipients": [], "archived": false }));
-        set.messages.insert(id, entries);
+        set.messages.insert(id, serialised(entries));
     }
     // A thread on a channel account the listing does not name: on an unconnected channel.
     set.threads.push(json!({ "id": "2209999", "inboxId": set.inboxes[0]["id"], "status": "CLOSED",
@@ -460,13 +465,30 @@ pub fn dataset(data: &WorkspaceData) -> Dataset {
         "associatedContactId": "1401", "createdAt": "2025-01-05T10:00:00Z" }));
     set.messages.insert(
         "2209999".into(),
-        vec![
+        serialised(vec![
             json!({ "type": "MESSAGE", "id": "ffff0000000000000000000000000001",
         "createdAt": "2025-01-05T10:00:00Z", "direction": "INCOMING", "text": "Old question.",
         "senders": [ { "actorId": "E-old@example.org" } ], "attachments": [] }),
-        ],
+        ]),
     );
+    split_archived_threads(&mut set);
     set
+}
+
+/// Moves the archived threads to their own list (the vendor lists them apart).
+fn split_archived_threads(set: &mut Dataset) {
+    let (archived, active): (Vec<Value>, Vec<Value>) = std::mem::take(&mut set.threads)
+        .into_iter()
+        .partition(|thread| thread["archived"] == json!(true));
+    set.threads = active;
+    set.archived_threads = archived;
+}
+
+fn serialised(entries: Vec<Value>) -> Vec<Box<str>> {
+    entries
+        .into_iter()
+        .map(|entry| entry.to_string().into_boxed_str())
+        .collect()
 }
 
 /// The acme fixture as the vendor would serve it.
@@ -486,11 +508,11 @@ fn error(status: StatusCode, body: Value) -> Response {
         .into_response()
 }
 
-fn answer(body: Value) -> Response {
+fn answer(body: String) -> Response {
     (
         StatusCode::OK,
         [("content-type", "application/json;charset=utf-8")],
-        body.to_string(),
+        body,
     )
         .into_response()
 }
@@ -555,13 +577,18 @@ fn decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// One page of `items` from the cursor in `after`, `limit` capped.
-fn page(items: &[Value], query: &[(String, String)], cap: usize, maximum: usize) -> Value {
+/// Which items of `count` a page holds: from the cursor in `after`, `limit` capped.
+fn page_range(
+    count: usize,
+    query: &[(String, String)],
+    cap: usize,
+    maximum: usize,
+) -> std::ops::Range<usize> {
     let get = |name: &str| {
         query
             .iter()
             .find(|(key, _)| key == name)
-            .map(|(_, value)| value.clone())
+            .map(|(_, value)| value.as_str())
     };
     let limit = get("limit")
         .and_then(|limit| limit.parse().ok())
@@ -569,15 +596,61 @@ fn page(items: &[Value], query: &[(String, String)], cap: usize, maximum: usize)
         .min(maximum)
         .min(cap)
         .max(1);
-    let start = get("after")
-        .and_then(|after| offset_of(&after))
-        .unwrap_or(0);
-    let end = (start + limit).min(items.len());
-    let mut body = json!({ "results": items.get(start..end).unwrap_or(&[]) });
-    if end < items.len() {
-        body["paging"] =
-            json!({ "next": { "after": opaque(end), "link": "https://api.example/ignored" } });
+    let start = get("after").and_then(offset_of).unwrap_or(0).min(count);
+    start..(start + limit).min(count)
+}
+
+/// The `paging` of a page that ends at `end` of `count` items, when more follow.
+fn paging_after(end: usize, count: usize) -> Option<Value> {
+    (end < count)
+        .then(|| json!({ "next": { "after": opaque(end), "link": "https://api.example/ignored" } }))
+}
+
+/// One page of `items`, each shaped by `shape` (only the page's items are: pages of a large account
+/// stay as cheap as pages of a small one).
+fn page_shaped(
+    items: &[Value],
+    query: &[(String, String)],
+    cap: usize,
+    maximum: usize,
+    shape: impl Fn(&Value) -> Value,
+) -> Value {
+    let range = page_range(items.len(), query, cap, maximum);
+    let end = range.end;
+    let mut body = json!({ "results": items[range].iter().map(shape).collect::<Vec<_>>() });
+    if let Some(paging) = paging_after(end, items.len()) {
+        body["paging"] = paging;
     }
+    body
+}
+
+/// One page of `items`.
+fn page(items: &[Value], query: &[(String, String)], cap: usize, maximum: usize) -> Value {
+    page_shaped(items, query, cap, maximum, Value::clone)
+}
+
+/// One page of entries serialised beforehand, written as the same JSON `page` gives.
+fn page_serialised(
+    items: &[Box<str>],
+    query: &[(String, String)],
+    cap: usize,
+    maximum: usize,
+) -> String {
+    let range = page_range(items.len(), query, cap, maximum);
+    let end = range.end;
+    let mut body = String::from("{\"results\":[");
+    for (index, item) in items[range].iter().enumerate() {
+        if index > 0 {
+            body.push(',');
+        }
+        body.push_str(item);
+    }
+    body.push(']');
+    if let Some(paging) = paging_after(end, items.len()) {
+        body.push_str(",\"paging\":");
+        body.push_str(&paging.to_string());
+    }
+    body.push('}');
     body
 }
 
@@ -693,7 +766,12 @@ async fn handle(
     if let Some(max) = faults.rate_limit_max {
         let now = std::time::Instant::now();
         let mut window = stub.window.lock().unwrap();
-        window.retain(|at| now.duration_since(*at) < Duration::from_secs(10));
+        while window
+            .front()
+            .is_some_and(|at| now.duration_since(*at) >= Duration::from_secs(10))
+        {
+            window.pop_front();
+        }
         if window.len() as u64 >= max {
             stub.seen.lock().unwrap().answered_429 += 1;
             return error(
@@ -703,7 +781,7 @@ async fn handle(
                 "policyName": "TEN_SECONDLY_ROLLING" }),
             );
         }
-        window.push(now);
+        window.push_back(now);
     }
     let query = query_values(&uri);
     let mut response = match serve(&stub, &method, &resource, &query, &body) {
@@ -712,10 +790,13 @@ async fn handle(
                 .malformed
                 .as_deref()
                 .is_some_and(|fragment| resource.contains(fragment));
-            let body = if broken { break_page(body) } else { body };
+            let text = if broken {
+                break_page(body.into_tree()).to_string()
+            } else {
+                body.into_text()
+            };
             if take_one(&stub, |faults| &mut faults.drop_connection) {
                 // Announces the whole length and sends half: the connection drops mid-body.
-                let text = body.to_string();
                 let half = text.as_bytes()[..text.len() / 2].to_vec();
                 let length = text.len().to_string();
                 return (
@@ -728,7 +809,7 @@ async fn handle(
                 )
                     .into_response();
             }
-            answer(body)
+            answer(text)
         }
         None => error(
             StatusCode::NOT_FOUND,
@@ -777,7 +858,50 @@ fn only_properties(record: &Value, query: &[(String, String)]) -> Value {
     record
 }
 
+/// An answer's body: a JSON tree, or text serialised beforehand.
+enum Body {
+    Tree(Value),
+    Text(String),
+}
+
+impl Body {
+    fn into_text(self) -> String {
+        match self {
+            Body::Tree(tree) => tree.to_string(),
+            Body::Text(text) => text,
+        }
+    }
+    fn into_tree(self) -> Value {
+        match self {
+            Body::Tree(tree) => tree,
+            Body::Text(text) => serde_json::from_str(&text).expect("the stub's own JSON"),
+        }
+    }
+}
+
 fn serve(
+    stub: &Shared,
+    method: &Method,
+    resource: &str,
+    query: &[(String, String)],
+    body: &[u8],
+) -> Option<Body> {
+    let parts: Vec<&str> = resource.split('/').collect();
+    if let ("GET", ["conversations", "threads", thread, "messages"]) =
+        (method.as_str(), parts.as_slice())
+    {
+        let entries = stub.data.messages.get(*thread)?;
+        return Some(Body::Text(page_serialised(
+            entries,
+            query,
+            stub.page_cap,
+            500,
+        )));
+    }
+    serve_tree(stub, method, resource, query, body).map(Body::Tree)
+}
+
+fn serve_tree(
     stub: &Shared,
     method: &Method,
     resource: &str,
@@ -799,15 +923,10 @@ fn serve(
                 "tickets" => &data.tickets,
                 _ => return None,
             };
-            let records: Vec<Value> = if archived {
-                Vec::new()
-            } else {
-                records
-                    .iter()
-                    .map(|record| only_properties(record, query))
-                    .collect()
-            };
-            Some(page(&records, query, cap, 100))
+            let records: &[Value] = if archived { &[] } else { records };
+            Some(page_shaped(records, query, cap, 100, |record| {
+                only_properties(record, query)
+            }))
         }
         ("POST", ["objects", object, "search"]) => {
             let records = match *object {
@@ -909,23 +1028,19 @@ fn serve(
             let with_tickets = query
                 .iter()
                 .any(|(name, value)| name == "association" && value == "TICKET");
-            let threads: Vec<Value> = data
-                .threads
-                .iter()
-                .filter(|thread| thread["archived"] == json!(archived))
-                .map(|thread| {
-                    let mut thread = thread.clone();
-                    let ticket = thread.as_object_mut().unwrap().remove("ticket");
-                    if let (true, Some(ticket)) = (with_tickets, ticket) {
-                        thread["threadAssociations"] = json!({ "associatedTicketId": ticket });
-                    }
-                    thread
-                })
-                .collect();
-            Some(page(&threads, query, cap, 500))
-        }
-        ("GET", ["conversations", "threads", thread, "messages"]) => {
-            Some(page(data.messages.get(*thread)?, query, cap, 500))
+            let threads = if archived {
+                &data.archived_threads
+            } else {
+                &data.threads
+            };
+            Some(page_shaped(threads, query, cap, 500, |thread| {
+                let mut thread = thread.clone();
+                let ticket = thread.as_object_mut().unwrap().remove("ticket");
+                if let (true, Some(ticket)) = (with_tickets, ticket) {
+                    thread["threadAssociations"] = json!({ "associatedTicketId": ticket });
+                }
+                thread
+            }))
         }
         ("GET", ["conversations", "threads", _, "messages", message, "original-content"]) => {
             Some(json!({ "text": data.original_content.get(*message)?, "richText": null }))
