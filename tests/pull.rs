@@ -174,8 +174,9 @@ async fn export(workspace: &str) -> String {
 
 async fn import_acme(scratch: &Scratch) -> String {
     let workspace = scratch.path("imported.portal");
-    // The stub associates every other contact with a second company (vendor_stub::acme) and gives
-    // everyone the language "en": the bundle says the same, so both workspaces hold the same data.
+    // The stub associates every other contact with a second company (vendor_stub::acme), gives
+    // everyone the language "en" and the custom properties `customer_tier` and `region`: the bundle
+    // says the same, so both workspaces hold the same data.
     let mut acme: Value =
         serde_json::from_str(&std::fs::read_to_string(fixture("acme.bundle.json")).unwrap())
             .unwrap();
@@ -192,6 +193,12 @@ async fn import_acme(scratch: &Scratch) -> String {
         .enumerate()
     {
         contact["language"] = Value::from("en");
+        let mut properties =
+            serde_json::json!({ "customer_tier": vendor_stub::custom_tier(index) });
+        if let Some(region) = vendor_stub::custom_region(index).as_str() {
+            properties["region"] = Value::from(region);
+        }
+        contact["properties"] = properties;
         if let (1, Some(primary)) = (index % 2, contact["company"].as_str().map(str::to_string)) {
             if let Some(other) = company_ids.iter().find(|id| **id != primary) {
                 contact["companies"] = serde_json::json!([other]);
@@ -269,6 +276,58 @@ async fn a_pulled_acme_shows_every_contact_what_the_imported_bundle_shows() {
             "{email} view {view:?}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn custom_contact_properties_come_in_and_company_view_rules_can_test_them() {
+    let stub = acme_stub().await;
+    let scratch = Scratch::new();
+    let pulled = scratch.path("pulled.portal");
+    let output = pull(&stub, &pulled, &[]).await;
+    assert!(output.status.success(), "{}", err(&output));
+    let exported: Value = serde_json::from_str(&export(&pulled).await).unwrap();
+    let properties: Vec<(String, Value)> = exported["contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|contact| {
+            (
+                contact["email"].as_str().unwrap().to_string(),
+                contact["properties"].clone(),
+            )
+        })
+        .collect();
+    // Custom properties with a value, as strings; the vendor-defined hs_lead_status is not one.
+    assert_eq!(
+        properties[..3],
+        [
+            (
+                "ana@acme.example".to_string(),
+                serde_json::json!({ "customer_tier": "gold" })
+            ),
+            (
+                "ben@acme.example".to_string(),
+                serde_json::json!({ "customer_tier": "silver", "region": "north" })
+            ),
+            (
+                "cara@acme.example".to_string(),
+                serde_json::json!({ "customer_tier": "gold", "region": "south" })
+            ),
+        ],
+        "{properties:?}"
+    );
+    // A company view rule over a pulled custom property is accepted (the property is known).
+    let rule = r#"[{"property":"customer_tier","operator":"is_any_of","values":["gold"]}]"#;
+    let output = portal(&[
+        "settings",
+        "set",
+        "company_view_rules",
+        rule,
+        "--workspace",
+        &pulled,
+    ])
+    .await;
+    assert!(output.status.success(), "{}", err(&output));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -179,6 +179,24 @@ fn assign(
     id
 }
 
+/// The custom `customer_tier` of the `index`th contact.
+pub fn custom_tier(index: usize) -> &'static str {
+    if index % 2 == 0 {
+        "gold"
+    } else {
+        "silver"
+    }
+}
+
+/// The custom `region` of the `index`th contact: empty (no value) on every third.
+pub fn custom_region(index: usize) -> Value {
+    match index % 3 {
+        0 => Value::Null,
+        1 => json!("north"),
+        _ => json!("south"),
+    }
+}
+
 /// Converts a workspace bundle's data into the vendor's records, with vendor-style ids.
 pub fn dataset(data: &WorkspaceData) -> Dataset {
     let mut set = Dataset::default();
@@ -203,9 +221,12 @@ pub fn dataset(data: &WorkspaceData) -> Dataset {
     let company_of = |ids: &Ids, id: &str| ids[&("company", id.to_string())].clone();
     for (index, contact) in data.contacts.iter().enumerate() {
         let id = assign(&mut set, &mut ids, "contact", 5_500_000, index, &contact.id);
+        // Two custom properties (one of them empty on every third contact) and a vendor-defined one
+        // the pull does not ask for.
         let mut properties = json!({
             "email": contact.email, "firstname": contact.first_name, "lastname": contact.last_name,
-            "hs_language": "en", "hs_object_id": id, "customer_tier": "gold"
+            "hs_language": "en", "hs_object_id": id, "customer_tier": custom_tier(index),
+            "region": custom_region(index), "hs_lead_status": "OPEN"
         });
         let mut to = Vec::new();
         if let Some(company) = &contact.company {
@@ -293,7 +314,10 @@ pub fn dataset(data: &WorkspaceData) -> Dataset {
         { "name": "firstname", "label": "First name", "type": "string", "hubspotDefined": true },
         { "name": "lastname", "label": "Last name", "type": "string", "hubspotDefined": true },
         { "name": "hs_language", "label": "Preferred language", "type": "enumeration", "hubspotDefined": true },
-        { "name": "customer_tier", "label": "Tier", "type": "string", "hubspotDefined": false }
+        { "name": "hs_lead_status", "label": "Lead status", "type": "enumeration", "hubspotDefined": true },
+        { "name": "customer_tier", "label": "Tier", "type": "string", "hubspotDefined": false },
+        // Custom properties may carry no hubspotDefined at all.
+        { "name": "region", "label": "Region", "type": "enumeration", "groupName": "contactinformation" }
     ]).as_array().unwrap().clone());
     let mut ticket_properties = vec![
         json!({ "name": "subject", "type": "string", "hubspotDefined": true }),

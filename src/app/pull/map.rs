@@ -54,8 +54,13 @@ pub const CONTACT_PROPERTIES: [&str; 5] = [
 ];
 
 /// A contact, or None for a contact without an email (skipped and counted). The primary company is the
-/// association of type 1; without one, `associatedcompanyid`.
-pub fn contact(record: &types::CrmObject, companies: &[types::AssociationTo]) -> Option<Contact> {
+/// association of type 1; without one, `associatedcompanyid`. Its properties are the `custom` ones
+/// (every property whose definition is not vendor-defined) that have a value, as strings.
+pub fn contact(
+    record: &types::CrmObject,
+    custom: &[String],
+    companies: &[types::AssociationTo],
+) -> Option<Contact> {
     let email = record.property("email")?.trim();
     if email.is_empty() {
         return None;
@@ -90,7 +95,14 @@ pub fn contact(record: &types::CrmObject, companies: &[types::AssociationTo]) ->
             .map(str::trim)
             .filter(|language| !language.is_empty())
             .map(str::to_string),
-        properties: Default::default(),
+        properties: custom
+            .iter()
+            .filter_map(|name| {
+                record
+                    .property(name)
+                    .map(|value| (name.clone(), value.to_string()))
+            })
+            .collect(),
     })
 }
 
@@ -430,7 +442,7 @@ mod tests {
     #[test]
     fn a_contact_without_an_email_is_skipped() {
         let nameless = record(serde_json::json!({"id": "1", "properties": {"firstname": "A"}}));
-        assert_eq!(contact(&nameless, &[]), None);
+        assert_eq!(contact(&nameless, &[], &[]), None);
     }
 
     #[test]
@@ -441,10 +453,13 @@ mod tests {
             {"toObjectId": 78, "associationTypes": [{"typeId": 279}]},
             {"toObjectId": 79, "associationTypes": [{"typeId": 1}, {"typeId": 279}]}]));
         assert_eq!(
-            contact(&ana, &companies).unwrap().company.as_deref(),
+            contact(&ana, &[], &companies).unwrap().company.as_deref(),
             Some("79")
         );
-        assert_eq!(contact(&ana, &[]).unwrap().company.as_deref(), Some("77"));
+        assert_eq!(
+            contact(&ana, &[], &[]).unwrap().company.as_deref(),
+            Some("77")
+        );
     }
 
     #[test]
@@ -455,10 +470,25 @@ mod tests {
             {"toObjectId": 78, "associationTypes": [{"typeId": 279}]},
             {"toObjectId": 79, "associationTypes": [{"typeId": 1}, {"typeId": 279}]},
             {"toObjectId": 78, "associationTypes": [{"typeId": 279}]}]));
-        let mapped = contact(&ana, &companies).unwrap();
+        let mapped = contact(&ana, &[], &companies).unwrap();
         assert_eq!(mapped.company.as_deref(), Some("79"));
         assert_eq!(mapped.companies, ["78"]);
         assert_eq!(mapped.language.as_deref(), Some("de"));
+    }
+
+    #[test]
+    fn a_contacts_custom_properties_with_a_value_come_in_as_strings() {
+        let ana = record(serde_json::json!({"id": "1", "properties": {
+            "email": "ana@x.example", "firstname": "Ana", "customer_tier": "gold", "seats": 12,
+            "churned": null, "region": ""}}));
+        let custom = ["customer_tier", "seats", "churned", "region"].map(String::from);
+        let mapped = contact(&ana, &custom, &[]).unwrap();
+        let properties: Vec<(&str, &str)> = mapped
+            .properties
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .collect();
+        assert_eq!(properties, [("customer_tier", "gold"), ("seats", "12")]);
     }
 
     #[test]

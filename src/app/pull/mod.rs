@@ -1064,7 +1064,7 @@ impl Run<'_> {
                     let to = companies
                         .get(record.id.as_str())
                         .map_or(&[][..], Vec::as_slice);
-                    match map::contact(record, to) {
+                    match map::contact(record, &custom, to) {
                         Some(contact) => contacts.push(contact),
                         None => skipped += 1,
                     }
