@@ -226,6 +226,68 @@ async fn clean_export(stub: &Stub, scratch: &Scratch, name: &str) -> String {
     export(&workspace).await
 }
 
+/// A pull of acme into a new workspace from a stub told to answer with a fault: the shape of the fault
+/// tests.
+struct FaultyPull {
+    /// Kept for the pull's life: dropping it stops the stub.
+    _stub: Stub,
+    scratch: Scratch,
+    workspace: String,
+    output: Output,
+}
+
+/// Starts the acme stub, sets `fault`, and pulls into a new workspace (`--format json`), with
+/// `environment` added to the pull's.
+async fn pull_with_fault(
+    fault: impl FnOnce(&mut vendor_stub::Faults),
+    environment: &[(&str, &str)],
+) -> FaultyPull {
+    let stub = acme_stub().await;
+    stub.faults(fault);
+    let scratch = Scratch::new();
+    let workspace = scratch.path("new.portal");
+    let arguments = [
+        "pull",
+        "--workspace",
+        &workspace,
+        "--api-base",
+        &stub.url,
+        "--format",
+        "json",
+    ];
+    let output = portal_with(&arguments, environment).await;
+    FaultyPull {
+        _stub: stub,
+        scratch,
+        workspace,
+        output,
+    }
+}
+
+impl FaultyPull {
+    fn summary(&self) -> Value {
+        assert!(self.output.status.success(), "{}", err(&self.output));
+        serde_json::from_str(&out(&self.output)).unwrap()
+    }
+
+    /// The pull stopped (exit 1); its standard error.
+    fn stopped(&self) -> String {
+        assert_eq!(self.output.status.code(), Some(1), "{}", err(&self.output));
+        err(&self.output)
+    }
+
+    /// The pull succeeded, with the workspace a pull without the fault gives.
+    async fn assert_same_as_a_clean_pull(&self) {
+        assert!(self.output.status.success(), "{}", err(&self.output));
+        let clean = acme_stub().await;
+        let expected = clean_export(&clean, &self.scratch, "clean.portal").await;
+        assert!(
+            export(&self.workspace).await == expected,
+            "the pull with the fault differs from a clean one"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pulled_acme_shows_every_contact_what_the_imported_bundle_shows() {
     let stub = acme_stub().await;
@@ -348,38 +410,34 @@ async fn both_path_families_pull_the_same_workspace() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_token_says_so_and_writes_nothing() {
-    let stub = acme_stub().await;
-    stub.faults(|faults| faults.unauthorized = true);
-    let scratch = Scratch::new();
-    let output = pull(&stub, &scratch.path("new.portal"), &[]).await;
-    assert_eq!(output.status.code(), Some(1), "{}", err(&output));
+    let pulled = pull_with_fault(|faults| faults.unauthorized = true, &[]).await;
+    let message = pulled.stopped();
     assert!(
-        err(&output).contains("the access token was refused (401"),
-        "{}",
-        err(&output)
+        message.contains("the access token was refused (401"),
+        "{message}"
     );
-    assert_eq!(scratch.files(), Vec::<String>::new());
+    assert_eq!(pulled.scratch.files(), Vec::<String>::new());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_scopes_are_named_and_nothing_is_written() {
-    let stub = acme_stub().await;
-    stub.faults(|faults| {
-        faults.forbidden = vec![
-            ("conversations".into(), "conversations.read".into()),
-            ("lists".into(), "crm.lists.read".into()),
-        ]
-    });
-    let scratch = Scratch::new();
-    let output = pull(&stub, &scratch.path("new.portal"), &[]).await;
-    assert_eq!(output.status.code(), Some(1), "{}", err(&output));
-    let message = err(&output);
+    let pulled = pull_with_fault(
+        |faults| {
+            faults.forbidden = vec![
+                ("conversations".into(), "conversations.read".into()),
+                ("lists".into(), "crm.lists.read".into()),
+            ]
+        },
+        &[],
+    )
+    .await;
+    let message = pulled.stopped();
     assert!(message.contains("lacks the scopes"), "{message}");
     assert!(
         message.contains("conversations.read") && message.contains("crm.lists.read"),
         "{message}"
     );
-    assert_eq!(scratch.files(), Vec::<String>::new());
+    assert_eq!(pulled.scratch.files(), Vec::<String>::new());
 }
 
 fn contains(haystack: &[u8], needle: &str) -> bool {
@@ -435,61 +493,29 @@ async fn the_token_never_appears_in_the_workspace_logs_or_output() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_429_storm_is_waited_out_with_the_same_result() {
-    let scratch = Scratch::new();
-    let clean = acme_stub().await;
-    let expected = clean_export(&clean, &scratch, "clean.portal").await;
-    let stub = acme_stub().await;
-    stub.faults(|faults| faults.rate_limited = 9);
-    let workspace = scratch.path("stormy.portal");
-    let output = pull(&stub, &workspace, &[]).await;
-    assert!(output.status.success(), "{}", err(&output));
-    let summary: Value = serde_json::from_str(&out(&output)).unwrap();
-    assert_eq!(summary["rate_limited"], 9);
-    assert_eq!(export(&workspace).await, expected);
+    let pulled = pull_with_fault(|faults| faults.rate_limited = 9, &[]).await;
+    assert_eq!(pulled.summary()["rate_limited"], 9);
+    pulled.assert_same_as_a_clean_pull().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_few_502s_with_an_html_body_are_retried() {
-    let scratch = Scratch::new();
-    let clean = acme_stub().await;
-    let expected = clean_export(&clean, &scratch, "clean.portal").await;
-    let stub = acme_stub().await;
-    stub.faults(|faults| faults.bad_gateway = 3);
-    let workspace = scratch.path("retried.portal");
-    let output = pull(&stub, &workspace, &[]).await;
-    assert!(output.status.success(), "{}", err(&output));
-    assert_eq!(export(&workspace).await, expected);
+    let pulled = pull_with_fault(|faults| faults.bad_gateway = 3, &[]).await;
+    assert!(pulled.summary()["retries"].as_u64().unwrap() >= 3);
+    pulled.assert_same_as_a_clean_pull().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_dropped_mid_page_are_retried() {
-    let scratch = Scratch::new();
-    let clean = acme_stub().await;
-    let expected = clean_export(&clean, &scratch, "clean.portal").await;
-    let stub = acme_stub().await;
-    stub.faults(|faults| faults.drop_connection = 4);
-    let workspace = scratch.path("dropped.portal");
-    let output = portal_with(
-        &[
-            "pull",
-            "--workspace",
-            &workspace,
-            "--api-base",
-            &stub.url,
-            "--format",
-            "json",
-        ],
-        &[("RUST_LOG", "warn")],
-    )
-    .await;
-    assert!(output.status.success(), "{}", err(&output));
-    let summary: Value = serde_json::from_str(&out(&output)).unwrap();
+    let pulled =
+        pull_with_fault(|faults| faults.drop_connection = 4, &[("RUST_LOG", "warn")]).await;
+    let summary = pulled.summary();
     assert!(
         summary["retries"].as_u64().unwrap() >= 4,
         "{summary} {}",
-        err(&output)
+        err(&pulled.output)
     );
-    assert_eq!(export(&workspace).await, expected);
+    pulled.assert_same_as_a_clean_pull().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -512,46 +538,32 @@ async fn endless_502s_stop_naming_the_endpoint_and_leave_the_target_untouched() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_malformed_page_stops_naming_the_endpoint_and_the_field() {
-    let stub = acme_stub().await;
-    stub.faults(|faults| faults.malformed = Some("objects/tickets".into()));
-    let scratch = Scratch::new();
-    let workspace = scratch.path("new.portal");
-    let output = pull(&stub, &workspace, &[]).await;
-    assert_eq!(output.status.code(), Some(1), "{}", err(&output));
-    let message = err(&output);
+    let pulled = pull_with_fault(
+        |faults| faults.malformed = Some("objects/tickets".into()),
+        &[],
+    )
+    .await;
+    let message = pulled.stopped();
     assert!(
         message.contains(
             "the answer of GET /crm/objects/2026-03/tickets could not be understood: results[0].id"
         ),
         "{message}"
     );
-    assert!(!Path::new(&workspace).exists());
+    assert!(!Path::new(&pulled.workspace).exists());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_answer_times_out_and_is_retried() {
-    let stub = acme_stub().await;
-    stub.faults(|faults| {
-        faults.slow = 1;
-        faults.slow_delay = std::time::Duration::from_secs(3);
-    });
-    let scratch = Scratch::new();
-    let workspace = scratch.path("new.portal");
-    let output = portal_with(
-        &[
-            "pull",
-            "--workspace",
-            &workspace,
-            "--api-base",
-            &stub.url,
-            "--format",
-            "json",
-        ],
+    let pulled = pull_with_fault(
+        |faults| {
+            faults.slow = 1;
+            faults.slow_delay = std::time::Duration::from_secs(3);
+        },
         &[("PORTAL_PULL_TIMEOUT_MS", "600")],
     )
     .await;
-    assert!(output.status.success(), "{}", err(&output));
-    let summary: Value = serde_json::from_str(&out(&output)).unwrap();
+    let summary = pulled.summary();
     assert!(summary["retries"].as_u64().unwrap() >= 1, "{summary}");
 }
 
