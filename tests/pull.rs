@@ -537,6 +537,26 @@ async fn endless_502s_stop_naming_the_endpoint_and_leave_the_target_untouched() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pull_failing_partway_is_reported_once_with_its_cause() {
+    // The threads come last: companies, contacts and tickets are written when the pull fails.
+    let pulled = pull_with_fault(
+        |faults| faults.malformed = Some("conversations/threads".into()),
+        &[],
+    )
+    .await;
+    let stderr = pulled.stopped();
+    let failure = stderr
+        .lines()
+        .find_map(|line| line.strip_prefix("error: "))
+        .unwrap_or_else(|| panic!("no error line: {stderr}"));
+    assert!(
+        failure.contains("/threads could not be understood: results[0].id"),
+        "{failure}"
+    );
+    assert_eq!(stderr.matches(failure).count(), 1, "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_malformed_page_stops_naming_the_endpoint_and_the_field() {
     let pulled = pull_with_fault(
         |faults| faults.malformed = Some("objects/tickets".into()),

@@ -66,7 +66,7 @@ impl From<portal::Error> for CommandError {
         let engine = error.kind();
         // Refusals the user can fix (a bad draft, a foreign file) are expected; the rest are failures.
         match engine {
-            ErrorKind::Storage | ErrorKind::Io | ErrorKind::Serve => {
+            ErrorKind::Storage | ErrorKind::Io | ErrorKind::Serve | ErrorKind::PullStopped => {
                 tracing::error!(kind = ?engine, cause = ?error, "command failed: {error}")
             }
             _ => tracing::warn!(kind = ?engine, "command refused: {error}"),

@@ -474,7 +474,8 @@ pub async fn pull(
             return Ok(Pulled::Cancelled);
         }
         Err(error) => {
-            tracing::error!(error = %error, "the pull stopped");
+            // Not logged here: the error goes back to the caller, whose report of it (the CLI's message,
+            // the desktop's command log) is the one line a failure gets.
             // What was written is kept with the position it reached, for --resume.
             if let Err(storage) = run.checkpoint().await {
                 tracing::error!(error = %storage, "the pull's state could not be saved");
