@@ -305,6 +305,9 @@ struct Totals {
     companies: Option<u64>,
     contacts: Option<u64>,
     tickets: Option<u64>,
+    /// Counted when the threads phase starts (the thread list says no total).
+    #[serde(default)]
+    threads: Option<u64>,
 }
 
 /// Everything a resumed pull needs, stored in the staging workspace with each checkpoint.
@@ -1237,6 +1240,9 @@ impl Run<'_> {
     /// Threads (then the archived ones) with their messages, each thread's messages read concurrently.
     async fn threads(&mut self) -> Result<bool> {
         let since = Instant::now();
+        if self.state.totals.threads.is_none() {
+            self.state.totals.threads = Some(count_threads(self.client).await?);
+        }
         let client = self.client.clone();
         let mut known_channels: HashSet<String> =
             self.write.channel_ids().await?.into_iter().collect();
@@ -1336,7 +1342,7 @@ impl Run<'_> {
                     next,
                     PullKind::Threads,
                     self.state.counts.threads,
-                    None,
+                    self.state.totals.threads,
                     since,
                     detail,
                 )
@@ -1347,6 +1353,34 @@ impl Run<'_> {
         }
         Ok(!self.cancel.is_cancelled())
     }
+}
+
+/// How many threads there are, archived ones included, for the time left: the thread list gives no
+/// total, and the threads phase takes most of a pull's requests (one per thread for its messages). The
+/// count costs one request per 500 threads, each asking for the ids only.
+async fn count_threads(client: &Client) -> Result<u64> {
+    let mut count = 0;
+    for archived in [false, true] {
+        let mut after: Option<String> = None;
+        loop {
+            let mut request = Request::get(client.flavor.conversations("threads"))
+                .query("limit", THREAD_PAGE.to_string())
+                .query("property", "id");
+            if archived {
+                request = request.query("archived", "true");
+            }
+            if let Some(after) = &after {
+                request = request.query("after", after.clone());
+            }
+            let page: Page<serde::de::IgnoredAny> = client.call(request).await?;
+            count += page.results.len() as u64;
+            after = page.next_after();
+            if after.is_none() {
+                break;
+            }
+        }
+    }
+    Ok(count)
 }
 
 /// Every page of a small collection (inboxes, channels, channel accounts).
