@@ -9,7 +9,7 @@ pub mod watch;
 
 use crate::app::matrix::{self, AuditRow};
 use crate::app::transfer::CancelToken;
-use crate::domain::model::{Catalog, Channel, Contact, Thread, Ticket};
+use crate::domain::model::{Catalog, Channel, Company, Contact, Thread, Ticket};
 use crate::storage::bulk::{BulkWrite, PullRepairs};
 use crate::vendor::types::{self, Page};
 use crate::vendor::{ApiFlavor, Client, Request, RetryPolicy, Token, VendorError};
@@ -299,6 +299,16 @@ struct Position {
     archived: bool,
 }
 
+impl Position {
+    /// The page of a plain cursor-paged collection after `after`.
+    fn after(after: String) -> Position {
+        Position {
+            after: Some(after),
+            ..Position::default()
+        }
+    }
+}
+
 /// Totals the vendor reported before the pull, for time left.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Totals {
@@ -466,6 +476,7 @@ pub async fn pull(
         started,
         seconds_before,
         last_checkpoint: Instant::now(),
+        known_channels: None,
     };
     let outcome = run.phases().await;
     match outcome {
@@ -722,11 +733,23 @@ struct Run<'a> {
     started: Instant,
     seconds_before: f64,
     last_checkpoint: Instant,
+    /// The channels written so far, once threads are being written (to add the unlisted ones).
+    known_channels: Option<HashSet<String>>,
 }
 
-/// A page of threads, each with the generic channel its account belongs to, and the count of thread
-/// entries that were not messages.
-type ThreadPage = (Vec<(Thread, Option<String>)>, u64);
+/// A page's records, mapped, as each kind writes them; with contacts, tickets and threads the count of
+/// records skipped (no email, no pipeline, entries that are not messages).
+enum Records {
+    Companies(Vec<Company>),
+    Contacts(Vec<Contact>, u64),
+    Memberships(Vec<(String, String)>),
+    Tickets(Vec<Ticket>, u64),
+    /// Each thread with the generic channel its account belongs to.
+    Threads(Vec<(Thread, Option<String>)>, u64),
+}
+
+/// The pages of one kind, read ahead by `produce`.
+type Pages = tokio::sync::mpsc::Receiver<Batch<Records>>;
 
 /// A page's records, mapped, with the position after it (None: the phase is complete).
 type Batch<B> = Result<(B, Option<Position>)>;
@@ -838,35 +861,25 @@ impl Run<'_> {
             self.catalog().await?;
             self.enter(Phase::Companies).await?;
         }
-        if self.state.phase == Phase::Companies {
-            if !self.companies().await? {
-                return Ok(false);
+        // The paged phases, in order: the kind each reads, and the phase after it.
+        const PAGED: [(Phase, PullKind, Phase); 5] = [
+            (Phase::Companies, PullKind::Companies, Phase::Contacts),
+            (Phase::Contacts, PullKind::Contacts, Phase::Memberships),
+            (
+                Phase::Memberships,
+                PullKind::ListMemberships,
+                Phase::Tickets,
+            ),
+            (Phase::Tickets, PullKind::Tickets, Phase::Threads),
+            (Phase::Threads, PullKind::Threads, Phase::Finishing),
+        ];
+        for (phase, kind, after) in PAGED {
+            if self.state.phase == phase {
+                if !self.read(kind).await? {
+                    return Ok(false);
+                }
+                self.enter(after).await?;
             }
-            self.enter(Phase::Contacts).await?;
-        }
-        if self.state.phase == Phase::Contacts {
-            if !self.contacts().await? {
-                return Ok(false);
-            }
-            self.enter(Phase::Memberships).await?;
-        }
-        if self.state.phase == Phase::Memberships {
-            if !self.memberships().await? {
-                return Ok(false);
-            }
-            self.enter(Phase::Tickets).await?;
-        }
-        if self.state.phase == Phase::Tickets {
-            if !self.tickets().await? {
-                return Ok(false);
-            }
-            self.enter(Phase::Threads).await?;
-        }
-        if self.state.phase == Phase::Threads {
-            if !self.threads().await? {
-                return Ok(false);
-            }
-            self.enter(Phase::Finishing).await?;
         }
         Ok(true)
     }
@@ -995,10 +1008,10 @@ impl Run<'_> {
         Ok(())
     }
 
-    async fn companies(&mut self) -> Result<bool> {
-        let since = Instant::now();
+    /// Companies: one page of records at a time.
+    fn companies(&self) -> Pages {
         let client = self.client.clone();
-        let mut pages = produce(self.state.position.clone(), move |position| {
+        produce(self.state.position.clone(), move |position| {
             let client = client.clone();
             async move {
                 let (page, _) = object_page(
@@ -1009,42 +1022,18 @@ impl Run<'_> {
                     position.after,
                 )
                 .await?;
-                let next = page.next_after().map(|after| Position {
-                    after: Some(after),
-                    ..Position::default()
-                });
-                Ok((
-                    page.results.iter().map(map::company).collect::<Vec<_>>(),
-                    next,
-                ))
+                let next = page.next_after().map(Position::after);
+                let companies = page.results.iter().map(map::company).collect();
+                Ok((Records::Companies(companies), next))
             }
-        });
-        while let Some(batch) = self.next(&mut pages).await {
-            let (companies, next) = batch?;
-            self.write.companies(&companies).await?;
-            self.state.counts.companies += companies.len() as u64;
-            if self
-                .page_done(
-                    next,
-                    PullKind::Companies,
-                    self.state.counts.companies,
-                    self.state.totals.companies,
-                    since,
-                    None,
-                )
-                .await?
-            {
-                return Ok(true);
-            }
-        }
-        Ok(!self.cancel.is_cancelled())
+        })
     }
 
-    async fn contacts(&mut self) -> Result<bool> {
-        let since = Instant::now();
+    /// Contacts with their custom properties, and their companies (one association batch per page).
+    fn contacts(&self) -> Pages {
         let client = self.client.clone();
         let custom = self.state.contact_properties.clone();
-        let mut pages = produce(self.state.position.clone(), move |position| {
+        produce(self.state.position.clone(), move |position| {
             let client = client.clone();
             let custom = custom.clone();
             async move {
@@ -1073,48 +1062,17 @@ impl Run<'_> {
                         None => skipped += 1,
                     }
                 }
-                let next = page.next_after().map(|after| Position {
-                    after: Some(after),
-                    ..Position::default()
-                });
-                Ok(((contacts, skipped), next))
+                let next = page.next_after().map(Position::after);
+                Ok((Records::Contacts(contacts, skipped), next))
             }
-        });
-        while let Some(batch) = self.next(&mut pages).await {
-            let ((contacts, skipped), next): ((Vec<Contact>, u64), _) = batch?;
-            self.write.contacts(&contacts).await?;
-            self.state.counts.contacts += contacts.len() as u64;
-            self.state.counts.contacts_without_email += skipped;
-            let counts = &self.state.counts;
-            let count = counts.contacts + counts.contacts_without_email;
-            let detail = (counts.contacts_without_email > 0)
-                .then(|| format!("{} without an email skipped", counts.contacts_without_email));
-            if self
-                .page_done(
-                    next,
-                    PullKind::Contacts,
-                    count,
-                    self.state.totals.contacts,
-                    since,
-                    detail,
-                )
-                .await?
-            {
-                return Ok(true);
-            }
-        }
-        Ok(!self.cancel.is_cancelled())
+        })
     }
 
-    async fn memberships(&mut self) -> Result<bool> {
-        let since = Instant::now();
-        let lists = self.state.lists.clone();
-        if self.state.position.list >= lists.len() {
-            self.progress(PullKind::ListMemberships, 0, None, since, true, None);
-            return Ok(true);
-        }
+    /// The members of each list, list after list.
+    fn memberships(&self) -> Pages {
         let client = self.client.clone();
-        let mut pages = produce(self.state.position.clone(), move |position| {
+        let lists = self.state.lists.clone();
+        produce(self.state.position.clone(), move |position| {
             let client = client.clone();
             let lists = lists.clone();
             async move {
@@ -1143,35 +1101,16 @@ impl Run<'_> {
                     }),
                     None => None,
                 };
-                Ok((members, next))
+                Ok((Records::Memberships(members), next))
             }
-        });
-        while let Some(batch) = self.next(&mut pages).await {
-            let (members, next) = batch?;
-            self.write.list_memberships(&members).await?;
-            self.state.counts.list_memberships += members.len() as u64;
-            if self
-                .page_done(
-                    next,
-                    PullKind::ListMemberships,
-                    self.state.counts.list_memberships,
-                    None,
-                    since,
-                    None,
-                )
-                .await?
-            {
-                return Ok(true);
-            }
-        }
-        Ok(!self.cancel.is_cancelled())
+        })
     }
 
-    async fn tickets(&mut self) -> Result<bool> {
-        let since = Instant::now();
+    /// Tickets with their custom properties, contacts and companies (two association batches a page).
+    fn tickets(&self) -> Pages {
         let client = self.client.clone();
         let custom = self.state.ticket_properties.clone();
-        let mut pages = produce(self.state.position.clone(), move |position| {
+        produce(self.state.position.clone(), move |position| {
             let client = client.clone();
             let custom = custom.clone();
             async move {
@@ -1207,47 +1146,16 @@ impl Run<'_> {
                         Err(bad) => return Err(unreadable(&endpoint, bad)),
                     }
                 }
-                let next = page.next_after().map(|after| Position {
-                    after: Some(after),
-                    ..Position::default()
-                });
-                Ok(((tickets, skipped), next))
+                let next = page.next_after().map(Position::after);
+                Ok((Records::Tickets(tickets, skipped), next))
             }
-        });
-        while let Some(batch) = self.next(&mut pages).await {
-            let ((tickets, skipped), next): ((Vec<Ticket>, u64), _) = batch?;
-            self.write.tickets(&tickets).await?;
-            self.state.counts.tickets += tickets.len() as u64;
-            self.state.counts.tickets_without_pipeline += skipped;
-            let count = self.state.counts.tickets + self.state.counts.tickets_without_pipeline;
-            if self
-                .page_done(
-                    next,
-                    PullKind::Tickets,
-                    count,
-                    self.state.totals.tickets,
-                    since,
-                    None,
-                )
-                .await?
-            {
-                return Ok(true);
-            }
-        }
-        Ok(!self.cancel.is_cancelled())
+        })
     }
 
     /// Threads (then the archived ones) with their messages, each thread's messages read concurrently.
-    async fn threads(&mut self) -> Result<bool> {
-        let since = Instant::now();
-        if self.state.totals.threads.is_none() {
-            self.state.totals.threads = Some(count_threads(self.client).await?);
-        }
+    fn threads(&self) -> Pages {
         let client = self.client.clone();
-        let mut known_channels: HashSet<String> =
-            self.write.channel_ids().await?.into_iter().collect();
-        let kind_names = self.state.channel_kinds.clone();
-        let mut pages = produce(self.state.position.clone(), move |position| {
+        produce(self.state.position.clone(), move |position| {
             let client = client.clone();
             async move {
                 let flavor = client.flavor;
@@ -1297,61 +1205,143 @@ impl Run<'_> {
                     }),
                     None => None,
                 };
-                Ok(((threads, skipped), next))
+                Ok((Records::Threads(threads, skipped), next))
             }
-        });
+        })
+    }
+
+    /// Reads the pages of `kind` from where the state stands and writes them, one after another, until
+    /// the kind is done (Ok(true)) or a cancel was asked for (Ok(false)).
+    async fn read(&mut self, kind: PullKind) -> Result<bool> {
+        let since = Instant::now();
+        let mut pages = match kind {
+            PullKind::Catalog => unreachable!("the catalog is read whole"),
+            PullKind::Companies => self.companies(),
+            PullKind::Contacts => self.contacts(),
+            PullKind::ListMemberships => {
+                if self.state.position.list >= self.state.lists.len() {
+                    self.progress(kind, 0, None, since, true, None);
+                    return Ok(true);
+                }
+                self.memberships()
+            }
+            PullKind::Tickets => self.tickets(),
+            PullKind::Threads => {
+                if self.state.totals.threads.is_none() {
+                    self.state.totals.threads = Some(count_threads(self.client).await?);
+                }
+                self.threads()
+            }
+        };
         while let Some(batch) = self.next(&mut pages).await {
-            let ((threads, skipped), next): (ThreadPage, _) = batch?;
-            let mut unlisted: Vec<Channel> = Vec::new();
-            let mut written = Vec::with_capacity(threads.len());
-            for (mut thread, channel_kind) in threads {
-                if thread.channel.is_empty() {
-                    thread.channel =
-                        format!("unlisted-{}", channel_kind.as_deref().unwrap_or("channel"));
-                }
-                if !known_channels.contains(&thread.channel) {
-                    known_channels.insert(thread.channel.clone());
-                    unlisted.push(map::unlisted_channel(
-                        &thread.channel,
-                        channel_kind.as_deref(),
-                        &kind_names,
-                    ));
-                }
-                written.push(thread);
-            }
-            if !unlisted.is_empty() {
-                self.state.counts.unlisted_channels += unlisted.len() as u64;
-                self.write
-                    .catalog(&Catalog {
-                        channels: unlisted,
-                        ..Catalog::default()
-                    })
-                    .await?;
-            }
-            self.write.threads(&written).await?;
-            let counts = &mut self.state.counts;
-            counts.threads += written.len() as u64;
-            counts.messages += written
-                .iter()
-                .map(|thread| thread.messages.len() as u64)
-                .sum::<u64>();
-            counts.entries_not_messages += skipped;
-            let detail = Some(format!("{} messages", self.state.counts.messages));
+            let (records, next) = batch?;
+            let (count, total, detail) = self.write_page(records).await?;
             if self
-                .page_done(
-                    next,
-                    PullKind::Threads,
-                    self.state.counts.threads,
-                    self.state.totals.threads,
-                    since,
-                    detail,
-                )
+                .page_done(next, kind, count, total, since, detail)
                 .await?
             {
                 return Ok(true);
             }
         }
         Ok(!self.cancel.is_cancelled())
+    }
+
+    /// Writes a page's records and counts them: the count of their kind so far, its total when known,
+    /// and a detail for the progress line.
+    async fn write_page(&mut self, records: Records) -> Result<(u64, Option<u64>, Option<String>)> {
+        let counts = &mut self.state.counts;
+        let totals = &self.state.totals;
+        Ok(match records {
+            Records::Companies(companies) => {
+                self.write.companies(&companies).await?;
+                counts.companies += companies.len() as u64;
+                (counts.companies, totals.companies, None)
+            }
+            Records::Contacts(contacts, skipped) => {
+                self.write.contacts(&contacts).await?;
+                counts.contacts += contacts.len() as u64;
+                counts.contacts_without_email += skipped;
+                let detail = (counts.contacts_without_email > 0)
+                    .then(|| format!("{} without an email skipped", counts.contacts_without_email));
+                (
+                    counts.contacts + counts.contacts_without_email,
+                    totals.contacts,
+                    detail,
+                )
+            }
+            Records::Memberships(members) => {
+                self.write.list_memberships(&members).await?;
+                counts.list_memberships += members.len() as u64;
+                (counts.list_memberships, None, None)
+            }
+            Records::Tickets(tickets, skipped) => {
+                self.write.tickets(&tickets).await?;
+                counts.tickets += tickets.len() as u64;
+                counts.tickets_without_pipeline += skipped;
+                (
+                    counts.tickets + counts.tickets_without_pipeline,
+                    totals.tickets,
+                    None,
+                )
+            }
+            Records::Threads(threads, skipped) => {
+                let written = self.place_threads(threads).await?;
+                self.write.threads(&written).await?;
+                let counts = &mut self.state.counts;
+                counts.threads += written.len() as u64;
+                counts.messages += written
+                    .iter()
+                    .map(|thread| thread.messages.len() as u64)
+                    .sum::<u64>();
+                counts.entries_not_messages += skipped;
+                (
+                    counts.threads,
+                    self.state.totals.threads,
+                    Some(format!("{} messages", counts.messages)),
+                )
+            }
+        })
+    }
+
+    /// Gives each thread its channel: the account it came through, or, for an account the listing
+    /// did not name, a channel made for it (written first, on no inbox).
+    async fn place_threads(
+        &mut self,
+        threads: Vec<(Thread, Option<String>)>,
+    ) -> Result<Vec<Thread>> {
+        let known = match &mut self.known_channels {
+            Some(known) => known,
+            None => self
+                .known_channels
+                .insert(self.write.channel_ids().await?.into_iter().collect()),
+        };
+        let mut unlisted: Vec<Channel> = Vec::new();
+        let mut placed = Vec::with_capacity(threads.len());
+        for (mut thread, channel_kind) in threads {
+            if thread.channel.is_empty() {
+                thread.channel =
+                    format!("unlisted-{}", channel_kind.as_deref().unwrap_or("channel"));
+            }
+            if !known.contains(&thread.channel) {
+                known.insert(thread.channel.clone());
+                unlisted.push(map::unlisted_channel(
+                    &thread.channel,
+                    channel_kind.as_deref(),
+                    &self.state.channel_kinds,
+                ));
+            }
+            placed.push(thread);
+        }
+        if !unlisted.is_empty() {
+            self.state.counts.unlisted_channels += unlisted.len() as u64;
+            self.write
+                .catalog(&Catalog {
+                    channels: unlisted,
+                    ..Catalog::default()
+                })
+                .await?;
+        }
+        Ok(placed)
     }
 }
 
