@@ -64,8 +64,7 @@ impl AuditData {
 }
 
 /// The matrix under `settings`, in contact order, one row per contact and view. A ticket is visible when
-/// `rules::ticket_visible` says so; its two halves are asked separately here because the filters do not
-/// depend on the contact: they are evaluated once per ticket, not once per contact and view.
+/// `rules::ticket_visible` says so (see `contact_visibility`).
 pub fn matrix(settings: &Settings, data: &AuditData) -> Vec<AuditRow> {
     matrix_with_progress(settings, data, &Silent)
 }
@@ -76,6 +75,52 @@ pub fn matrix_with_progress(
     data: &AuditData,
     progress: &dyn Progress,
 ) -> Vec<AuditRow> {
+    contact_visibility(settings, data, progress, |seen| {
+        seen.views
+            .into_iter()
+            .map(|(view, indexes)| {
+                let mut visible: Vec<&Ticket> =
+                    indexes.iter().map(|&index| &data.tickets[index]).collect();
+                visible.sort_by(|a, b| rules::view::list_order(a, b));
+                AuditRow {
+                    contact: seen.contact.email.clone(),
+                    name: seen.contact.display_name(),
+                    company: seen.company.map(|company| company.name.clone()),
+                    view,
+                    can_sign_in: seen.access.allowed,
+                    access_reason: seen.access.reason.clone(),
+                    visible_count: visible.len(),
+                    visible_tickets: visible.iter().map(|ticket| ticket.id.clone()).collect(),
+                }
+            })
+            .collect::<Vec<_>>()
+    })
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// One contact's visibility before it is shaped into rows: whether they may sign in (and why), and
+/// each view they have (one `None` without a switch, default first) with the tickets it shows, as
+/// indexes into `AuditData::tickets` in ascending order.
+pub struct ContactVisibility<'d> {
+    pub contact: &'d Contact,
+    pub company: Option<&'d Company>,
+    pub access: rules::AccessDecision,
+    pub views: Vec<(Option<View>, Vec<usize>)>,
+}
+
+/// Every contact's visibility under `settings`, shaped by `shape`, in contact order; the matrix and the
+/// visibility snapshots share it. A ticket is visible when `rules::ticket_visible` says so; its two
+/// halves are asked separately here because the filters do not depend on the contact: they are
+/// evaluated once per ticket, not once per contact and view. Split across all cores; counts contacts
+/// done in `progress` (one stage, "Computing the matrix").
+pub fn contact_visibility<R: Send>(
+    settings: &Settings,
+    data: &AuditData,
+    progress: &dyn Progress,
+    shape: impl Fn(ContactVisibility<'_>) -> R + Sync,
+) -> Vec<R> {
     progress.stage(
         "Computing the matrix",
         Unit::Items("contacts"),
@@ -100,72 +145,63 @@ pub fn matrix_with_progress(
             by_company.entry(company.as_str()).or_default().push(index);
         }
     }
-    let rows_for = |contact: &Contact| -> Vec<AuditRow> {
+    let visibility_of = |contact: &'_ Contact| -> R {
         let company = contact
             .company
             .as_ref()
             .and_then(|id| data.companies.get(id));
         let access = rules::may_sign_in(settings, &data.catalog, contact);
         let company_view = rules::company_view(settings, contact, company.into());
-        let mut related: Vec<usize> = by_contact
-            .get(contact.id.as_str())
-            .into_iter()
-            .chain(by_cc.get(contact.id.as_str()))
-            .chain(
-                company_view
-                    .companies
-                    .iter()
-                    .filter_map(|company| by_company.get(company.as_str())),
-            )
-            .flatten()
-            .copied()
-            .collect();
-        related.sort_unstable();
-        related.dedup();
-        let views = if company_view.granted {
-            vec![View::Organization, View::Mine]
+        let mut related: Vec<usize> = if access.allowed {
+            by_contact
+                .get(contact.id.as_str())
+                .into_iter()
+                .chain(by_cc.get(contact.id.as_str()))
+                .chain(
+                    company_view
+                        .companies
+                        .iter()
+                        .filter_map(|company| by_company.get(company.as_str())),
+                )
+                .flatten()
+                .copied()
+                .filter(|&index| passes[index])
+                .collect()
         } else {
             Vec::new()
         };
-        let views: Vec<Option<View>> = if views.is_empty() {
-            vec![None]
+        related.sort_unstable();
+        related.dedup();
+        let views: Vec<Option<View>> = if company_view.granted {
+            vec![Some(View::Organization), Some(View::Mine)]
         } else {
-            views.into_iter().map(Some).collect()
+            vec![None]
         };
-        views
+        let views = views
             .into_iter()
             .map(|view| {
-                let mut visible: Vec<&Ticket> = if access.allowed {
-                    related
-                        .iter()
-                        .filter(|&&index| passes[index])
-                        .map(|&index| &data.tickets[index])
-                        .filter(|ticket| {
-                            rules::in_view_of(
-                                settings,
-                                contact,
-                                &company_view.companies,
-                                ticket,
-                                view,
-                            )
-                        })
-                        .collect()
-                } else {
-                    Vec::new()
-                };
-                visible.sort_by(|a, b| rules::view::list_order(a, b));
-                AuditRow {
-                    contact: contact.email.clone(),
-                    name: contact.display_name(),
-                    company: company.map(|company| company.name.clone()),
-                    view,
-                    can_sign_in: access.allowed,
-                    access_reason: access.reason.clone(),
-                    visible_count: visible.len(),
-                    visible_tickets: visible.iter().map(|ticket| ticket.id.clone()).collect(),
-                }
+                let visible = related
+                    .iter()
+                    .copied()
+                    .filter(|&index| {
+                        rules::in_view_of(
+                            settings,
+                            contact,
+                            &company_view.companies,
+                            &data.tickets[index],
+                            view,
+                        )
+                    })
+                    .collect();
+                (view, visible)
             })
-            .collect()
+            .collect();
+        shape(ContactVisibility {
+            contact,
+            company,
+            access,
+            views,
+        })
     };
     let workers = std::thread::available_parallelism()
         .map_or(2, usize::from)
@@ -179,10 +215,10 @@ pub fn matrix_with_progress(
                 scope.spawn(|| {
                     contacts
                         .iter()
-                        .flat_map(|contact| {
-                            let rows = rows_for(contact);
+                        .map(|contact| {
+                            let shaped = visibility_of(contact);
                             progress.advance(1);
-                            rows
+                            shaped
                         })
                         .collect::<Vec<_>>()
                 })
