@@ -364,3 +364,120 @@ fn a_change_of_the_shown_thread_is_listed_per_ticket() {
     assert_eq!(diff["tickets_gained"], 0);
     assert_eq!(diff["tickets_lost"], 0);
 }
+
+// ---- The snapshot before a settings change is off the save's path ----
+
+/// The acme workspace opened through the library, in a temporary directory.
+async fn acme_workspace() -> (tempfile::TempDir, portal::Workspace) {
+    let dir = tempfile::tempdir().unwrap();
+    let (workspace, _) = portal::app::transfer::import_file(
+        &dir.path().join("acme.portal"),
+        &fixture("acme.bundle.json"),
+        false,
+    )
+    .await
+    .unwrap();
+    (dir, workspace)
+}
+
+fn hide_high_priority(
+    mut settings: portal::domain::settings::Settings,
+) -> portal::domain::settings::Settings {
+    settings.ticket_filters = serde_json::from_str(HIDE_HIGH_PRIORITY).unwrap();
+    settings
+}
+
+#[tokio::test]
+async fn a_save_returns_before_its_snapshot_is_computed_and_the_snapshot_is_still_what_contacts_saw_before_it(
+) {
+    use portal::app::{preview, settings_admin, snapshots};
+    let (_dir, workspace) = acme_workspace().await;
+    let progress = portal::app::progress::Silent;
+    let reference = snapshots::save_named(&workspace, "just-before", &progress)
+        .await
+        .unwrap();
+    let settings = hide_high_priority(workspace.settings().await.unwrap());
+
+    let saved = settings_admin::save_settings_then(&workspace, &settings, "qa")
+        .await
+        .unwrap();
+    let entry = saved.entry.expect("the filters changed");
+    let pending = saved
+        .snapshot
+        .expect("a snapshot is taken before the change");
+    let automatic = snapshots::list(&workspace).await.unwrap()[0].clone();
+    assert_eq!(automatic.settings_entry, Some(entry));
+    assert!(automatic.is_pending(), "not computed yet: {automatic:?}");
+
+    // The data moves before the snapshot is computed: Ana opens a ticket.
+    let values = [
+        ("subject", "Opened after the save"),
+        ("content", "New data"),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_string(), value.to_string()))
+    .collect();
+    let opened = preview::submit_form_as(&workspace, "ana@acme.example", &values)
+        .await
+        .unwrap();
+    pending.compute().await.unwrap();
+
+    // Still exactly what contacts saw just before the save: neither the filter nor the new ticket.
+    let automatic = snapshots::find(&workspace, &automatic.id.to_string())
+        .await
+        .unwrap();
+    assert!(!automatic.is_pending());
+    let same = snapshots::compare(&workspace, &reference, Some(&automatic), None, &progress)
+        .await
+        .unwrap();
+    assert!(same.is_empty(), "{same:#?}");
+    // And the change's effect: Ana lost her high-priority ticket; the new one is the data's doing.
+    let effect = snapshots::change_effect(&workspace, entry, None)
+        .await
+        .unwrap()
+        .expect("the change has a snapshot before it");
+    let ana = effect
+        .changes
+        .iter()
+        .find(|change| change.contact == "ana@acme.example")
+        .unwrap_or_else(|| panic!("{effect:#?}"));
+    assert!(ana.lost.contains(&"1001".to_string()), "{ana:#?}");
+    assert!(ana.gained.contains(&opened), "{ana:#?}");
+    workspace.close().await;
+}
+
+#[tokio::test]
+async fn a_history_diff_right_after_a_save_waits_for_the_snapshot_computed_in_the_background() {
+    use portal::app::{settings_admin, snapshots};
+    let (_dir, workspace) = acme_workspace().await;
+    let settings = hide_high_priority(workspace.settings().await.unwrap());
+
+    let entry = settings_admin::save_settings(&workspace, &settings, "qa")
+        .await
+        .unwrap()
+        .expect("the filters changed");
+    let effect = snapshots::change_effect(&workspace, entry, None)
+        .await
+        .unwrap()
+        .expect("the change has a snapshot before it");
+    assert!(effect.tickets_lost > 0, "{effect:#?}");
+    workspace.close().await;
+}
+
+#[tokio::test]
+async fn a_snapshot_whose_computation_never_finished_says_so() {
+    use portal::app::{settings_admin, snapshots};
+    let (_dir, workspace) = acme_workspace().await;
+    let settings = hide_high_priority(workspace.settings().await.unwrap());
+    let saved = settings_admin::save_settings_then(&workspace, &settings, "qa")
+        .await
+        .unwrap();
+    // The program stops before computing it.
+    drop(saved.snapshot);
+
+    let error = snapshots::change_effect(&workspace, saved.entry.unwrap(), None)
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("was never computed"), "{error}");
+    workspace.close().await;
+}

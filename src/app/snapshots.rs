@@ -7,6 +7,18 @@
 //! sets; integers as varints, sets as sorted deltas, all of it deflated. Automatic snapshots are taken
 //! before every settings save, undo, import into an existing workspace and pull that replaces one; the
 //! newest `AUTOMATIC_KEPT` of them are kept, named ones always.
+//!
+//! The automatic snapshot before a settings save or undo is off the save's path: what contacts see is
+//! decided by the settings and the data, and both are fixed, not copied, at the moment of the change. The
+//! save opens a pinned reader (`Workspace::pinned_reader`: a read transaction, in which SQLite keeps
+//! serving the state it started with while later writes commit) after it has taken the write lock and
+//! before it commits, stores the snapshot *pending* (no data yet) in its transaction, and returns. The
+//! snapshot is then computed from the pinned reader (`PendingSnapshot`), in the background or, on the
+//! command line, after the change is reported. So it is exactly what contacts saw just before the
+//! change: a customer's reply, a ticket or an import committed meanwhile is not in it, and the diff of
+//! the change cannot credit the settings with what the data did (nor the reverse). A diff that needs a
+//! pending snapshot waits for it (`settle`). A snapshot whose computation never finished (the program
+//! stopped first) stays pending and says so; it is never filled in later from data that may have moved.
 
 use crate::app::matrix::{self, AuditData};
 use crate::app::progress::{Progress, Silent, Unit};
@@ -19,6 +31,8 @@ use crate::{Result, Workspace};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::sync::{Arc, LazyLock, Mutex};
 use ts_rs::TS;
 
 /// How many automatic snapshots a workspace keeps (named ones are kept until deleted).
@@ -71,73 +85,119 @@ pub struct Visibility {
     pub contacts: Vec<ContactEntry>,
 }
 
-/// The snapshot of `settings` over `data` and `threads` (pure).
+/// The snapshot of `settings` over `data` and `threads` (pure). Built from the matrix's index sets
+/// (`matrix::contact_visibility`) rather than its rows, so no ticket id is copied or looked up per
+/// contact; the shown threads are chosen on a second core meanwhile.
 pub fn compute(
     settings: &Settings,
     data: &AuditData,
     threads: &HashMap<String, Vec<ThreadActivity>>,
     progress: &dyn Progress,
 ) -> Visibility {
-    let rows = matrix::matrix_with_progress(settings, data, progress);
-    let mut tickets: Vec<&str> = rows
-        .iter()
-        .flat_map(|row| row.visible_tickets.iter().map(String::as_str))
-        .collect();
-    tickets.sort_unstable();
-    tickets.dedup();
-    let index: HashMap<&str, u32> = tickets
-        .iter()
-        .enumerate()
-        .map(|(position, id)| (*id, position as u32))
-        .collect();
-    let shown = tickets
-        .iter()
-        .map(|id| {
-            threads.get(*id).and_then(|threads| {
-                rules::shown_thread_id(settings, &data.catalog, threads).map(str::to_string)
-            })
-        })
-        .collect();
-    let mut sets: Vec<Vec<u32>> = Vec::new();
-    let mut set_ids: HashMap<Vec<u32>, u32> = HashMap::new();
-    let mut contacts: Vec<ContactEntry> = Vec::new();
-    for row in &rows {
-        let mut set: Vec<u32> = row
-            .visible_tickets
-            .iter()
-            .map(|id| index[id.as_str()])
-            .collect();
-        set.sort_unstable();
-        let set_id = *set_ids.entry(set.clone()).or_insert_with(|| {
-            sets.push(set);
-            (sets.len() - 1) as u32
+    let mut contacts: Vec<(ContactEntry, Vec<Vec<usize>>)> =
+        matrix::contact_visibility(settings, data, progress, |seen| {
+            let (views, sets): (Vec<Option<View>>, Vec<Vec<usize>>) =
+                seen.views.into_iter().unzip();
+            let entry = ContactEntry {
+                email: seen.contact.email.clone(),
+                name: seen.contact.display_name(),
+                can_sign_in: seen.access.allowed,
+                views: views.into_iter().map(|view| (view, NO_SET)).collect(),
+            };
+            (entry, sets)
         });
-        match contacts.last_mut() {
-            Some(last) if last.email == row.contact => last.views.push((row.view, set_id)),
-            _ => contacts.push(ContactEntry {
-                email: row.contact.clone(),
-                name: row.name.clone(),
-                can_sign_in: row.can_sign_in,
-                views: vec![(row.view, set_id)],
-            }),
+    // Every ticket visible to anyone, by id: its position is the number sets hold.
+    let mut visible = vec![false; data.tickets.len()];
+    for (_, sets) in &contacts {
+        for &index in sets.iter().flatten() {
+            visible[index] = true;
         }
     }
+    let mut by_id: Vec<usize> = (0..data.tickets.len())
+        .filter(|&index| visible[index])
+        .collect();
+    by_id.sort_unstable_by(|&a, &b| data.tickets[a].id.cmp(&data.tickets[b].id));
+    let mut position = vec![u32::MAX; data.tickets.len()];
+    for (at, &index) in by_id.iter().enumerate() {
+        position[index] = at as u32;
+    }
+    let (shown, sets) = std::thread::scope(|scope| {
+        let shown = scope.spawn(|| {
+            by_id
+                .iter()
+                .map(|&index| {
+                    threads.get(&data.tickets[index].id).and_then(|threads| {
+                        rules::shown_thread_id(settings, &data.catalog, threads).map(str::to_string)
+                    })
+                })
+                .collect::<Vec<Option<String>>>()
+        });
+        let mut sets: Vec<Vec<u32>> = Vec::new();
+        let mut set_ids: HashMap<Vec<u32>, u32> = HashMap::new();
+        for (entry, contact_sets) in &mut contacts {
+            for (slot, indexes) in entry.views.iter_mut().zip(contact_sets.drain(..)) {
+                let mut set: Vec<u32> = indexes.iter().map(|&index| position[index]).collect();
+                set.sort_unstable();
+                slot.1 = *set_ids.entry(set).or_insert_with_key(|set| {
+                    sets.push(set.clone());
+                    (sets.len() - 1) as u32
+                });
+            }
+        }
+        (
+            shown.join().expect("choosing the shown threads panicked"),
+            sets,
+        )
+    });
+    let mut contacts: Vec<ContactEntry> = contacts.into_iter().map(|(entry, _)| entry).collect();
     contacts.sort_by_cached_key(|contact| contact.email.to_lowercase());
     Visibility {
-        tickets: tickets.into_iter().map(str::to_string).collect(),
+        tickets: by_id
+            .into_iter()
+            .map(|index| data.tickets[index].id.clone())
+            .collect(),
         shown,
         sets,
         contacts,
     }
 }
 
-/// The snapshot of the workspace now.
-pub async fn current(workspace: &Workspace, progress: &dyn Progress) -> Result<Visibility> {
+/// What a snapshot is computed from.
+type Inputs = (Settings, AuditData, HashMap<String, Vec<ThreadActivity>>);
+
+/// Loads what the snapshot of `workspace` is computed from (of a pinned reader: as it was when pinned).
+async fn inputs(workspace: &Workspace, progress: &dyn Progress) -> Result<Inputs> {
     progress.stage("Loading the workspace", Unit::Items("records"), None);
     let settings = workspace.settings().await?;
-    let data = AuditData::load_for(workspace, &settings).await?;
-    let threads = workspace.ticket_thread_choices().await?;
+    let (data, threads) = if workspace.is_pinned() {
+        // One connection: the reads would queue anyway.
+        (
+            AuditData::load_for(workspace, &settings).await?,
+            workspace.ticket_thread_choices().await?,
+        )
+    } else {
+        // The tickets and the threads on connections (SQLite threads) of their own, at once.
+        tokio::try_join!(AuditData::load_for(workspace, &settings), async {
+            Ok::<_, crate::Error>(workspace.ticket_thread_choices().await?)
+        })?
+    };
+    Ok((settings, data, threads))
+}
+
+/// The snapshot of the workspace now.
+pub async fn current(workspace: &Workspace, progress: &dyn Progress) -> Result<Visibility> {
+    let (settings, data, threads) = inputs(workspace, progress).await?;
     Ok(compute(&settings, &data, &threads, progress))
+}
+
+/// `current` without progress, its CPU work off the async threads: for the background.
+async fn current_quietly(workspace: &Workspace) -> Result<Visibility> {
+    let (settings, data, threads) = inputs(workspace, &Silent).await?;
+    Ok(
+        tokio::task::spawn_blocking(move || compute(&settings, &data, &threads, &Silent))
+            .await
+            .expect("computing a snapshot panicked"),
+    )
 }
 
 // The stored form. Version byte, then the sections; integers are LEB128 varints.
@@ -720,10 +780,26 @@ fn reason_text(reason: &str) -> &str {
 }
 
 async fn load(workspace: &Workspace, snapshot: &SnapshotInfo) -> Result<Visibility> {
-    let bytes = workspace
+    let gone = || StorageError::Conflict(format!("snapshot #{} is gone", snapshot.id));
+    let mut bytes = workspace
         .snapshot_data(snapshot.id)
         .await?
-        .ok_or_else(|| StorageError::Conflict(format!("snapshot #{} is gone", snapshot.id)))?;
+        .ok_or_else(gone)?;
+    if bytes.is_empty() {
+        // Pending: wait if this process is computing it.
+        settle(workspace, Some(snapshot.id)).await;
+        bytes = workspace
+            .snapshot_data(snapshot.id)
+            .await?
+            .ok_or_else(gone)?;
+    }
+    if bytes.is_empty() {
+        return Err(StorageError::Conflict(format!(
+            "snapshot #{} was never computed: the program that took it stopped first",
+            snapshot.id
+        ))
+        .into());
+    }
     // Decoding a large snapshot takes a moment of CPU: off the async threads.
     Ok(tokio::task::spawn_blocking(move || decode(&bytes))
         .await
@@ -797,7 +873,8 @@ async fn encoded(visibility: Visibility) -> (Vec<u8>, usize, usize) {
 }
 
 /// An automatic snapshot computed and encoded, to be stored in the write that follows it
-/// (`store_in`), so that the snapshot and the change it precedes land together.
+/// (`store_in`), so that the snapshot and the change it precedes land together (an import or a pull,
+/// which replace the data the snapshot is computed from).
 pub struct Pending {
     data: Vec<u8>,
     contacts: usize,
@@ -807,7 +884,7 @@ pub struct Pending {
 
 /// The workspace's visibility now, ready to store before `before`.
 pub async fn prepare(workspace: &Workspace, before: Before) -> Result<Pending> {
-    let visibility = current(workspace, &Silent).await?;
+    let visibility = current_quietly(workspace).await?;
     let (data, contacts, tickets) = encoded(visibility).await;
     Ok(Pending {
         data,
@@ -825,26 +902,178 @@ impl Pending {
         transaction: &mut storage::Tx,
         settings_entry: Option<i64>,
     ) -> Result<i64> {
-        let id = storage::snapshots::insert_in(
+        store_automatic_in(
             transaction,
-            &NewSnapshot {
-                name: None,
-                reason: self.before.reason(),
-                settings_entry,
-                contacts: self.contacts,
-                tickets: self.tickets,
-                data: &self.data,
-            },
+            self.before,
+            settings_entry,
+            self.contacts,
+            self.tickets,
+            &self.data,
         )
-        .await?;
-        storage::snapshots::prune_automatic_in(transaction, AUTOMATIC_KEPT).await?;
-        Ok(id)
+        .await
+    }
+}
+
+async fn store_automatic_in(
+    transaction: &mut storage::Tx,
+    before: Before,
+    settings_entry: Option<i64>,
+    contacts: usize,
+    tickets: usize,
+    data: &[u8],
+) -> Result<i64> {
+    let id = storage::snapshots::insert_in(
+        transaction,
+        &NewSnapshot {
+            name: None,
+            reason: before.reason(),
+            settings_entry,
+            contacts,
+            tickets,
+            data,
+        },
+    )
+    .await?;
+    storage::snapshots::prune_automatic_in(transaction, AUTOMATIC_KEPT).await?;
+    Ok(id)
+}
+
+/// The workspace pinned as it is inside a write that has not committed yet, for the automatic
+/// snapshot before that write's change (see the module's notes). Take it after the write lock, so
+/// that no other change lands between the pinned state and the change.
+pub struct Deferred {
+    reader: Workspace,
+    before: Before,
+}
+
+/// Pins `workspace` for the automatic snapshot before `before`.
+pub async fn defer(workspace: &Workspace, before: Before) -> Result<Deferred> {
+    Ok(Deferred {
+        reader: workspace.pinned_reader().await?,
+        before,
+    })
+}
+
+impl Deferred {
+    /// Stores the snapshot pending in `transaction`, linked to the settings entry the change made,
+    /// and drops automatic snapshots beyond `AUTOMATIC_KEPT`. Compute it once `transaction` has
+    /// committed.
+    pub async fn store_pending_in(
+        self,
+        transaction: &mut storage::Tx,
+        settings_entry: Option<i64>,
+        workspace: &Workspace,
+    ) -> Result<PendingSnapshot> {
+        let stored = store_automatic_in(transaction, self.before, settings_entry, 0, 0, &[]).await;
+        match stored {
+            Ok(id) => Ok(PendingSnapshot {
+                id,
+                reader: self.reader,
+                workspace: workspace.clone(),
+            }),
+            Err(error) => {
+                self.reader.close().await;
+                Err(error)
+            }
+        }
+    }
+
+    /// Lets go of the pinned state (the change was refused or changed nothing).
+    pub async fn abandon(self) {
+        self.reader.close().await;
+    }
+}
+
+/// An automatic snapshot stored pending, with the workspace pinned as it was just before the change.
+/// Computing it lets go of the pin; dropping it without does not lose the pin until the reader's pool
+/// is dropped, and leaves the snapshot pending.
+pub struct PendingSnapshot {
+    id: i64,
+    reader: Workspace,
+    workspace: Workspace,
+}
+
+/// Snapshots being computed in this process, by workspace file and id: a diff that needs one waits
+/// for it (`settle`) instead of computing it again.
+type Running = HashMap<(PathBuf, i64), Arc<tokio::sync::Mutex<()>>>;
+static RUNNING: LazyLock<Mutex<Running>> = LazyLock::new(Mutex::default);
+
+fn running() -> std::sync::MutexGuard<'static, Running> {
+    RUNNING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl PendingSnapshot {
+    pub fn id(&self) -> i64 {
+        self.id
+    }
+
+    /// Computes the snapshot from the pinned state and stores it. A failure is logged and the pending
+    /// snapshot removed: no diff can use it.
+    pub async fn compute(self) -> Result<()> {
+        let PendingSnapshot {
+            id,
+            reader,
+            workspace,
+        } = self;
+        let visibility = current_quietly(&reader).await;
+        // Ends the read transaction, so the write-ahead log can be written back again.
+        reader.close().await;
+        let stored = async {
+            let (data, contacts, tickets) = encoded(visibility?).await;
+            let mut transaction = workspace.write().await?;
+            storage::snapshots::complete_in(&mut transaction, id, contacts, tickets, &data).await?;
+            transaction.commit().await?;
+            Ok(())
+        }
+        .await;
+        if let Err(error) = &stored {
+            tracing::warn!(error = %error, snapshot = id, "the visibility snapshot before a settings change could not be computed");
+            if let Err(error) = workspace.delete_snapshot(id).await {
+                tracing::warn!(error = %error, snapshot = id, "the pending snapshot stays");
+            }
+        }
+        stored
+    }
+
+    /// `compute` in a task of its own; `settle` waits for it.
+    pub fn compute_in_background(self) {
+        let key = (self.workspace.path().to_path_buf(), self.id);
+        let lock = Arc::new(tokio::sync::Mutex::new(()));
+        let guard = Arc::clone(&lock)
+            .try_lock_owned()
+            .expect("a new lock is free");
+        running().insert(key.clone(), lock);
+        tokio::spawn(async move {
+            // A failure is logged by `compute`.
+            let _ = self.compute().await;
+            running().remove(&key);
+            drop(guard);
+        });
+    }
+}
+
+/// Waits until this process has finished computing the snapshots of `workspace` it is computing in
+/// the background (only snapshot `id` when given).
+pub async fn settle(workspace: &Workspace, id: Option<i64>) {
+    let locks: Vec<Arc<tokio::sync::Mutex<()>>> = running()
+        .iter()
+        .filter(|((path, running), _)| {
+            path == workspace.path() && id.is_none_or(|id| id == *running)
+        })
+        .map(|(_, lock)| Arc::clone(lock))
+        .collect();
+    for lock in locks {
+        drop(lock.lock().await);
     }
 }
 
 /// Takes an automatic snapshot of the workspace at `path` in a write of its own (before an import
 /// replaces its data or a pull replaces the file). A workspace without data needs none.
 pub async fn take_automatic(workspace: &Workspace, before: Before) -> Result<()> {
+    // A snapshot still being computed from the data about to be replaced finishes first.
+    settle(workspace, None).await;
     if workspace.is_empty().await? {
         return Ok(());
     }

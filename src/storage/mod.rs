@@ -113,6 +113,9 @@ pub type DataFingerprint = (i64, i64, i64, i64, i64, i64, i64, i64, i64);
 pub struct Workspace {
     pool: SqlitePool,
     path: PathBuf,
+    /// Whether this is a pinned reader (`Workspace::pinned_reader`): its one connection holds a read
+    /// transaction, and every read goes through it.
+    pinned: bool,
 }
 
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
@@ -191,6 +194,7 @@ impl Workspace {
         let workspace = Workspace {
             pool,
             path: path.into(),
+            pinned: false,
         };
         workspace.migrate().await?;
         Ok(workspace)
@@ -271,6 +275,39 @@ impl Workspace {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// A read-only view of the workspace as it is at this moment, kept while later writes commit: one
+    /// connection inside a read transaction (in WAL mode SQLite keeps serving a reader the state it
+    /// started with), through which every read of the returned workspace goes, whole-table reads
+    /// included. For work that must see the state before a write but should not hold the write up
+    /// (the visibility snapshot before a settings save). Writing through it fails; `close` ends it.
+    pub async fn pinned_reader(&self) -> Result<Workspace> {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            // Its reads queue for the one connection; a whole-table read can hold it for a while.
+            .acquire_timeout(Duration::from_secs(600))
+            .connect_with(options(&self.path).read_only(true))
+            .await?;
+        // A deferred transaction takes its read snapshot at its first read: read at once.
+        sqlx::query("BEGIN").execute(&pool).await?;
+        sqlx::query_scalar::<_, i64>("SELECT version FROM data_version")
+            .fetch_one(&pool)
+            .await?;
+        Ok(Workspace {
+            pool,
+            path: self.path.clone(),
+            pinned: true,
+        })
+    }
+
+    /// Whether this is a pinned reader: its reads queue for one connection, so reading two things at
+    /// once gains nothing.
+    pub fn is_pinned(&self) -> bool {
+        self.pinned
     }
 
     /// Writes everything in the write-ahead log into the database file and empties the log

@@ -36,7 +36,15 @@ pub struct SnapshotInfo {
     pub bytes: i64,
 }
 
-/// A snapshot to store.
+impl SnapshotInfo {
+    /// Whether it is still being computed (`app::snapshots::PendingSnapshot`): stored without data until
+    /// then.
+    pub fn is_pending(&self) -> bool {
+        self.bytes == 0
+    }
+}
+
+/// A snapshot to store. Empty `data` stores it pending: taken, not yet computed.
 pub struct NewSnapshot<'a> {
     pub name: Option<&'a str>,
     pub reason: &'a str,
@@ -97,6 +105,29 @@ pub async fn insert_in(
     .await?
     .last_insert_rowid();
     Ok(id)
+}
+
+/// Stores the computed data of pending snapshot `id`; false when it is no longer there or no longer
+/// pending (pruned meanwhile, or computed by someone else).
+pub async fn complete_in(
+    connection: &mut SqliteConnection,
+    id: i64,
+    contacts: usize,
+    tickets: usize,
+    data: &[u8],
+) -> Result<bool> {
+    Ok(sqlx::query(
+        "UPDATE visibility_snapshots SET contacts = ?2, tickets = ?3, data = ?4
+         WHERE id = ?1 AND length(data) = 0",
+    )
+    .bind(id)
+    .bind(i64::try_from(contacts).unwrap_or(i64::MAX))
+    .bind(i64::try_from(tickets).unwrap_or(i64::MAX))
+    .bind(data)
+    .execute(connection)
+    .await?
+    .rows_affected()
+        == 1)
 }
 
 /// Deletes automatic snapshots beyond the newest `keep`; named ones are never deleted. Returns how many
@@ -173,7 +204,16 @@ impl Workspace {
         Ok(row.map(info_from))
     }
 
-    /// The encoded record of snapshot `id`.
+    /// Deletes snapshot `id` (a pending one that could not be computed).
+    pub async fn delete_snapshot(&self, id: i64) -> Result<()> {
+        sqlx::query("DELETE FROM visibility_snapshots WHERE id = ?1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The encoded record of snapshot `id` (empty while it is pending).
     pub async fn snapshot_data(&self, id: i64) -> Result<Option<Vec<u8>>> {
         Ok(
             sqlx::query_scalar("SELECT data FROM visibility_snapshots WHERE id = ?1")

@@ -1084,10 +1084,12 @@ async fn settings_command(action: SettingsAction) -> Result<ExitCode, Error> {
             workspace,
         } => {
             let workspace = open(workspace).await?;
-            match settings_admin::set_setting(&workspace, &key, &value, &who).await? {
+            let saved = settings_admin::set_setting_then(&workspace, &key, &value, &who).await?;
+            match saved.entry {
                 Some(entry) => println!("Saved {key} (history entry #{entry})"),
                 None => println!("{key} already has that value; nothing changed"),
             }
+            finish_snapshot(saved.snapshot).await;
         }
         SettingsAction::History { workspace } => {
             let workspace = open(workspace).await?;
@@ -1107,13 +1109,28 @@ async fn settings_command(action: SettingsAction) -> Result<ExitCode, Error> {
         }
         SettingsAction::Undo { entry, workspace } => {
             let workspace = open(workspace).await?;
-            match settings_admin::undo(&workspace, entry, &who).await? {
+            let saved = settings_admin::undo_then(&workspace, entry, &who).await?;
+            match saved.entry {
                 Some(new_entry) => println!("Undone (history entry #{new_entry})"),
                 None => println!("Nothing to undo: the settings already have those values"),
             }
+            finish_snapshot(saved.snapshot).await;
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Computes the visibility snapshot taken before a settings change, after the change was saved and
+/// reported: the process cannot leave it to the background, which ends with it. A failure costs only
+/// the snapshot (logged by `compute`); the change stands.
+async fn finish_snapshot(snapshot: Option<snapshots::PendingSnapshot>) {
+    if let Some(snapshot) = snapshot {
+        tracing::debug!(
+            snapshot = snapshot.id(),
+            "computing the visibility snapshot before the change"
+        );
+        let _ = snapshot.compute().await;
+    }
 }
 
 /// Cancels `cancel` on Ctrl+C (instead of killing the process half-way), until the task is aborted.
