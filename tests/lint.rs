@@ -266,3 +266,30 @@ fn a_failing_company_view_rule_is_named_in_contact_cannot_see_own_company() {
         );
     }
 }
+
+#[test]
+fn check_warns_of_lint_findings_and_its_exit_code_stays_the_checklists() {
+    let dir = tempfile::tempdir().unwrap();
+    let workspace = imported(&dir, "findings.bundle.json");
+    let output = portal(&["check", "--workspace", &workspace]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "every checklist item passes; findings only warn: {}{}",
+        text(&output),
+        errors(&output)
+    );
+    let warning = text(&output)
+        .lines()
+        .find(|line| line.starts_with("[warn] Leak lint"))
+        .unwrap_or_else(|| panic!("no lint warning: {}", text(&output)))
+        .to_string();
+    assert!(warning.contains("5 findings"), "{warning}");
+    assert!(warning.contains("ticket-spans-companies"), "{warning}");
+    assert!(text(&output).contains("`portal lint` lists them"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let clean = portal(&["check", "--workspace", &imported(&dir, "clean.bundle.json")]);
+    assert_eq!(clean.status.code(), Some(0));
+    assert!(!text(&clean).contains("[warn]"), "{}", text(&clean));
+}

@@ -12,7 +12,7 @@ use portal::app::pull::{self, KindProgress, PullKind, PullOptions, PullReport, P
 use portal::app::snapshots::{self, SnapshotDiff};
 use portal::app::{demo, lint, matrix, settings_admin, transfer, view_as, workspace_files};
 use portal::domain::rules::{ContactView, View};
-use portal::domain::settings::checklist;
+use portal::domain::settings::{checklist, leak_lint_warning};
 use portal::storage::default_workspace_path;
 use portal::vendor::{self, ApiFlavor, RetryPolicy, Token, VendorError};
 use portal::{Error, Workspace};
@@ -64,7 +64,8 @@ enum Command {
         #[command(subcommand)]
         action: SettingsAction,
     },
-    /// Print the setup checklist; exits 1 while anything blocks enabling the portal
+    /// Print the setup checklist and the leak lint's warning; exits 1 while anything blocks enabling
+    /// the portal (the warning never does)
     Check {
         /// Workspace file (default: the demo workspace in your data directory, created on first use)
         #[arg(long)]
@@ -416,9 +417,17 @@ async fn execute(command: Command, reporter: Arc<Reporter>) -> Result<ExitCode, 
             let workspace = open(workspace).await?;
             let settings = workspace.settings().await?;
             let items = checklist(&settings, &workspace.catalog().await?);
+            // Spec 10.6: the leak lint's findings warn, as the desktop's checklist does; they never
+            // block enabling, so they leave the exit code alone.
+            let report = lint::lint_with_progress(&workspace, &*reporter).await?;
+            reporter.finish();
             for item in &items {
                 let mark = if item.passed { "ok  " } else { "TODO" };
                 println!("[{mark}] {:<14} {}", item.label, item.message);
+            }
+            if let Some(warning) = leak_lint_warning(&report.findings) {
+                println!("[warn] {:<14} {}", warning.label, warning.message);
+                println!("       {:<14} `portal lint` lists them", "");
             }
             let passed = items.iter().all(|item| item.passed);
             println!(
