@@ -1,12 +1,12 @@
 //! The leak lint (spec 10.6): data shapes that make the rules show a ticket to people the author
 //! probably did not mean. Pure: every finding is decided from the model and the settings through the
-//! same rules the portal uses (`may_sign_in`, `available_views`, `ticket_visible`, `shown_thread_id`),
-//! and names its objects, who sees what, and a suggested fix.
+//! same rules the portal uses (`may_sign_in`, `available_views`, the two halves of `ticket_visible`,
+//! `shown_thread_id`), and names its objects, who sees what, and a suggested fix.
 
 use super::access::may_sign_in;
 use super::company::{associated_companies, companies_in_scope, company_view, ContactCompanies};
 use super::threads::{shown_thread_id, ThreadActivity};
-use super::visibility::{available_views, passes_filters, ticket_visible, View};
+use super::visibility::{available_views, in_view_of, passes_filters, View};
 use crate::domain::model::{Catalog, Company, Contact, Ticket};
 use crate::domain::settings::{Settings, TicketPermissions};
 use serde::{Deserialize, Serialize};
@@ -158,10 +158,19 @@ fn plural(count: usize, one: &str, many: &str) -> String {
     }
 }
 
+/// A contact's views (one `None` without a switch) and the companies their Organization view spans,
+/// worked out once per contact: `Lint::sees` asks about every ticket it checks.
+struct ContactViews {
+    views: Vec<Option<View>>,
+    companies: Vec<String>,
+}
+
 /// The lint's precomputed view of the workspace.
 struct Lint<'a> {
     input: &'a LintInput<'a>,
     may_sign_in: Vec<bool>,
+    /// By contact index, like `may_sign_in`.
+    views: Vec<ContactViews>,
     contact_index: HashMap<&'a str, usize>,
     /// Contacts by company, each under the company scope (whose Organization view may show its tickets).
     by_company: HashMap<&'a str, Vec<usize>>,
@@ -180,9 +189,29 @@ impl<'a> Lint<'a> {
                 by_company.entry(company).or_default().push(index);
             }
         }
+        let views = input
+            .contacts
+            .iter()
+            .map(|contact| {
+                let company = contact
+                    .company
+                    .as_deref()
+                    .and_then(|id| input.companies.get(id));
+                let views = available_views(input.settings, contact, company);
+                ContactViews {
+                    views: if views.is_empty() {
+                        vec![None]
+                    } else {
+                        views.into_iter().map(Some).collect()
+                    },
+                    companies: company_view(input.settings, contact, company.into()).companies,
+                }
+            })
+            .collect();
         Lint {
             input,
             may_sign_in: may,
+            views,
             contact_index: input
                 .contacts
                 .iter()
@@ -220,25 +249,18 @@ impl<'a> Lint<'a> {
         }
     }
 
-    /// Whether contact `index` sees `ticket` in any of their views, by the portal's rules.
+    /// Whether contact `index` sees `ticket` in any of their views, by the portal's rules
+    /// (`ticket_visible`: in the view, and through the filters).
     fn sees(&self, index: usize, ticket: &Ticket) -> bool {
         if !self.may_sign_in[index] {
             return false;
         }
         let contact = self.contact(index);
-        let company = contact
-            .company
-            .as_deref()
-            .and_then(|id| self.input.companies.get(id));
-        let views = available_views(self.input.settings, contact, company);
-        let views: Vec<Option<View>> = if views.is_empty() {
-            vec![None]
-        } else {
-            views.into_iter().map(Some).collect()
-        };
-        views
-            .into_iter()
-            .any(|view| ticket_visible(self.input.settings, contact, company, ticket, view))
+        let seen = &self.views[index];
+        passes_filters(self.input.settings, ticket)
+            && seen.views.iter().any(|&view| {
+                in_view_of(self.input.settings, contact, &seen.companies, ticket, view)
+            })
     }
 
     /// The contacts of `companies` (other than `except`) who see `ticket`, in contact order.
