@@ -365,35 +365,6 @@ pub async fn reply_as(
     .await?)
 }
 
-/// A field of the support form, as "act as this contact" fills it in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
-pub struct SupportFormField {
-    /// The key of the field's value in `submit_form_as`.
-    pub name: String,
-    pub label: String,
-    pub required: bool,
-    /// A text area (the ticket's content) rather than one line.
-    pub multiline: bool,
-}
-
-/// The fields of the saved settings' support form (what `submit_form_as` submits to); empty when the
-/// portal has no support form.
-pub async fn support_form_fields(workspace: &Workspace) -> Result<Vec<SupportFormField>> {
-    let settings = workspace.settings().await?;
-    let catalog = workspace.catalog().await?;
-    Ok(form_view(&settings, &catalog, &BTreeMap::new(), None)
-        .fields
-        .into_iter()
-        .map(|field| SupportFormField {
-            name: field.name,
-            label: field.label,
-            required: field.required,
-            multiline: field.multiline,
-        })
-        .collect())
-}
-
 /// "Act as this contact": a support-form submission as `email`. Returns the new ticket's id.
 pub async fn submit_form_as(
     workspace: &Workspace,
