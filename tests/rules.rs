@@ -1162,21 +1162,35 @@ fn cc_ticket(id: &str, contacts: &[&str], cc: &[&str]) -> Ticket {
     }
 }
 
+/// `base` with CC'd contacts seeing tickets.
+fn ccd_see_tickets(base: Settings) -> Settings {
+    Settings {
+        cc_see_tickets: true,
+        ..base
+    }
+}
+
+/// Ana's ticket 3, with `ccd` CC'd on it.
+fn anas_ticket_ccing(ccd: &str) -> Ticket {
+    cc_ticket("3", &["ana"], &[ccd])
+}
+
+/// What `contact`, of no company, sees of `tickets` under `settings`.
+fn view_without_company(
+    settings: &Settings,
+    contact: &Contact,
+    tickets: &[Ticket],
+) -> rules::ContactView {
+    rules::view_as(settings, &catalog(), contact, None, tickets, &[], None)
+}
+
 #[test]
 fn a_ccd_contact_sees_the_ticket_when_ccd_contacts_see_tickets() {
-    let settings = Settings {
-        cc_see_tickets: true,
-        ..settings()
-    };
     let ben = contact("ben", None, &["customers"]);
-    let view = rules::view_as(
-        &settings,
-        &catalog(),
+    let view = view_without_company(
+        &ccd_see_tickets(settings()),
         &ben,
-        None,
-        &[cc_ticket("3", &["ana"], &["ben"])],
-        &[],
-        None,
+        &[anas_ticket_ccing("ben")],
     );
     assert_eq!(visible_ids(&view), ["3"]);
     assert_eq!(view.tickets[0].reason, "CC'd on the ticket");
@@ -1185,15 +1199,7 @@ fn a_ccd_contact_sees_the_ticket_when_ccd_contacts_see_tickets() {
 #[test]
 fn a_ccd_contact_does_not_see_the_ticket_by_default() {
     let ben = contact("ben", None, &["customers"]);
-    let view = rules::view_as(
-        &settings(),
-        &catalog(),
-        &ben,
-        None,
-        &[cc_ticket("3", &["ana"], &["ben"])],
-        &[],
-        None,
-    );
+    let view = view_without_company(&settings(), &ben, &[anas_ticket_ccing("ben")]);
     assert!(view.tickets.is_empty());
     assert_eq!(view.hidden_tickets[0].id, "3");
     assert_eq!(
@@ -1204,13 +1210,9 @@ fn a_ccd_contact_does_not_see_the_ticket_by_default() {
 
 #[test]
 fn a_ccd_ticket_shows_in_every_view_like_an_own_ticket() {
-    let settings = Settings {
-        cc_see_tickets: true,
-        ..company_settings()
-    };
     let ben = contact("ben", Some("acme"), &["customers"]);
     let view = rules::view_as(
-        &settings,
+        &ccd_see_tickets(company_settings()),
         &catalog(),
         &ben,
         Some(&acme()),
@@ -1225,20 +1227,11 @@ fn a_ccd_ticket_shows_in_every_view_like_an_own_ticket() {
 #[test]
 fn a_ccd_ticket_still_passes_every_filter() {
     let settings = Settings {
-        cc_see_tickets: true,
         ticket_filters: vec![filter("pipeline", FilterOperator::IsAnyOf, &["billing"])],
-        ..settings()
+        ..ccd_see_tickets(settings())
     };
     let ben = contact("ben", None, &["customers"]);
-    let view = rules::view_as(
-        &settings,
-        &catalog(),
-        &ben,
-        None,
-        &[cc_ticket("3", &["ana"], &["ben"])],
-        &[],
-        None,
-    );
+    let view = view_without_company(&settings, &ben, &[anas_ticket_ccing("ben")]);
     assert!(view.tickets.is_empty());
     assert!(view.hidden_tickets[0]
         .reason
@@ -1247,19 +1240,11 @@ fn a_ccd_ticket_still_passes_every_filter() {
 
 #[test]
 fn a_ccd_contact_who_may_not_sign_in_sees_nothing() {
-    let settings = Settings {
-        cc_see_tickets: true,
-        ..settings()
-    };
     let cara = contact("cara", None, &["partners"]);
-    let view = rules::view_as(
-        &settings,
-        &catalog(),
+    let view = view_without_company(
+        &ccd_see_tickets(settings()),
         &cara,
-        None,
-        &[cc_ticket("3", &["ana"], &["cara"])],
-        &[],
-        None,
+        &[anas_ticket_ccing("cara")],
     );
     assert!(!view.can_sign_in);
     assert!(view.tickets.is_empty());
@@ -1274,6 +1259,20 @@ fn close_settings() -> Settings {
     }
 }
 
+/// Ana's ticket 1, open in the Support pipeline.
+fn anas_open_ticket() -> Ticket {
+    ticket("1", &["ana"], &[])
+}
+
+/// `anas_open_ticket` moved to `stage` of `pipeline`.
+fn anas_ticket_at(pipeline: &str, stage: &str) -> Ticket {
+    Ticket {
+        pipeline: pipeline.into(),
+        stage: stage.into(),
+        ..anas_open_ticket()
+    }
+}
+
 #[test]
 fn closing_moves_an_open_ticket_to_the_first_closed_stage_of_its_pipeline() {
     let mut catalog = catalog();
@@ -1283,7 +1282,7 @@ fn closing_moves_an_open_ticket_to_the_first_closed_stage_of_its_pipeline() {
         label: "Archived".into(),
         state: StageState::Closed,
     });
-    let decision = rules::close(&close_settings(), &catalog, &ticket("1", &["ana"], &[]));
+    let decision = rules::close(&close_settings(), &catalog, &anas_open_ticket());
     assert_eq!(decision.stage.as_deref(), Some("closed"));
     assert_eq!(
         decision.reason,
@@ -1293,17 +1292,14 @@ fn closing_moves_an_open_ticket_to_the_first_closed_stage_of_its_pipeline() {
 
 #[test]
 fn closing_is_not_offered_unless_customers_may_close_tickets() {
-    let decision = rules::close(&settings(), &catalog(), &ticket("1", &["ana"], &[]));
+    let decision = rules::close(&settings(), &catalog(), &anas_open_ticket());
     assert_eq!(decision.stage, None);
     assert_eq!(decision.reason, "customers may not close tickets");
 }
 
 #[test]
 fn a_closed_ticket_has_no_close_action() {
-    let closed = Ticket {
-        stage: "closed".into(),
-        ..ticket("1", &["ana"], &[])
-    };
+    let closed = anas_ticket_at("support", "closed");
     let decision = rules::close(&close_settings(), &catalog(), &closed);
     assert_eq!(decision.stage, None);
     assert_eq!(decision.reason, "the ticket is already closed");
@@ -1311,11 +1307,7 @@ fn a_closed_ticket_has_no_close_action() {
 
 #[test]
 fn a_pipeline_without_a_closed_stage_has_no_close_action() {
-    let billing = Ticket {
-        pipeline: "billing".into(),
-        stage: "b-open".into(),
-        ..ticket("1", &["ana"], &[])
-    };
+    let billing = anas_ticket_at("billing", "b-open");
     let decision = rules::close(&close_settings(), &catalog(), &billing);
     assert_eq!(decision.stage, None);
     assert_eq!(decision.reason, "pipeline Billing has no closed stage");
