@@ -9,18 +9,22 @@
 #   - the rules for one contact in process (cargo bench --bench rules, divan).
 # Not run in CI: it takes a few minutes and a few GB of disk. Figures go into bench/RESULTS.md by hand.
 #
-# Usage: bench/engine.sh [--regenerate] [--skip-import]
+# Usage: bench/engine.sh [--regenerate] [--skip-import] [--skip-rules-bench]
+# WORKSPACE=FILE measures that workspace instead (written there when missing; bench/leak_checks.sh
+# takes the same variable, so one demo serves both).
 # Needs: hyperfine (apt), GNU time at /usr/bin/time (apt: time), sqlite3 or python3 (to pick the email).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 regenerate=false
 skip_import=false
+skip_rules_bench=false
 for argument in "$@"; do
   case "$argument" in
     --regenerate) regenerate=true ;;
     --skip-import) skip_import=true ;;
-    *) echo "usage: bench/engine.sh [--regenerate] [--skip-import]" >&2; exit 2 ;;
+    --skip-rules-bench) skip_rules_bench=true ;;
+    *) echo "usage: bench/engine.sh [--regenerate] [--skip-import] [--skip-rules-bench]" >&2; exit 2 ;;
   esac
 done
 
@@ -29,7 +33,7 @@ TICKETS=${TICKETS:-1000000}
 CONTACT_ID=${CONTACT_ID:-c12345}
 OUT=bench/out
 mkdir -p "$OUT"
-WORKSPACE="$OUT/engine.portal"
+WORKSPACE="${WORKSPACE:-$OUT/engine.portal}"
 BUNDLE="$OUT/engine.bundle.json"
 IMPORTED="$OUT/imported.portal"
 
@@ -85,5 +89,7 @@ if ! $skip_import; then
   measure "import" "$PORTAL" import "$BUNDLE" --workspace "$IMPORTED"
 fi
 
-echo "== rules for one contact, in process"
-cargo bench --bench rules
+if ! $skip_rules_bench; then
+  echo "== rules for one contact, in process"
+  cargo bench --bench rules
+fi

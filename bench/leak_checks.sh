@@ -5,10 +5,13 @@
 #   - portal lint (target < 20 s),
 #   - portal snapshot save, twice (target < 20 s), and the snapshot's size in the workspace,
 #   - portal snapshot diff between the two stored snapshots (target < 5 s),
-#   - portal snapshot diff against now (a snapshot computed, then compared).
+#   - portal snapshot diff against now (a snapshot computed, then compared),
+#   - portal settings set, then portal settings undo: when the change is reported (the save) and when
+#     the process ends (the snapshot before the change computed after it, from the pinned state).
 # Not run in CI. Figures go into bench/RESULTS.md by hand.
 #
 # Usage: bench/leak_checks.sh [--keep]   (--keep leaves bench-data/ for another run; deleted otherwise)
+# WORKSPACE=FILE measures that workspace instead (written there when missing, never deleted).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,7 +20,11 @@ keep=false
 CONTACTS=${CONTACTS:-100000}
 TICKETS=${TICKETS:-1000000}
 DATA=bench-data
-WORKSPACE="$DATA/leak.portal"
+if [ -n "${WORKSPACE:-}" ]; then
+  keep=true
+else
+  WORKSPACE="$DATA/leak.portal"
+fi
 mkdir -p "$DATA"
 
 cargo build --release --bin portal
@@ -54,6 +61,28 @@ measure "portal snapshot save (1)" "$PORTAL" -q snapshot save "bench-$run-a" --w
 measure "portal snapshot save (2)" "$PORTAL" -q snapshot save "bench-$run-b" --workspace "$WORKSPACE"
 measure "portal snapshot diff A B" "$PORTAL" -q snapshot diff "bench-$run-a" "bench-$run-b" --workspace "$WORKSPACE"
 measure "portal snapshot diff A (now)" "$PORTAL" -q snapshot diff "bench-$run-a" --workspace "$WORKSPACE"
+"$PORTAL" snapshot list --workspace "$WORKSPACE" | head -3
+
+# Runs a settings change; prints when its result line appeared (the change saved and reported) and
+# when the process ended (the snapshot before it computed too).
+timed_change() {
+  local label="$1"
+  shift
+  local start
+  start=$(date +%s.%N)
+  "$PORTAL" "$@" --workspace "$WORKSPACE" 2>/dev/null | while IFS= read -r _; do
+    date +%s.%N
+  done | {
+    local reported ended
+    read -r reported || reported=$start
+    cat >/dev/null
+    ended=$(date +%s.%N)
+    awk -v label="$label" -v start="$start" -v reported="$reported" -v ended="$ended" \
+      'BEGIN { printf "%-34s reported after %6.2f s   process ended after %6.2f s\n", label, reported - start, ended - start }'
+  }
+}
+timed_change "portal settings set (save)" settings set page_title "Bench $run"
+timed_change "portal settings undo" settings undo
 "$PORTAL" snapshot list --workspace "$WORKSPACE" | head -3
 echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 if ! $keep; then
