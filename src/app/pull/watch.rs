@@ -511,6 +511,7 @@ mod tests {
                 companies: Some(40),
                 contacts: Some(200),
                 tickets: None,
+                threads: None,
             },
             counts: PullCounts {
                 pipelines: 1,
