@@ -181,7 +181,7 @@ fn assign(
 
 /// The custom `customer_tier` of the `index`th contact.
 pub fn custom_tier(index: usize) -> &'static str {
-    if index % 2 == 0 {
+    if index.is_multiple_of(2) {
         "gold"
     } else {
         "silver"
