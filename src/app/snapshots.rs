@@ -985,8 +985,8 @@ impl Deferred {
 }
 
 /// An automatic snapshot stored pending, with the workspace pinned as it was just before the change.
-/// Computing it lets go of the pin; dropping it without does not lose the pin until the reader's pool
-/// is dropped, and leaves the snapshot pending.
+/// Computing it lets go of the pin. Dropped uncomputed (the program stopping), it lets go too and the
+/// snapshot stays pending: a diff then says it was never computed.
 pub struct PendingSnapshot {
     id: i64,
     reader: Workspace,
