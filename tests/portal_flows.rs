@@ -267,6 +267,36 @@ async fn saving_lists_mode_invites_listed_contacts_without_a_login() {
 }
 
 #[tokio::test]
+async fn a_contact_on_two_of_the_portals_lists_is_invited_once() {
+    let mut data = acme_data();
+    data.settings.access.lists = vec!["customers".into(), "partners".into()];
+    data.contacts.push(Contact {
+        id: "fay".into(),
+        email: "fay@acme.example".into(),
+        first_name: "Fay".into(),
+        last_name: "Holm".into(),
+        company: Some("acme".into()),
+        lists: vec!["customers".into(), "partners".into()],
+        ..Contact::default()
+    });
+    let portal = start(data).await;
+    set_setting(&portal, "page_title", "Acme Help").await;
+    let to_fay = |outbox: Vec<portal::storage::outbox::OutboxEmail>| {
+        outbox
+            .iter()
+            .filter(|email| email.to_address == "fay@acme.example")
+            .count()
+    };
+    assert_eq!(to_fay(portal.outbox().await), 1);
+    set_setting(&portal, "page_title", "Acme Support").await;
+    assert_eq!(
+        to_fay(portal.outbox().await),
+        1,
+        "an open invitation is not sent again"
+    );
+}
+
+#[tokio::test]
 async fn a_password_reset_link_sets_a_new_password_once() {
     let portal = acme().await;
     let visitor = client();

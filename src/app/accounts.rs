@@ -683,12 +683,8 @@ pub async fn invite_listed_contacts_in(
         return Ok(0);
     }
     let mut sent = 0;
-    for contact in
-        contacts::without_login_in_lists_in(&mut *connection, &settings.access.lists).await?
+    for contact in contacts::uninvited_in_lists_in(&mut *connection, &settings.access.lists).await?
     {
-        if tokens::has_open_invitation_in(&mut *connection, &contact.id).await? {
-            continue;
-        }
         let token = tokens::issue_in(
             &mut *connection,
             &contact.id,

@@ -111,22 +111,6 @@ pub async fn consume_in(
     }))
 }
 
-/// Whether the contact has an invitation that can still be used (so a save does not invite twice).
-pub async fn has_open_invitation_in(
-    connection: &mut SqliteConnection,
-    contact_id: &str,
-) -> Result<bool> {
-    let count: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM account_tokens
-         WHERE contact_id = ?1 AND purpose = 'invitation' AND used_at IS NULL AND expires_at > ?2",
-    )
-    .bind(contact_id)
-    .bind(now_millis())
-    .fetch_one(connection)
-    .await?;
-    Ok(count > 0)
-}
-
 /// Ends every session of the contact (after a password change, so a stolen session dies with it).
 pub async fn end_sessions_of_in(connection: &mut SqliteConnection, contact_id: &str) -> Result<()> {
     sqlx::query("DELETE FROM sessions WHERE contact_id = ?1")
