@@ -67,6 +67,9 @@ impl OpenWorkspace {
     pub async fn close(self) {
         self.server.shutdown().await;
         self.preview.shutdown().await;
+        // A snapshot the last settings save left computing in the background would otherwise stay
+        // "never computed", and History could not show what that change did to visibility.
+        portal::app::snapshots::settle(&self.workspace, None).await;
         self.workspace.close().await;
     }
 }
