@@ -31,6 +31,7 @@ fn main() {
         "customer_page",
         "customer_companies",
         "send_sign_in_email",
+        "unlock_contact",
         "contact_choices",
         "outbox",
         "inbox",

@@ -80,6 +80,7 @@ pub fn run() {
             commands::customers::customer_page,
             commands::customers::customer_companies,
             commands::customers::send_sign_in_email,
+            commands::customers::unlock_contact,
             commands::customers::contact_choices,
             commands::messages::outbox,
             commands::messages::inbox,

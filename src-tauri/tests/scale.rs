@@ -1,6 +1,6 @@
 //! The Customers and Visibility views in the real window (Xvfb + tauri-driver): a contact's actions
-//! (preview as, explain, send a sign-in email), the tables scrolled by keyboard with the sign-in column
-//! in view; and, on demand (`--ignored`, `bench/scale.sh`), how long the window is blocked while the
+//! (preview as, explain, send a sign-in email, unlock a contact locked out by failed sign-ins), the tables
+//! scrolled by keyboard with the sign-in column in view; and, on demand (`--ignored`, `bench/scale.sh`), how long the window is blocked while the
 //! views open and scroll through 100,000 contacts.
 
 mod common;
@@ -162,6 +162,89 @@ async fn outbox_to(path: &Path, email: &str) -> Result<usize, String> {
     let emails = workspace.outbox().await.map_err(err)?;
     workspace.close().await;
     Ok(emails.iter().filter(|e| e.to_address == email).count())
+}
+
+/// Locks the contact with `email` out as repeated wrong passwords on the portal would.
+async fn lock_out(path: &Path, email: &str) {
+    let workspace = portal::Workspace::open(path, false).await.unwrap();
+    let throttle = portal::app::accounts::LoginThrottle::default();
+    let key = portal::app::accounts::throttle_key(email);
+    while let Ok(attempt) = throttle.begin(&workspace, &key, None).await.unwrap() {
+        drop(attempt); // a failed attempt
+    }
+    workspace.close().await;
+}
+
+async fn locks(path: &Path) -> Result<usize, String> {
+    let workspace = portal::Workspace::open(path, false).await.map_err(err)?;
+    let locks = portal::app::accounts::sign_in_locks(&workspace)
+        .await
+        .map_err(err)?;
+    workspace.close().await;
+    Ok(locks.len())
+}
+
+#[tokio::test]
+async fn customers_shows_a_locked_contact_and_unlock_lets_them_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let workspace = demo_workspace(dir.path()).await;
+    let email = "ana.ito0@acme.example";
+    lock_out(&workspace, email).await;
+    let session = start(&workspace, "scale-unlock").await;
+    let ui = Ui {
+        client: &session.client,
+        shots: &session.shots,
+    };
+    let outcome = async {
+        ui.client
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(Locator::Css("h1"))
+            .await
+            .map_err(err)?;
+        ui.section("customers").await?;
+        ui.wait_text("[data-testid='contacts']", Duration::from_secs(60), |t| {
+            t.contains("Can sign in")
+        })
+        .await?;
+        ui.type_into("[data-testid='contacts-search']", "ana.ito0")
+            .await?;
+        // Her row says she is locked; her card says until when and offers Unlock.
+        wait_for(
+            &ui,
+            "Ana's row to show her lock",
+            &format!("document.querySelector(\"[data-testid='contacts'] [data-locked='{email}']\")"),
+        )
+        .await?;
+        ui.click("[data-testid='contacts'] button.link").await?;
+        ui.wait_text(
+            "[data-testid='contact-locked']",
+            Duration::from_secs(10),
+            |t| t.contains("until") && t.contains("UTC"),
+        )
+        .await?;
+        ui.shot("customers-locked").await?;
+        ui.click("[data-action='unlock']").await?;
+        ui.wait_text("[data-sonner-toast]", Duration::from_secs(10), |t| {
+            t.contains("may sign in again")
+        })
+        .await?;
+        wait_for(
+            &ui,
+            "the lock to leave the card and the row",
+            "!document.querySelector(\"[data-testid='contact-locked']\") && !document.querySelector('[data-locked]') && !document.querySelector(\"[data-action='unlock']\")",
+        )
+        .await?;
+        check_eq("locked accounts in the workspace", locks(&workspace).await?, 0)
+    }
+    .await;
+    if outcome.is_err() {
+        let _ = ui.shot("customers-unlock-failure").await;
+    }
+    let _ = session.client.clone().close().await;
+    if let Err(message) = outcome {
+        panic!("{message}\n(driver log: {})", session.driver_log.display());
+    }
 }
 
 // ---- 100,000 contacts (bench/scale.sh) ----

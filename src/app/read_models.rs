@@ -2,7 +2,7 @@
 //! their lists, tickets and sign-in access (from the audit matrix), and the messages customers sent from
 //! the portal, with the inbox they arrived in. Pure reads; the desktop commands only forward them.
 
-use crate::app::matrix;
+use crate::app::{accounts, matrix};
 use crate::domain::rules;
 use crate::{Result, Workspace};
 use serde::{Deserialize, Serialize};
@@ -22,6 +22,9 @@ pub struct CustomerRow {
     pub can_sign_in: bool,
     pub access_reason: String,
     pub has_login: bool,
+    /// While repeated failed sign-ins lock the contact out: until when (milliseconds since the epoch).
+    #[ts(type = "number | null")]
+    pub locked_until: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -70,6 +73,7 @@ pub async fn customers(workspace: &Workspace) -> Result<Customers> {
     }
     let logins: std::collections::HashSet<String> =
         workspace.contacts_with_login().await?.into_iter().collect();
+    let locks = accounts::sign_in_locks(workspace).await?;
     let mut members: HashMap<&str, usize> = HashMap::new();
     let contacts = data
         .contacts
@@ -105,6 +109,7 @@ pub async fn customers(workspace: &Workspace) -> Result<Customers> {
                 can_sign_in,
                 access_reason: reason.to_string(),
                 has_login: logins.contains(&contact.id),
+                locked_until: locks.get(&accounts::throttle_key(&contact.email)).copied(),
             }
         })
         .collect();

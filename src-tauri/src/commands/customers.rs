@@ -1,5 +1,5 @@
-//! Customers view: contacts and companies with their lists, tickets and sign-in access; and the plain
-//! contact list the Preview picks from.
+//! Customers view: contacts and companies with their lists, tickets and sign-in access, a contact's
+//! actions (a sign-in email, Unlock); and the plain contact list the Preview picks from.
 
 use super::{cancellable, open, workspace_handle};
 use crate::error::CommandError;
@@ -80,6 +80,19 @@ pub async fn send_sign_in_email(
 ) -> Result<SignInEmail, CommandError> {
     let open = open(&studio).await?;
     portal::app::accounts::send_sign_in_email(&open.workspace, &contact)
+        .await
+        .map_err(|error| portal::Error::from(error).into())
+}
+
+/// Lifts the contact's (id) sign-in lock after repeated failed attempts (`accounts::unlock`): the next
+/// sign-in is checked at once. Answers whether there were failures to forget.
+#[tauri::command]
+pub async fn unlock_contact(
+    studio: State<'_, Studio>,
+    contact: String,
+) -> Result<bool, CommandError> {
+    let open = open(&studio).await?;
+    portal::app::accounts::unlock(&open.workspace, &contact)
         .await
         .map_err(|error| portal::Error::from(error).into())
 }

@@ -97,6 +97,8 @@ export const backend = {
   customerCompanies: () => invoke<CompanyRow[]>("customer_companies"),
   /** An invitation, or a password reset for a contact with a login, into the outbox. */
   sendSignInEmail: (contact: string) => invoke<SignInEmail>("send_sign_in_email", { contact }),
+  /** Lifts the contact's lock after repeated failed sign-ins; true when there were failures to forget. */
+  unlockContact: (contact: string) => invoke<boolean>("unlock_contact", { contact }),
   /** Every contact (name, email, company), sorted by name: cheap, for pickers. */
   contactChoices: () => invoke<ContactChoice[]>("contact_choices"),
   outbox: () => invoke<OutboxEmail[]>("outbox"),

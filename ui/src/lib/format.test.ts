@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatVersion, formatWhen, pluralize } from "./format";
+import { formatMillis, formatVersion, formatWhen, pluralize } from "./format";
 
 describe("formatVersion", () => {
   it("prefixes a bare semver with v", () => {
@@ -28,5 +28,11 @@ describe("formatWhen", () => {
   it("shortens engine timestamps to minutes", () => {
     expect(formatWhen("2026-11-27T22:55:29.037Z")).toBe("2026-11-27 22:55 UTC");
     expect(formatWhen("yesterday")).toBe("yesterday");
+  });
+});
+
+describe("formatMillis", () => {
+  it("shows a lock's end the way engine timestamps read", () => {
+    expect(formatMillis(Date.UTC(2026, 11, 2, 9, 5, 30))).toBe("2026-12-02 09:05 UTC");
   });
 });

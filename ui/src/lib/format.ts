@@ -17,3 +17,8 @@ export function formatWhen(timestamp: string): string {
   const match = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})/.exec(timestamp);
   return match ? `${match[1]} ${match[2]} UTC` : timestamp;
 }
+
+/** Milliseconds since the epoch -> "2026-11-27 22:55 UTC" (the form `formatWhen` gives). */
+export function formatMillis(millis: number): string {
+  return formatWhen(new Date(millis).toISOString());
+}
