@@ -27,7 +27,6 @@ fn main() {
         "set_enabled",
         "history",
         "undo",
-        "customers",
         "customer_page",
         "customer_companies",
         "send_sign_in_email",

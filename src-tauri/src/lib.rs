@@ -76,7 +76,6 @@ pub fn run() {
             commands::settings::set_enabled,
             commands::settings::history,
             commands::settings::undo,
-            commands::customers::customers,
             commands::customers::customer_page,
             commands::customers::customer_companies,
             commands::customers::send_sign_in_email,

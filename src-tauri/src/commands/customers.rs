@@ -7,20 +7,10 @@ use crate::state::Studio;
 use crate::state::Tables;
 use portal::app::accounts::SignInEmail;
 use portal::app::read_models::{
-    CompanyRow, ContactChoice, CustomerRow, CustomerTables, Customers, TablePage, TableQuery,
+    CompanyRow, ContactChoice, CustomerRow, CustomerTables, TablePage, TableQuery,
 };
 use std::sync::Arc;
 use tauri::State;
-
-/// Cancellable (`cancel_reads`): on a large workspace this reads every contact and ticket.
-#[tauri::command]
-pub async fn customers(studio: State<'_, Studio>) -> Result<Customers, CommandError> {
-    let (workspace, _) = workspace_handle(&studio).await?;
-    cancellable(&studio, async move {
-        Ok(portal::app::read_models::customers(&workspace).await?)
-    })
-    .await
-}
 
 /// Every contact (name, email, company) for the Preview's picker: a plain read, no matrix.
 #[tauri::command]

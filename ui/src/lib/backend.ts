@@ -7,7 +7,6 @@ import type { ContactChoice } from "../bindings/ContactChoice";
 import type { CommandError } from "../bindings/CommandError";
 import type { CompanyRow } from "../bindings/CompanyRow";
 import type { CustomerRow } from "../bindings/CustomerRow";
-import type { Customers } from "../bindings/Customers";
 import type { Engagement } from "../bindings/Engagement";
 import type { FieldError } from "../bindings/FieldError";
 import type { HistoryEntry } from "../bindings/HistoryEntry";
@@ -90,7 +89,6 @@ export const backend = {
   setEnabled: (enabled: boolean) => invoke<SaveOutcome>("set_enabled", { enabled }),
   history: () => invoke<HistoryEntry[]>("history"),
   undo: (entry: number) => invoke<SaveOutcome>("undo", { entry }),
-  customers: () => invoke<Customers>("customers"),
   /** One window of the contacts (`refresh`: compute them again first) with the counts of all. */
   customerPage: (refresh: boolean, query: TableQuery) =>
     invoke<TablePage<CustomerRow>>("customer_page", { refresh, query }),
