@@ -13,7 +13,9 @@
 #   - release binary size, and the .deb size (only with --deb: builds it with the Tauri CLI).
 # Not run in CI (two release builds: many minutes on a small machine). Prints a table; no thresholds.
 #
-# Usage: bench/desktop.sh [--deb]   Env: RUNS (default 5), IDLE (default 10).
+# Usage: bench/desktop.sh [--deb | --first-run]   Env: RUNS (default 5), IDLE (default 10).
+#   --first-run measures only the first start on a fresh profile against the start after it (no empty
+#   window to build, no start times).
 # Needs: Xvfb, xwininfo (x11-utils), python3 — and the build deps of the app.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,9 +29,13 @@ export CARGO_TARGET_DIR=$ROOT/target
 echo "== building Portal Studio (release)"
 (cd ui && npm run build >/dev/null)
 cargo build --release -p portal-studio
-cargo build --release --bin portal
 APP=$ROOT/target/release/portal-studio
+MODE=${1:-}
+WORKSPACE=$OUT/demo.portal
+EXTRA_ENV=""
 
+if [ "$MODE" != "--first-run" ]; then
+cargo build --release --bin portal
 echo "== building the empty Tauri v2 window (release, same target dir and lock file)"
 EMPTY=$OUT/empty-tauri
 mkdir -p "$EMPTY/src" "$EMPTY/dist"
@@ -68,8 +74,8 @@ JSON
 (cd "$EMPTY" && cargo build --release)
 EMPTY_APP=$ROOT/target/release/empty-tauri
 
-WORKSPACE=$OUT/demo.portal
 [ -f "$WORKSPACE" ] || ./target/release/portal demo --workspace "$WORKSPACE"
+fi
 
 Xvfb_log=$OUT/xvfb.log
 exec 3< <(Xvfb -displayfd 1 -screen 0 1440x900x24 -nolisten tcp 2>"$Xvfb_log")
@@ -180,6 +186,14 @@ first_and_later() {
   echo "$first $later"
 }
 
+if [ "$MODE" = "--first-run" ]; then
+  echo "== first start on a fresh profile and the start after it (idle PSS after ${IDLE}s); load: $(cat /proc/loadavg)"
+  read -r first_pss later_pss < <(first_and_later)
+  printf 'idle PSS, MB, first start on a fresh profile (creates the demo): %s; the start after it: %s (%+d MB; target within 40); load after: %s\n' \
+    "$first_pss" "$later_pss" $(( first_pss - later_pss )) "$(cat /proc/loadavg)"
+  exit 0
+fi
+
 echo "== measuring ($RUNS runs each, idle PSS after ${IDLE}s)"
 EXTRA_ENV=""
 read -r app_ms app_pss app_all < <(measure "$APP" "Portal Studio")
@@ -196,7 +210,7 @@ app_size=$(( $(stat -c %s "$APP") / 1024 / 1024 ))
 empty_size=$(( $(stat -c %s "$EMPTY_APP") / 1024 / 1024 ))
 
 deb="(not built; pass --deb)"
-if [ "${1:-}" = "--deb" ]; then
+if [ "$MODE" = "--deb" ]; then
   (cd ui && npm run tauri -- build --bundles deb >/dev/null)
   deb_file=$(ls -t target/release/bundle/deb/*.deb | head -1)
   deb="$(( $(stat -c %s "$deb_file") / 1024 / 1024 )) MB ($deb_file)"
