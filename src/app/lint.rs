@@ -29,6 +29,19 @@ impl LintReport {
     pub fn is_clean(&self) -> bool {
         self.findings.is_empty()
     }
+
+    /// The report as a view shows it: the counts whole, and at most `limit` findings of each code.
+    /// A large workspace has a hundred thousand findings; sending them all to the desktop window
+    /// blocked it for more than half a second, and the view lists only the first of each code.
+    pub fn first_of_each_code(mut self, limit: usize) -> LintReport {
+        let mut kept: std::collections::HashMap<LintCode, usize> = std::collections::HashMap::new();
+        self.findings.retain(|finding| {
+            let seen = kept.entry(finding.code).or_default();
+            *seen += 1;
+            *seen <= limit
+        });
+        self
+    }
 }
 
 /// The lint of the workspace under its saved settings.
@@ -89,5 +102,57 @@ pub fn report(findings: Vec<LintFinding>) -> LintReport {
             })
             .collect(),
         findings,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(code: LintCode, ticket: &str) -> LintFinding {
+        LintFinding {
+            code,
+            tickets: vec![ticket.to_string()],
+            contacts: Vec::new(),
+            companies: Vec::new(),
+            summary: format!("ticket {ticket}"),
+            who_sees: String::new(),
+            seen_by: Vec::new(),
+            seen_by_count: 0,
+            fix: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_view_gets_every_count_and_the_first_findings_of_each_code() {
+        let spans = LintCode::TicketSpansCompanies;
+        let orphan = LintCode::CompanyTicketWithoutContact;
+        let report = LintReport {
+            counts: vec![
+                LintCount {
+                    code: spans,
+                    count: 3,
+                },
+                LintCount {
+                    code: orphan,
+                    count: 1,
+                },
+            ],
+            findings: vec![
+                finding(spans, "1"),
+                finding(spans, "2"),
+                finding(spans, "3"),
+                finding(orphan, "4"),
+            ],
+        };
+        let shown = report.clone().first_of_each_code(2);
+        assert_eq!(shown.counts, report.counts, "the counts stay whole");
+        let tickets: Vec<&str> = shown
+            .findings
+            .iter()
+            .map(|finding| finding.tickets[0].as_str())
+            .collect();
+        assert_eq!(tickets, ["1", "2", "4"]);
+        assert!(!shown.is_clean());
     }
 }

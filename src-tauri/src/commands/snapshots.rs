@@ -14,11 +14,20 @@ use tauri::State;
 /// How many contact changes, and ids in each of their lists, a diff sends to the window.
 const DIFF_LIMIT: usize = 200;
 
-/// The leak lint's findings under the saved settings. Cancellable (`cancel_reads`).
+/// How many findings of each code the Visibility view is sent (it lists that many; the counts are whole).
+const FINDINGS_SHOWN: usize = 200;
+
+/// The leak lint's findings under the saved settings: every code's count, and the first findings of
+/// each. Cancellable (`cancel_reads`).
 #[tauri::command]
 pub async fn lint_findings(studio: State<'_, Studio>) -> Result<LintReport, CommandError> {
     let (workspace, _) = workspace_handle(&studio).await?;
-    cancellable(&studio, async move { Ok(lint::lint(&workspace).await?) }).await
+    cancellable(&studio, async move {
+        Ok(lint::lint(&workspace)
+            .await?
+            .first_of_each_code(FINDINGS_SHOWN))
+    })
+    .await
 }
 
 /// The setup checklist's warnings (they never block enabling): the leak lint's findings.
