@@ -193,18 +193,7 @@ async fn registering_a_registered_address_changes_nothing_and_reads_the_same() {
     let portal = acme().await;
     set_setting(&portal, "access.mode", "self_registration").await;
     let visitor = client();
-    let csrf = csrf_from(&visitor, &portal.url("/register")).await;
-    let response = visitor
-        .post(portal.url("/register"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("email", "ana@acme.example"),
-            ("password", "attacker password 1"),
-            ("consent", "yes"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = register(&visitor, &portal, "ana@acme.example", "attacker password 1").await;
     assert_eq!(response.status(), 200);
     assert!(response.text().await.unwrap().contains("Check your email"));
     let outbox = portal.outbox().await;
@@ -1241,18 +1230,13 @@ async fn a_registration_that_cannot_be_saved_is_shown_again_with_what_was_typed(
     set_setting(&portal, "access.mode", "self_registration").await;
     refuse_inserts_into(&portal, "account_tokens").await;
     let visitor = client();
-    let csrf = csrf_from(&visitor, &portal.url("/register")).await;
-    let response = visitor
-        .post(portal.url("/register"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("email", "zoe@newco.example"),
-            ("password", "a long enough password"),
-            ("consent", "yes"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = register(
+        &visitor,
+        &portal,
+        "zoe@newco.example",
+        "a long enough password",
+    )
+    .await;
     assert_shown_again(
         response,
         "value=\"zoe@newco.example\"",
@@ -1330,18 +1314,13 @@ async fn registering_an_existing_contacts_address_never_sets_the_registrants_pas
     set_setting(&portal, "access.mode", "self_registration").await;
     // Someone registers Zed's address with a password of their own.
     let attacker = client();
-    let csrf = csrf_from(&attacker, &portal.url("/register")).await;
-    let response = attacker
-        .post(portal.url("/register"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("email", "zed@acme.example"),
-            ("password", "the attacker's password"),
-            ("consent", "yes"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = register(
+        &attacker,
+        &portal,
+        "zed@acme.example",
+        "the attacker's password",
+    )
+    .await;
     assert!(response.text().await.unwrap().contains("Check your email"));
     let outbox = portal.outbox().await;
     assert_eq!(outbox.len(), 1);

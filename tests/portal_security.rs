@@ -533,18 +533,13 @@ async fn unconfirmed_registrations_for_one_address_are_limited() {
     let limit = portal::app::accounts::MAX_ACCOUNT_EMAILS_PER_WINDOW;
     let visitor = client();
     for _ in 0..limit + 3 {
-        let csrf = csrf_from(&visitor, &portal.url("/register")).await;
-        let response = visitor
-            .post(portal.url("/register"))
-            .form(&[
-                ("csrf", csrf.as_str()),
-                ("email", "zoe@newco.example"),
-                ("password", "a long enough password"),
-                ("consent", "yes"),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let response = register(
+            &visitor,
+            &portal,
+            "zoe@newco.example",
+            "a long enough password",
+        )
+        .await;
         assert_eq!(response.status(), 200);
         assert!(response.text().await.unwrap().contains("Check your email"));
     }

@@ -154,6 +154,27 @@ pub fn csrf_in(html: &str) -> String {
     html[at..at + html[at..].find('"').unwrap()].to_string()
 }
 
+/// Posts the registration form (with consent) as `client`; answers the final response.
+pub async fn register(
+    client: &reqwest::Client,
+    portal: &Portal,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
+    let csrf = csrf_from(client, &portal.url("/register")).await;
+    client
+        .post(portal.url("/register"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", email),
+            ("password", password),
+            ("consent", "yes"),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
 /// Posts the login form; answers the final response (the list after a redirect, on success).
 pub async fn sign_in(
     client: &reqwest::Client,
