@@ -502,6 +502,75 @@ async fn spraying_many_accounts_from_one_address_is_throttled() {
         .contains("Too many failed attempts"));
 }
 
+/// A client whose requests say they were forwarded for `address`.
+fn forwarded_for(address: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("x-forwarded-for", address.parse().unwrap());
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
+async fn spray(client: &reqwest::Client, portal: &Portal, guesses: usize) {
+    for n in 0..guesses {
+        let email = format!("someone{n}@acme.example");
+        let response = sign_in(client, portal, &email, "Summer2025!").await;
+        assert_eq!(response.status(), 401);
+    }
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_has_its_own_address_limit() {
+    let options = ServerOptions {
+        max_failed_logins_per_origin: 6,
+        trusted_proxies: vec!["127.0.0.1".parse().unwrap()],
+        ..Default::default()
+    };
+    let portal = start_with(acme_data(), options).await;
+    let sprayer = forwarded_for("203.0.113.7");
+    spray(&sprayer, &portal, 6).await;
+    let ben = sign_in(
+        &sprayer,
+        &portal,
+        "ben@acme.example",
+        &acme_password("ben@acme.example"),
+    )
+    .await;
+    assert_eq!(ben.status(), 429, "the sprayer's own address is throttled");
+    // Another customer behind the same proxy is not.
+    let customer = forwarded_for("198.51.100.9");
+    let ben = sign_in(
+        &customer,
+        &portal,
+        "ben@acme.example",
+        &acme_password("ben@acme.example"),
+    )
+    .await;
+    assert_eq!(ben.status(), 200);
+}
+
+#[tokio::test]
+async fn a_forwarded_address_from_an_untrusted_peer_is_ignored() {
+    let options = ServerOptions {
+        max_failed_logins_per_origin: 6,
+        ..Default::default()
+    };
+    let portal = start_with(acme_data(), options).await;
+    spray(&forwarded_for("203.0.113.7"), &portal, 6).await;
+    // Claiming another address does not escape the limit of the address the requests come from.
+    let other = forwarded_for("198.51.100.9");
+    let ben = sign_in(
+        &other,
+        &portal,
+        "ben@acme.example",
+        &acme_password("ben@acme.example"),
+    )
+    .await;
+    assert_eq!(ben.status(), 429);
+}
+
 #[tokio::test]
 async fn reset_emails_for_one_address_are_limited() {
     let portal = acme().await;

@@ -1,7 +1,7 @@
 //! What every portal request needs before its handler runs, as axum extractors: the portal's site for
 //! the slug in the path (`SiteOf`), the signed-in customer (`SignedIn`, or `Option<SignedIn>` where a
 //! visitor is welcome too), and for pages shown before sign-in the visitor's form token and cookie
-//! (`Visitor`). A handler that names one gets it or never runs: the refusal (not found, not available,
+//! (`Visitor`), and the client's address (`ClientAddress`). A handler that names one gets it or never runs: the refusal (not found, not available,
 //! sign in first) is answered by `error_pages` like any other `WebError`.
 
 use super::cache::KnownSession;
@@ -11,12 +11,13 @@ use super::{App, WebError};
 use crate::app::customer::{self, Customer};
 use crate::site::render::{Frame, Viewer};
 use crate::storage::sessions::new_token;
-use axum::extract::{FromRequestParts, OptionalFromRequestParts, Path};
+use axum::extract::{ConnectInfo, FromRequestParts, OptionalFromRequestParts, Path};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::Response;
 use std::collections::HashMap;
 use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 /// The portal's site for a request to `/{slug}/…`: not found under another slug, not available while
@@ -203,5 +204,109 @@ impl FromRequestParts<App> for Visitor {
             set_cookie,
             app: app.clone(),
         })
+    }
+}
+
+/// The address of the client a request comes from: the peer's, or, when the peer is one of the
+/// trusted reverse proxies (`ServerOptions::trusted_proxies`), the address its `X-Forwarded-For` names.
+/// The per-address login limit counts by it.
+pub(crate) struct ClientAddress(pub IpAddr);
+
+impl FromRequestParts<App> for ClientAddress {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Infallible> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(peer)| peer.ip())
+            .unwrap_or(IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED));
+        Ok(ClientAddress(client_address(
+            peer,
+            &parts.headers,
+            &app.trusted_proxies,
+        )))
+    }
+}
+
+/// `peer` itself unless it is a trusted proxy. From a trusted proxy: the right-most address of
+/// `X-Forwarded-For` that is not a trusted proxy too (each proxy appends the address it received from;
+/// what lies left of the first untrusted hop was written by the client and proves nothing), or the
+/// peer when the header names no such address.
+pub(crate) fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let hops: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .collect();
+    for hop in hops.iter().rev() {
+        match hop.trim().parse::<IpAddr>() {
+            Ok(address) if trusted.contains(&address) => continue,
+            Ok(address) => return address,
+            // A hop that is not an address cannot be trusted, nor can anything left of it.
+            Err(_) => return peer,
+        }
+    }
+    peer
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_address;
+    use axum::http::HeaderMap;
+    use std::net::IpAddr;
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    fn forwarded(values: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for value in values {
+            headers.append("x-forwarded-for", value.parse().unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn an_untrusted_peer_is_the_client_whatever_it_forwards() {
+        let headers = forwarded(&["203.0.113.7"]);
+        assert_eq!(
+            client_address(ip("198.51.100.1"), &headers, &[ip("127.0.0.1")]),
+            ip("198.51.100.1")
+        );
+        assert_eq!(
+            client_address(ip("127.0.0.1"), &headers, &[]),
+            ip("127.0.0.1")
+        );
+    }
+
+    #[test]
+    fn a_trusted_proxy_names_the_client_as_the_right_most_untrusted_hop() {
+        let proxies = [ip("127.0.0.1"), ip("10.0.0.2")];
+        // The client wrote 1.2.3.4 itself; the proxies appended what they saw.
+        let headers = forwarded(&["1.2.3.4, 203.0.113.7", "10.0.0.2"]);
+        assert_eq!(
+            client_address(ip("127.0.0.1"), &headers, &proxies),
+            ip("203.0.113.7")
+        );
+    }
+
+    #[test]
+    fn a_trusted_proxy_without_a_usable_header_is_the_client() {
+        let proxies = [ip("127.0.0.1")];
+        assert_eq!(
+            client_address(ip("127.0.0.1"), &HeaderMap::new(), &proxies),
+            ip("127.0.0.1")
+        );
+        let garbled = forwarded(&["203.0.113.7, not-an-address"]);
+        assert_eq!(
+            client_address(ip("127.0.0.1"), &garbled, &proxies),
+            ip("127.0.0.1")
+        );
     }
 }

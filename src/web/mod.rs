@@ -56,8 +56,12 @@ pub struct ServerOptions {
     pub max_failed_logins: usize,
     pub failed_login_window: Duration,
     /// Failed sign-ins from one client address (whatever accounts they try) before it is locked for the
-    /// same window. Behind a reverse proxy every customer shares the proxy's address.
+    /// same window. Behind a reverse proxy every customer shares the proxy's address unless the proxy is
+    /// in `trusted_proxies`.
     pub max_failed_logins_per_origin: usize,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`extract::ClientAddress`). From any
+    /// other peer the header is ignored: a client could write anything in it.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// How long a connection may take to send a request's headers (the first request's, and the next
     /// one's on a kept-alive connection) before the server closes it, so idle or trickling connections
     /// cannot pile up.
@@ -82,6 +86,7 @@ impl Default for ServerOptions {
             max_failed_logins: 5,
             failed_login_window: Duration::from_secs(15 * 60),
             max_failed_logins_per_origin: 50,
+            trusted_proxies: Vec::new(),
             header_read_timeout: Duration::from_secs(10),
             body_read_timeout: Duration::from_secs(60),
             max_connections: 512,
@@ -114,6 +119,8 @@ pub(crate) struct AppState {
     policy: AttachmentPolicy,
     /// `ServerOptions::body_read_timeout`.
     body_read_timeout: Duration,
+    /// `ServerOptions::trusted_proxies`.
+    trusted_proxies: Vec<std::net::IpAddr>,
     /// Scheme, host and port of this server, for links in emails.
     origin: String,
 }
@@ -171,6 +178,7 @@ impl PortalServer {
             forms: FormSigner::default(),
             policy: options.attachments,
             body_read_timeout: options.body_read_timeout,
+            trusted_proxies: options.trusted_proxies,
             origin: format!("http://{address}"),
         });
         let router = routes::router(app.clone());

@@ -117,6 +117,10 @@ enum Command {
         /// Seconds a connection may take to send a request's headers before it is closed
         #[arg(long, default_value_t = portal::web::ServerOptions::default().header_read_timeout.as_secs())]
         header_timeout: u64,
+        /// Address of a reverse proxy in front of the portal whose X-Forwarded-For names the client
+        /// (repeat for a chain); the per-address sign-in limit then counts each client, not the proxy
+        #[arg(long = "trusted-proxy", value_name = "ADDRESS")]
+        trusted_proxies: Vec<std::net::IpAddr>,
     },
     /// Read a help desk account over its REST API into a workspace. The access token comes from
     /// HUBSPOT_ACCESS_TOKEN (or standard input with --token-stdin), never from an argument. Exits 1 when
@@ -482,12 +486,14 @@ async fn execute(command: Command, reporter: Arc<Reporter>) -> Result<ExitCode, 
             open: open_browser,
             max_connections,
             header_timeout,
+            trusted_proxies,
         } => {
             let workspace = open(workspace).await?;
             let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
             let options = portal::web::ServerOptions {
                 max_connections,
                 header_read_timeout: std::time::Duration::from_secs(header_timeout.max(1)),
+                trusted_proxies,
                 ..Default::default()
             };
             let server = portal::web::PortalServer::start_with(workspace, address, options)

@@ -4,15 +4,14 @@ use super::{account_message, login_again, open_session, shown_again, text, Answe
 use crate::app::accounts::{self, AccountError, Registration};
 use crate::domain::rules;
 use crate::site::render::{self, Frame, Page};
-use crate::web::extract::{SignedIn, SiteOf, Visitor};
+use crate::web::extract::{ClientAddress, SignedIn, SiteOf, Visitor};
 use crate::web::security::{self, cookie, SESSION_COOKIE};
 use crate::web::App;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
-use std::net::SocketAddr;
 
 pub(super) fn routes() -> Router<App> {
     Router::new()
@@ -50,7 +49,7 @@ async fn login(
     State(app): State<App>,
     SiteOf(site): SiteOf,
     visitor: Visitor,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddress(client): ClientAddress,
     Form(form): Form<LoginForm>,
 ) -> Answer {
     visitor.check_form(&form.csrf)?;
@@ -59,7 +58,7 @@ async fn login(
         &site.settings,
         &site.catalog,
         &app.throttle,
-        Some(peer.ip()),
+        Some(client),
         &form.email,
         &form.password,
     )
