@@ -418,6 +418,24 @@ fn a_file_that_is_not_a_workspace_is_refused_and_left_untouched() {
 }
 
 #[test]
+fn output_piped_into_a_reader_that_has_gone_ends_quietly() {
+    // As `portal audit | head -1` does once head has its line: the reading end is closed.
+    let scratch = Scratch::new();
+    let workspace = scratch.acme();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_portal"))
+        .args(["audit", "--workspace", &workspace])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the portal binary runs");
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let errors = errors(&output);
+    assert!(!errors.contains("panicked"), "{errors}");
+    assert_ne!(output.status.code(), Some(101), "not a panic's exit code");
+}
+
+#[test]
 fn audit_lists_every_contact_and_view() {
     let scratch = Scratch::new();
     let workspace = scratch.acme();
