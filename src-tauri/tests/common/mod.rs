@@ -81,17 +81,43 @@ pub async fn start(workspace: &Path, name: &str) -> Session {
         .stderr(log_file(&driver_log));
     guard.spawn("tauri-driver", &mut driver);
     guard.wait_for_port("tauri-driver", port, Duration::from_secs(20), &driver_log);
+    // tauri-driver listens before the WebKitWebDriver it starts does, and forwards a new-session
+    // request to it blindly: sent too early, the request's connection is dropped unanswered ("did not
+    // respond (legacy client)"), which a loaded machine hit in CI. So wait for both.
+    guard.wait_for_port(
+        "WebKitWebDriver",
+        native_port,
+        Duration::from_secs(20),
+        &driver_log,
+    );
     let mut capabilities = serde_json::Map::new();
     capabilities.insert("browserName".into(), json!("wry"));
     capabilities.insert(
         "tauri:options".into(),
         json!({ "application": app.canonicalize().unwrap() }),
     );
-    let client = ClientBuilder::new(HttpConnector::new())
-        .capabilities(capabilities)
-        .connect(&format!("http://127.0.0.1:{port}"))
-        .await
-        .unwrap_or_else(|e| panic!("no WebDriver session: {e} (see {})", driver_log.display()));
+    let url = format!("http://127.0.0.1:{port}");
+    let mut attempt = 1;
+    let client = loop {
+        match ClientBuilder::new(HttpConnector::new())
+            .capabilities(capabilities.clone())
+            .connect(&url)
+            .await
+        {
+            Ok(client) => break client,
+            // Only a request that never got an answer is worth repeating; a refusal is final.
+            Err(
+                e @ (fantoccini::error::NewSessionError::Failed(_)
+                | fantoccini::error::NewSessionError::FailedC(_)
+                | fantoccini::error::NewSessionError::Lost(_)),
+            ) if attempt < 3 => {
+                eprintln!("no WebDriver session on attempt {attempt}, trying again: {e}");
+                attempt += 1;
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+            Err(e) => panic!("no WebDriver session: {e} (see {})", driver_log.display()),
+        }
+    };
     Session {
         client,
         shots,
@@ -442,7 +468,8 @@ impl ProcessGuard {
 
     fn wait_for_port(&mut self, name: &str, port: u16, timeout: Duration, log: &Path) {
         let deadline = Instant::now() + timeout;
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        // "localhost": WebKitWebDriver may listen on the IPv6 loopback only.
+        while TcpStream::connect(("localhost", port)).is_err() {
             for (child_name, child) in &mut self.children {
                 if let Ok(Some(status)) = child.try_wait() {
                     panic!(
