@@ -51,10 +51,17 @@ impl Workspace {
         ))
     }
 
-    /// The session for `token` if it has been active within `idle_minutes` (0 = no limit), as last
-    /// recorded. An expired session is deleted. Reading writes nothing: activity is recorded in batches
-    /// (`record_activity`), so that signed-in pages do not queue for the write lock.
-    pub async fn session(&self, token: &str, idle_minutes: u32) -> Result<Option<Session>> {
+    /// The session for `token` if it has been active within `idle_minutes` (0 = no limit), by the later
+    /// of what the workspace recorded and `seen_since_recorded`: when the caller itself last saw it used
+    /// (a server records its sessions' activity in batches, `record_activity`, so the workspace lags
+    /// behind it). An expired session is deleted. Reading writes nothing, so that signed-in pages do not
+    /// queue for the write lock. `last_seen_at` is what the workspace recorded.
+    pub async fn session(
+        &self,
+        token: &str,
+        idle_minutes: u32,
+        seen_since_recorded: Option<i64>,
+    ) -> Result<Option<Session>> {
         let row: Option<(String, String, i64)> = sqlx::query_as(
             "SELECT contact_id, csrf_token, last_seen_at FROM sessions WHERE token_hash = ?1",
         )
@@ -64,7 +71,8 @@ impl Workspace {
         let Some((contact_id, csrf_token, last_seen_at)) = row else {
             return Ok(None);
         };
-        if idle_minutes > 0 && now_millis() - last_seen_at > i64::from(idle_minutes) * 60_000 {
+        let last_active = seen_since_recorded.map_or(last_seen_at, |seen| seen.max(last_seen_at));
+        if idle_minutes > 0 && now_millis() - last_active > i64::from(idle_minutes) * 60_000 {
             self.end_session(token).await?;
             return Ok(None);
         }
@@ -101,5 +109,58 @@ impl Workspace {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A workspace with one session whose recorded activity is `minutes_ago` old.
+    async fn session_recorded(minutes_ago: i64) -> (tempfile::TempDir, Workspace, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let workspace = Workspace::open(&dir.path().join("w.portal"), true)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO contacts (id, email) VALUES ('c1', 'ana@example.com')")
+            .execute(&workspace.pool)
+            .await
+            .unwrap();
+        let (token, _) = workspace.start_session("c1").await.unwrap();
+        sqlx::query("UPDATE sessions SET last_seen_at = ?1")
+            .bind(now_millis() - minutes_ago * 60_000)
+            .execute(&workspace.pool)
+            .await
+            .unwrap();
+        (dir, workspace, token)
+    }
+
+    #[tokio::test]
+    async fn a_session_used_recently_is_kept_though_its_recorded_activity_is_older_than_the_idle_timeout(
+    ) {
+        let (_dir, workspace, token) = session_recorded(20).await;
+        let seen_a_minute_ago = Some(now_millis() - 60_000);
+        let kept = workspace
+            .session(&token, 15, seen_a_minute_ago)
+            .await
+            .unwrap();
+        assert!(kept.is_some(), "the caller saw it used a minute ago");
+    }
+
+    #[tokio::test]
+    async fn a_session_idle_past_the_timeout_by_every_account_is_ended() {
+        let (_dir, workspace, token) = session_recorded(20).await;
+        let seen_long_ago = Some(now_millis() - 16 * 60_000);
+        assert!(workspace
+            .session(&token, 15, seen_long_ago)
+            .await
+            .unwrap()
+            .is_none());
+        // Ended, not only refused: even a later use cannot bring it back.
+        assert!(workspace
+            .session(&token, 15, Some(now_millis()))
+            .await
+            .unwrap()
+            .is_none());
     }
 }

@@ -312,7 +312,8 @@ impl SessionCache {
         Ok(known)
     }
 
-    fn seen(&self, token: &str) -> Option<i64> {
+    /// When this server last saw `token`'s session used, if it did since starting.
+    pub fn seen(&self, token: &str) -> Option<i64> {
         let activity = self.activity.lock().expect("activity lock");
         activity.get(token).map(|activity| activity.seen)
     }

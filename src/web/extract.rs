@@ -83,7 +83,8 @@ async fn signed_in(app: &App, site: &Site, token: String) -> Result<SignedIn, We
     let idle_minutes = site.settings.idle_timeout_minutes;
     let verify = {
         let (app, token) = (app.clone(), token.clone());
-        move || async move { verify_session(&app, &token, idle_minutes).await }
+        let seen_here = app.sessions.seen(&token);
+        move || async move { verify_session(&app, &token, idle_minutes, seen_here).await }
     };
     let version = app.data.current().await;
     let known = app
@@ -130,13 +131,19 @@ impl OptionalFromRequestParts<App> for SignedIn {
 }
 
 /// The session for `token` as the workspace has it, with its customer; None when it is unknown, ended
-/// or idle too long, or its contact is gone. (Its use is recorded in batches: `record_activity`.)
+/// or idle too long (by the later of the workspace's record and `seen_here`, this server's own, which
+/// it records in batches: `record_activity`), or its contact is gone.
 async fn verify_session(
     app: &App,
     token: &str,
     idle_minutes: u32,
+    seen_here: Option<i64>,
 ) -> Result<Option<KnownSession>, WebError> {
-    let Some(session) = app.workspace.session(token, idle_minutes).await? else {
+    let Some(session) = app
+        .workspace
+        .session(token, idle_minutes, seen_here)
+        .await?
+    else {
         return Ok(None);
     };
     let Some(customer) = customer::by_id(&app.workspace, &session.contact_id).await? else {

@@ -48,8 +48,8 @@ pub struct ServerOptions {
     pub max_age: Duration,
     /// How often the sessions used since the last time are marked active in the workspace, all in one
     /// write. Pages mark them in memory; writing once per page (or per session per minute) would make
-    /// every signed-in page queue for the write lock. The workspace's idle clock lags by at most this
-    /// (the shortest idle timeout is five minutes).
+    /// every signed-in page queue for the write lock. The workspace's idle clock lags by at most this;
+    /// a session is re-verified against the later of the workspace's record and this server's own.
     pub activity_interval: Duration,
     /// Failed sign-ins per account (the email address typed) before it is locked, and for how long
     /// failures count.
