@@ -56,11 +56,17 @@ impl Served {
         }
     }
 
-    /// Stops the server and answers everything it wrote to standard error, which must be JSON lines.
-    /// (Each request's lines are written before its response is sent.)
+    /// Stops the server as a service manager does (SIGTERM) and answers everything it wrote to standard
+    /// error, which must be JSON lines. (Lines are written by a background thread in batches; the server
+    /// writes the rest as it stops.)
     fn log(mut self) -> (String, Vec<Value>) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let stopped = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(stopped.success());
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "portal serve ended with {status}");
         let mut text = String::new();
         self.child
             .stderr

@@ -323,12 +323,16 @@ pub fn run() -> ExitCode {
         Command::Serve { .. } => tracing::level_filters::LevelFilter::INFO,
         _ => tracing::level_filters::LevelFilter::WARN,
     };
-    logging::install(cli.log_format, default_level, reporter.bars());
+    // Held to the end of `run`: dropping it writes the log lines still queued.
+    let log_writer = logging::install(cli.log_format, default_level, reporter.bars());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("the async runtime starts");
-    match runtime.block_on(execute(cli.command, reporter)) {
+    let outcome = runtime.block_on(execute(cli.command, reporter));
+    // The log lines still queued go out before the error that ends the command.
+    drop(log_writer);
+    match outcome {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error}");

@@ -5,7 +5,8 @@
 
 use clap::ValueEnum;
 use indicatif::MultiProgress;
-use std::io::{IsTerminal, Write};
+use std::io::{BufWriter, IsTerminal, Write};
+use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::EnvFilter;
@@ -22,15 +23,47 @@ pub enum LogFormat {
 /// Installs the process's log subscriber; `default_level` applies when `RUST_LOG` says nothing. `bars`
 /// are the progress bars being drawn on standard error, if any: each log line is written with them
 /// hidden for a moment, so that it never lands in the middle of a bar.
-pub fn install(format: LogFormat, default_level: LevelFilter, bars: Option<MultiProgress>) {
+///
+/// Without bars (always so for `portal serve`), lines are handed to a background thread that writes
+/// them in batches: the portal logs a line per request, and writing each to standard error on the
+/// request's own thread took a system call per page on it. No line is dropped
+/// (the request waits when 128,000 lines are queued). Keep the returned guard until the process ends:
+/// dropping it writes what is still queued.
+#[must_use = "dropping the guard stops the log writer"]
+pub fn install(
+    format: LogFormat,
+    default_level: LevelFilter,
+    bars: Option<MultiProgress>,
+) -> Option<WorkerGuard> {
     let filter = EnvFilter::builder()
         .with_default_directive(default_level.into())
         .from_env_lossy();
+    let ansi = std::io::stderr().is_terminal();
+    match bars {
+        Some(bars) => {
+            finish(format, ansi, filter, Stderr { bars });
+            None
+        }
+        None => {
+            let (writer, guard) = NonBlockingBuilder::default()
+                .lossy(false)
+                .thread_name("portal-log")
+                .finish(BufWriter::new(std::io::stderr()));
+            finish(format, ansi, filter, writer);
+            Some(guard)
+        }
+    }
+}
+
+fn finish<W>(format: LogFormat, ansi: bool, filter: EnvFilter, writer: W)
+where
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(Stderr { bars });
+        .with_writer(writer);
     match format {
-        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Text => builder.with_ansi(ansi).init(),
         // The request's fields (method, route) come with every line logged inside it.
         LogFormat::Json => builder
             .json()
@@ -42,7 +75,7 @@ pub fn install(format: LogFormat, default_level: LevelFilter, bars: Option<Multi
 
 /// Standard error for log lines, around progress bars (see `install`).
 struct Stderr {
-    bars: Option<MultiProgress>,
+    bars: MultiProgress,
 }
 
 impl<'a> MakeWriter<'a> for Stderr {
@@ -58,7 +91,7 @@ impl<'a> MakeWriter<'a> for Stderr {
 
 /// One log event, gathered and written to standard error in one go when the subscriber is done with it.
 struct Event {
-    bars: Option<MultiProgress>,
+    bars: MultiProgress,
     text: Vec<u8>,
 }
 
@@ -78,12 +111,8 @@ impl Drop for Event {
         if self.text.is_empty() {
             return;
         }
-        let write = || {
+        self.bars.suspend(|| {
             let _ = std::io::stderr().write_all(&self.text);
-        };
-        match &self.bars {
-            Some(bars) => bars.suspend(write),
-            None => write(),
-        }
+        });
     }
 }
