@@ -387,9 +387,9 @@ async fn views_stay_responsive_at_100k_contacts() {
         });
         run(&ui, WATCH, vec![]).await?;
         let started = std::time::Instant::now();
-        ui.click("[data-kind='tickets_lost'] [data-action='open-kind']")
+        ui.click("[data-group='tickets_lost'] [data-action='open-group']")
             .await?;
-        let region = "[data-kind='tickets_lost'] [role='region']";
+        let region = "[data-group='tickets_lost'] [role='region']";
         wait_for(
             &ui,
             "the lost tickets' rows",
