@@ -1,8 +1,9 @@
-//! The app's managed state: the open workspace with the portal server running on it and its what-if
-//! data, the long jobs under way, and where the last workspace lives.
+//! The app's managed state: the open workspace with the portal server running on it, its what-if
+//! data and its last leak lint report, the long jobs under way, and where the last workspace lives.
 //! The "last workspace" path is kept in the app config dir so the next start opens it again.
 
 use crate::error::CommandError;
+use portal::app::lint::LintCache;
 use portal::app::matrix::AuditRow;
 use portal::app::pull::watch::{PullStatus, PullWatch};
 use portal::app::read_models::{CustomerTables, Table};
@@ -31,6 +32,8 @@ pub struct OpenWorkspace {
     pub path: PathBuf,
     /// The what-if data loaded from this workspace, kept between edits of the draft.
     pub impacts: Arc<ImpactCache>,
+    /// The last leak lint report, which the Visibility view and the setup checklist share.
+    pub lint: Arc<LintCache>,
     /// The tables the Customers and Visibility views page through.
     pub tables: Arc<Tables>,
 }
@@ -60,6 +63,7 @@ impl OpenWorkspace {
             preview,
             path,
             impacts: Arc::new(ImpactCache::new()),
+            lint: Arc::new(LintCache::new()),
             tables: Arc::new(Tables::default()),
         })
     }

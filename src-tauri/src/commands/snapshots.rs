@@ -1,14 +1,16 @@
 //! The leak lint and visibility snapshots (spec 10.6) for the Visibility, Setup and History views. Thin
-//! adapters over `portal::app::lint` and `portal::app::snapshots`.
+//! adapters over `portal::app::lint` (through the open workspace's `LintCache`) and
+//! `portal::app::snapshots`.
 
 use super::{cancellable, open, workspace_handle};
 use crate::error::CommandError;
 use crate::state::Studio;
-use portal::app::lint::{self, LintReport};
+use portal::app::lint::{LintCache, LintReport};
 use portal::app::progress::Silent;
 use portal::app::snapshots::{self, SnapshotDiff};
 use portal::domain::settings::{leak_lint_warning, ChecklistWarning};
 use portal::storage::snapshots::SnapshotInfo;
+use std::sync::Arc;
 use tauri::State;
 
 /// How many contact changes, and ids in each of their lists, a diff sends to the window.
@@ -21,9 +23,10 @@ const FINDINGS_SHOWN: usize = 200;
 /// each. Cancellable (`cancel_reads`).
 #[tauri::command]
 pub async fn lint_findings(studio: State<'_, Studio>) -> Result<LintReport, CommandError> {
-    let (workspace, _) = workspace_handle(&studio).await?;
+    let (workspace, cache) = lint_handle(&studio).await?;
     cancellable(&studio, async move {
-        Ok(lint::lint(&workspace)
+        Ok(cache
+            .report(&workspace)
             .await?
             .first_of_each_code(FINDINGS_SHOWN))
     })
@@ -35,9 +38,17 @@ pub async fn lint_findings(studio: State<'_, Studio>) -> Result<LintReport, Comm
 pub async fn checklist_warnings(
     studio: State<'_, Studio>,
 ) -> Result<Vec<ChecklistWarning>, CommandError> {
-    let (workspace, _) = workspace_handle(&studio).await?;
-    let report = lint::lint(&workspace).await?;
+    let (workspace, cache) = lint_handle(&studio).await?;
+    let report = cache.report(&workspace).await?;
     Ok(leak_lint_warning(&report.findings).into_iter().collect())
+}
+
+/// The open workspace and its last lint report, without holding the slot while the lint runs.
+async fn lint_handle(
+    studio: &State<'_, Studio>,
+) -> Result<(portal::Workspace, Arc<LintCache>), CommandError> {
+    let open = open(studio).await?;
+    Ok((open.workspace.clone(), open.lint.clone()))
 }
 
 /// Every snapshot, newest first.
