@@ -555,6 +555,15 @@ async fn check(ui: &Ui<'_>) -> Result<(), String> {
             }
         }
     }
+    // The changes by kind, each a group of the shared GroupedTable.
+    client
+        .execute(
+            "document.querySelector('[data-testid=what-if]').scrollIntoView();",
+            vec![],
+        )
+        .await
+        .map_err(err)?;
+    ui.shot("designer-what-if-changes").await?;
     // The row may sit below the fold; click it as the user would after scrolling to it.
     client
         .execute(
