@@ -46,7 +46,7 @@ pub fn run() {
                     .map(|dir| dir.join("last-workspace"))
             };
             let path = state::startup_path(last_file.as_deref());
-            let (studio, mut guard) = Studio::new(last_file);
+            let (studio, mut guard) = Studio::new(last_file, Some(app.handle().clone()));
             studio.remember(&path);
             app.manage(studio);
             // Opening (or creating the demo) may take a while: commands wait on the lock meanwhile.

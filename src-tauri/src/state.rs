@@ -16,6 +16,7 @@ use portal::Workspace;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use tauri::Emitter;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 use tokio::task::AbortHandle;
 
@@ -68,6 +69,20 @@ impl OpenWorkspace {
         })
     }
 
+    /// `close`, telling `finishing` (true) before it waits for a visibility snapshot the last settings
+    /// save left computing in the background, and (false) once closed: the window says why closing
+    /// takes seconds.
+    pub async fn close_telling(self, finishing: impl Fn(bool)) {
+        let waits = portal::app::snapshots::computing(&self.workspace);
+        if waits {
+            finishing(true);
+        }
+        self.close().await;
+        if waits {
+            finishing(false);
+        }
+    }
+
     pub async fn close(self) {
         self.server.shutdown().await;
         self.preview.shutdown().await;
@@ -86,7 +101,13 @@ pub struct Studio {
     pub jobs: Jobs,
     /// File holding the last workspace path; None when the env override is in use.
     pub last_file: Option<PathBuf>,
+    /// The app, to tell the window what the shell is doing (`FINISHING_SNAPSHOT`); None in tests.
+    pub app: Option<tauri::AppHandle>,
 }
+
+/// The event telling the window that closing a workspace waits for a visibility snapshot (payload
+/// true) and that it has closed (false): the status bar says so meanwhile.
+pub const FINISHING_SNAPSHOT: &str = "finishing-snapshot";
 
 /// The long work under way, which the UI can watch and stop: at most one import (`work_progress`,
 /// `cancel_work`), at most one pull (`pull_progress`, `cancel_pull`) and any number of long reads such
@@ -208,7 +229,10 @@ impl Jobs {
 }
 
 impl Studio {
-    pub fn new(last_file: Option<PathBuf>) -> (Studio, OwnedMutexGuard<WorkspaceSlot>) {
+    pub fn new(
+        last_file: Option<PathBuf>,
+        app: Option<tauri::AppHandle>,
+    ) -> (Studio, OwnedMutexGuard<WorkspaceSlot>) {
         let slot = Arc::new(Mutex::new(
             Err("the workspace is still opening".to_string()),
         ));
@@ -218,9 +242,22 @@ impl Studio {
                 slot,
                 jobs: Jobs::default(),
                 last_file,
+                app,
             },
             guard,
         )
+    }
+
+    /// Closes `open`, the window told while it finishes a visibility snapshot first.
+    pub async fn close(&self, open: OpenWorkspace) {
+        open.close_telling(|finishing| {
+            if let Some(app) = &self.app {
+                if let Err(error) = app.emit(FINISHING_SNAPSHOT, finishing) {
+                    tracing::warn!(error = %error, "the window could not be told of the snapshot");
+                }
+            }
+        })
+        .await;
     }
 
     pub fn remember(&self, path: &Path) {
@@ -269,6 +306,39 @@ mod tests {
 
         open.close().await;
         assert!(impacts.upgrade().is_none());
+    }
+
+    #[tokio::test]
+    async fn closing_tells_while_it_finishes_the_snapshot_of_the_last_save() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.portal");
+        let bundle = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/acme.bundle.json"),
+        )
+        .unwrap();
+        let data = portal::bundle::read(&bundle).unwrap();
+        let workspace = portal::app::transfer::import(&path, &data, false)
+            .await
+            .unwrap();
+        let open = OpenWorkspace::start(workspace, path.clone()).await.unwrap();
+        let quiet = std::sync::Mutex::new(Vec::new());
+        open.close_telling(|finishing| quiet.lock().unwrap().push(finishing))
+            .await;
+        assert!(quiet.lock().unwrap().is_empty(), "nothing to finish");
+
+        let workspace = Workspace::open(&path, false).await.unwrap();
+        let open = OpenWorkspace::start(workspace.clone(), path).await.unwrap();
+        let mut settings = workspace.settings().await.unwrap();
+        settings.page_title = "Acme help".into();
+        // The snapshot before the save is computed in a task that has not run yet (one thread).
+        portal::app::settings_admin::save_settings(&workspace, &settings, "test")
+            .await
+            .unwrap();
+        let told = std::sync::Mutex::new(Vec::new());
+        open.close_telling(|finishing| told.lock().unwrap().push(finishing))
+            .await;
+        assert_eq!(*told.lock().unwrap(), [true, false]);
+        assert!(!portal::app::snapshots::computing(&workspace));
     }
 
     #[test]

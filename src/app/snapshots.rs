@@ -1054,6 +1054,12 @@ impl PendingSnapshot {
     }
 }
 
+/// Whether this process is computing a snapshot of `workspace` in the background: `settle` would wait
+/// (after a settings save on a large workspace, about ten seconds), which a window should say.
+pub fn computing(workspace: &Workspace) -> bool {
+    running().keys().any(|(path, _)| path == workspace.path())
+}
+
 /// Waits until this process has finished computing the snapshots of `workspace` it is computing in
 /// the background (only snapshot `id` when given).
 pub async fn settle(workspace: &Workspace, id: Option<i64>) {

@@ -133,7 +133,7 @@ async fn close_for_pull(studio: &State<'_, Studio>, target: &Path) {
         )),
     );
     if let Ok(previous) = previous {
-        previous.close().await;
+        studio.close(previous).await;
     }
 }
 

@@ -44,7 +44,7 @@ pub(crate) async fn switch(
     studio.remember(&next.path);
     let previous = std::mem::replace(&mut *studio.slot.lock().await, Ok(next));
     if let Ok(previous) = previous {
-        previous.close().await;
+        studio.close(previous).await;
     }
     result
 }
