@@ -6,7 +6,7 @@
 mod portal_support;
 
 use portal::domain::model::{Attachment, Direction, Message, MessageType, Thread, Ticket};
-use portal::web::ServerOptions;
+use portal::web::{PortalServer, ServerOptions};
 use portal_support::*;
 
 #[tokio::test]
@@ -162,7 +162,7 @@ async fn values_are_html_escaped() {
 async fn a_session_ended_elsewhere_is_refused_once_the_server_has_re_read_it() {
     // Pages keep being served from a verified session for a moment past the refresh interval while the
     // server re-reads it in the background; the re-read then ends it.
-    let options = portal::web::ServerOptions {
+    let options = ServerOptions {
         refresh_interval: std::time::Duration::from_millis(100),
         ..Default::default()
     };
@@ -184,25 +184,40 @@ async fn a_session_ended_elsewhere_is_refused_once_the_server_has_re_read_it() {
     );
 }
 
-#[tokio::test]
-async fn an_idle_session_expires_on_the_server_and_redirects_to_sign_in() {
+/// Server options under which a session is re-checked against the workspace after 100 ms.
+fn recheck_often() -> ServerOptions {
     // The server re-checks a session against the workspace at most once per `max_age` while nothing
     // changes, and serves a verified one at most `stale_grace` longer while it re-checks.
-    let options = portal::web::ServerOptions {
+    ServerOptions {
         refresh_interval: std::time::Duration::from_millis(100),
         stale_grace: std::time::Duration::from_millis(100),
         max_age: std::time::Duration::from_millis(100),
         ..Default::default()
-    };
-    let portal = start_with(acme_data(), options).await;
+    }
+}
+
+#[tokio::test]
+async fn an_idle_session_expires_on_the_server_and_redirects_to_sign_in() {
+    let portal = start_with(acme_data(), recheck_often()).await;
     let ana = signed_in(&portal, "ana@acme.example").await;
-    // Two hours of inactivity against the fixture's 60-minute timeout.
+    // Two hours of inactivity against the fixture's 60-minute timeout, as the workspace records it; the
+    // server that answers next has not seen the session since (it was restarted).
     sqlx::query("UPDATE sessions SET last_seen_at = last_seen_at - 7200000")
         .execute(&portal.sql().await)
         .await
         .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-    let response = ana.get(portal.url("/1001")).send().await.unwrap();
+    let restarted = PortalServer::start_with(
+        portal.workspace.clone(),
+        "127.0.0.1:0".parse().unwrap(),
+        recheck_often(),
+    )
+    .await
+    .unwrap();
+    let response = ana
+        .get(format!("{}/1001", restarted.url()))
+        .send()
+        .await
+        .unwrap();
     assert!(
         response.url().path().ends_with("/login"),
         "{}",
@@ -216,6 +231,39 @@ async fn an_idle_session_expires_on_the_server_and_redirects_to_sign_in() {
         .await
         .unwrap();
     assert_eq!(sessions, 0, "the expired session is deleted");
+    restarted.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_session_in_use_is_kept_while_the_workspace_has_not_recorded_its_activity_yet() {
+    // Activity is recorded in batches: here the workspace's record lags two hours behind the server,
+    // which saw the session a moment ago, and re-checks it against the workspace.
+    let portal = start_with(
+        acme_data(),
+        ServerOptions {
+            activity_interval: std::time::Duration::from_secs(3600),
+            ..recheck_often()
+        },
+    )
+    .await;
+    let ana = signed_in(&portal, "ana@acme.example").await;
+    let (status, _) = get_text(&ana, &portal.url("/1001")).await;
+    assert_eq!(status, 200);
+    sqlx::query("UPDATE sessions SET last_seen_at = last_seen_at - 7200000")
+        .execute(&portal.sql().await)
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    for _ in 0..3 {
+        let response = ana.get(portal.url("/1001")).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert!(
+            response.url().path().ends_with("/1001"),
+            "{}",
+            response.url()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    }
 }
 
 #[tokio::test]
