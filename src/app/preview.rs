@@ -262,7 +262,7 @@ pub async fn render(
                 ..ListQuery::default()
             };
             match customer::load_list(workspace, settings, &catalog, &customer, &query).await {
-                Ok(list) => Page::List(list),
+                Ok(list) => Page::from(list),
                 Err(PageError::AccessDenied(_)) => Page::AccessDenied,
                 Err(PageError::NotFound) => Page::Message(MessageView::not_found()),
                 Err(PageError::Storage(error)) => return Err(error.into()),

@@ -16,7 +16,8 @@ use minijinja::value::Kwargs;
 use minijinja::{AutoEscape, Environment, State, Value};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::sync::LazyLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock, OnceLock};
 
 /// The shipped templates. `base`, `theme`, `message` and `knowledge_base` are the layout, the shared
 /// styles, the generic message page and the article list; the others are the editable pages of
@@ -563,7 +564,7 @@ impl MessageView {
 /// Every page the portal can show, with its data.
 #[derive(Debug, Clone)]
 pub enum Page {
-    List(TicketList),
+    List(Arc<ListPage>),
     Ticket(TicketView),
     Form(FormView),
     Login(LoginView),
@@ -665,6 +666,33 @@ struct ListContext<'a> {
     last: usize,
 }
 
+/// A customer's ticket list page, with its template value once a renderer has made it. The portal keeps
+/// the pages it served with the customer's tickets (`web::cache`), so a returning customer's list costs
+/// neither the rules and sorting (`pages::ticket_list`) nor the conversion of its rows and links into
+/// template values again: only the template runs.
+#[derive(Debug)]
+pub struct ListPage {
+    pub list: TicketList,
+    /// The template value, and the renderer it was made by (its links and labels follow the portal's
+    /// address and language); another renderer (a preview's draft) makes its own.
+    prepared: OnceLock<(u64, Value)>,
+}
+
+impl ListPage {
+    pub fn new(list: TicketList) -> ListPage {
+        ListPage {
+            list,
+            prepared: OnceLock::new(),
+        }
+    }
+}
+
+impl From<TicketList> for Page {
+    fn from(list: TicketList) -> Page {
+        Page::List(Arc::new(ListPage::new(list)))
+    }
+}
+
 fn list_context<'a>(list: &'a TicketList, base: &str, language: &str) -> ListContext<'a> {
     let with_view = !list.views.is_empty();
     let query = |change: &dyn Fn(&mut ListQuery)| {
@@ -724,7 +752,12 @@ fn list_context<'a>(list: &'a TicketList, base: &str, language: &str) -> ListCon
 }
 
 /// Renders pages for one settings document (see the module comment).
+/// Each renderer's number, so that a list page's template value is used only by the renderer that made it.
+static RENDERERS: AtomicU64 = AtomicU64::new(1);
+
 pub struct Renderer {
+    /// This renderer's number (`RENDERERS`).
+    id: u64,
     /// None: no overrides, the shared shipped environment serves.
     environment: Option<Environment<'static>>,
     chrome: Chrome,
@@ -755,12 +788,18 @@ impl Renderer {
             AssetMode::Inline => chrome.theme_css = Some(theme.clone()),
         }
         Renderer {
+            id: RENDERERS.fetch_add(1, Ordering::Relaxed),
             environment,
             chrome_value: Value::from_serialize(&chrome),
             chrome,
             theme,
             problems,
         }
+    }
+
+    /// This renderer's number: another renderer (after a settings save, for a draft) has another.
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     /// The theme's CSS (the stylesheet a served page links to).
@@ -815,8 +854,15 @@ impl Renderer {
     fn context(&self, page: &Page, frame: &Frame) -> Value {
         let language = self.chrome.lang.as_str();
         let data = match page {
-            Page::List(list) => {
-                Value::from_serialize(list_context(list, &self.chrome.base, language))
+            Page::List(page) => {
+                let make =
+                    || Value::from_serialize(list_context(&page.list, &self.chrome.base, language));
+                let (renderer, value) = page.prepared.get_or_init(|| (self.id, make()));
+                if *renderer == self.id {
+                    value.clone()
+                } else {
+                    make()
+                }
             }
             Page::Ticket(view) => Value::from_serialize(view),
             Page::Form(view) => Value::from_serialize(view),
@@ -1004,7 +1050,7 @@ pub fn sample_page(kind: PageKind, settings: &Settings, catalog: &Catalog) -> (P
                 sample_ticket("1002", "Printer offline", true, "Open"),
                 sample_ticket("1001", "Invoice is wrong", false, "Closed"),
             ];
-            Page::List(TicketList {
+            Page::from(TicketList {
                 views: vec![View::Organization, View::Mine],
                 view: Some(View::Organization),
                 matching: rows.len(),
@@ -1191,6 +1237,29 @@ mod tests {
             }
         }
         keys
+    }
+
+    #[test]
+    fn a_list_page_kept_by_the_portal_follows_settings_saved_since_it_was_made() {
+        let catalog = Catalog::default();
+        let before = Settings::default();
+        let after = Settings {
+            slug: "hilfe".into(),
+            language: "de".into(),
+            ..Settings::default()
+        };
+        let (page, frame) = sample_page(PageKind::List, &before, &catalog);
+        let html = |settings: &Settings| {
+            Renderer::new(settings, &catalog, AssetMode::Inline).render(&page, &frame)
+        };
+        // The same page value, kept and served again after a save: the new renderer makes its own.
+        // Links are HTML-escaped: "/" is "&#x2f;".
+        let link = |slug: &str| format!("&#x2f;{slug}?view=mine");
+        assert!(html(&before).contains(&link(&before.slug)));
+        let saved = html(&after);
+        assert!(saved.contains(&link("hilfe")), "links follow the new slug");
+        assert!(!saved.contains(&link(&before.slug)));
+        assert!(saved.contains("lang=\"de\""));
     }
 
     #[test]

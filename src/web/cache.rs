@@ -18,12 +18,14 @@
 
 use crate::app::customer::Customer;
 use crate::domain::model::Ticket;
+use crate::site::pages::{ListQuery, TicketList};
+use crate::site::render::ListPage;
 use crate::Workspace;
 use std::collections::HashMap;
 use std::fmt::Display;
 use std::future::Future;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 /// The workspace's data version as this server last read it: read again at most once per `interval`,
@@ -383,10 +385,79 @@ impl SessionCache {
     }
 }
 
-/// The tickets related to a customer. The list page is still computed from them by the rules on every
-/// request; only the read is shared. Writes through this server (replies, form submissions) clear it.
+/// How many list pages (queries) are kept per customer: the first page and one more (a filter, the next
+/// page) cover most returns, and each holds its rows as template values.
+const LIST_PAGES_KEPT: usize = 2;
+
+/// A customer's tickets as read, with the list pages last computed from them.
+pub struct CustomerTickets {
+    pub tickets: Vec<Ticket>,
+    /// Newest first. They go with the tickets when the data version moves, and count only for the
+    /// same customer as verified (a re-read contact is another `Arc`) and the same renderer (settings
+    /// or catalog saved since make another).
+    lists: Mutex<Vec<KeptList>>,
+}
+
+struct KeptList {
+    renderer: u64,
+    /// A `Weak`, not an address: it keeps the allocation, so no later customer can share the address.
+    customer: Weak<Customer>,
+    query: ListQuery,
+    page: Arc<ListPage>,
+}
+
+impl CustomerTickets {
+    pub fn new(tickets: Vec<Ticket>) -> CustomerTickets {
+        CustomerTickets {
+            tickets,
+            lists: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The list page `query` asks for, as `compute` makes it from these tickets for `customer` under
+    /// `renderer`'s settings; made once, then kept (a refusal is not kept).
+    pub fn list_page<E>(
+        &self,
+        renderer: u64,
+        customer: &Arc<Customer>,
+        query: &ListQuery,
+        compute: impl FnOnce(&[Ticket]) -> Result<TicketList, E>,
+    ) -> Result<Arc<ListPage>, E> {
+        let same = |kept: &KeptList| {
+            kept.renderer == renderer
+                && kept.query == *query
+                && std::ptr::eq(kept.customer.as_ptr(), Arc::as_ptr(customer))
+        };
+        if let Some(kept) = self
+            .lists
+            .lock()
+            .expect("list lock")
+            .iter()
+            .find(|k| same(k))
+        {
+            return Ok(kept.page.clone());
+        }
+        let page = Arc::new(ListPage::new(compute(&self.tickets)?));
+        let mut lists = self.lists.lock().expect("list lock");
+        lists.retain(|kept| !same(kept));
+        lists.insert(
+            0,
+            KeptList {
+                renderer,
+                customer: Arc::downgrade(customer),
+                query: query.clone(),
+                page: page.clone(),
+            },
+        );
+        lists.truncate(LIST_PAGES_KEPT);
+        Ok(page)
+    }
+}
+
+/// The tickets related to a customer, with the list pages made from them (`CustomerTickets`). Writes
+/// through this server (replies, form submissions) clear a customer's entry.
 pub struct TicketCache {
-    map: RefreshingMap<Arc<Vec<Ticket>>>,
+    map: RefreshingMap<Arc<CustomerTickets>>,
 }
 
 impl TicketCache {
@@ -410,15 +481,19 @@ impl TicketCache {
         customer: &Customer,
         version: i64,
         read: Read,
-    ) -> Result<Arc<Vec<Ticket>>, E>
+    ) -> Result<Arc<CustomerTickets>, E>
     where
         E: Display + Send + 'static,
         Read: FnOnce() -> Reading,
-        Reading: Future<Output = Result<Arc<Vec<Ticket>>, E>> + Send + 'static,
+        Reading: Future<Output = Result<Vec<Ticket>, E>> + Send + 'static,
     {
         let read = || {
             let reading = read();
-            async move { reading.await.map(Some) }
+            async move {
+                reading
+                    .await
+                    .map(|tickets| Some(Arc::new(CustomerTickets::new(tickets))))
+            }
         };
         let tickets = self
             .map
@@ -595,5 +670,97 @@ mod tests {
         assert!(within_idle_timeout(now - 60_000, 5, now));
         assert!(!within_idle_timeout(now - 6 * 60_000, 5, now));
         assert!(within_idle_timeout(0, 0, now));
+    }
+
+    fn customer(id: &str) -> Arc<Customer> {
+        Arc::new(Customer {
+            contact: crate::domain::model::Contact {
+                id: id.into(),
+                ..Default::default()
+            },
+            company: None,
+            others: Vec::new(),
+        })
+    }
+
+    /// A list page naming the query's page, counting how many times the rules and sorting ran.
+    fn listing<'a>(
+        made: &'a std::cell::Cell<usize>,
+        query: &ListQuery,
+    ) -> impl FnOnce(&[Ticket]) -> Result<TicketList, String> + 'a {
+        let page = query.page;
+        move |_| {
+            made.set(made.get() + 1);
+            Ok(TicketList {
+                views: Vec::new(),
+                view: None,
+                rows: Vec::new(),
+                matching: 0,
+                visible: 0,
+                page,
+                pages: 1,
+                query: ListQuery::default(),
+            })
+        }
+    }
+
+    #[test]
+    fn a_returning_customer_is_served_the_list_page_made_for_them_without_the_rules_running_again()
+    {
+        let tickets = CustomerTickets::new(Vec::new());
+        let (ana, made) = (customer("ana"), std::cell::Cell::new(0));
+        let query = ListQuery::default();
+        let first = tickets
+            .list_page(1, &ana, &query, listing(&made, &query))
+            .unwrap();
+        let again = tickets
+            .list_page(1, &ana, &query, listing(&made, &query))
+            .unwrap();
+        assert!(Arc::ptr_eq(&first, &again));
+        assert_eq!(made.get(), 1);
+    }
+
+    #[test]
+    fn a_list_page_is_made_again_for_another_query_renderer_or_re_read_customer() {
+        let tickets = CustomerTickets::new(Vec::new());
+        let (ana, made) = (customer("ana"), std::cell::Cell::new(0));
+        let first_page = ListQuery::default();
+        let second_page = ListQuery {
+            page: 2,
+            ..ListQuery::default()
+        };
+        tickets
+            .list_page(1, &ana, &first_page, listing(&made, &first_page))
+            .unwrap();
+        let page = tickets
+            .list_page(1, &ana, &second_page, listing(&made, &second_page))
+            .unwrap();
+        assert_eq!((made.get(), page.list.page), (2, 2));
+        // Settings saved since: another renderer.
+        tickets
+            .list_page(2, &ana, &first_page, listing(&made, &first_page))
+            .unwrap();
+        assert_eq!(made.get(), 3);
+        // The contact read again (say, a property changed): another customer value.
+        let ana_re_read = customer("ana");
+        tickets
+            .list_page(2, &ana_re_read, &first_page, listing(&made, &first_page))
+            .unwrap();
+        assert_eq!(made.get(), 4);
+    }
+
+    #[test]
+    fn a_refused_list_page_is_not_kept() {
+        let tickets = CustomerTickets::new(Vec::new());
+        let ana = customer("ana");
+        let query = ListQuery::default();
+        let refused: Result<_, String> =
+            tickets.list_page(1, &ana, &query, |_| Err("access denied".to_string()));
+        assert!(refused.is_err());
+        let made = std::cell::Cell::new(0);
+        tickets
+            .list_page(1, &ana, &query, listing(&made, &query))
+            .unwrap();
+        assert_eq!(made.get(), 1);
     }
 }

@@ -20,7 +20,6 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
 use std::collections::HashMap;
-use std::sync::Arc;
 
 /// `reply_limit`: the largest reply body read before it is cut off. A ticket is addressed as
 /// `/{slug}/{ticket}/…`, or, when its id is a word the portal's own pages use (or `.`/`..`), as
@@ -81,8 +80,7 @@ async fn list(
     let read = {
         let (app, customer) = (app.clone(), current.customer.clone());
         move || async move {
-            let tickets = customer::related_tickets(&app.workspace, &customer).await?;
-            Ok::<_, WebError>(Arc::new(tickets))
+            Ok::<_, WebError>(customer::related_tickets(&app.workspace, &customer).await?)
         }
     };
     let version = app.data.current().await;
@@ -90,13 +88,16 @@ async fn list(
         .tickets
         .get_or_read(&current.customer, version, read)
         .await?;
-    let list = customer::list_page(
-        &site.settings,
-        &site.catalog,
-        &current.customer,
-        &tickets,
-        &query,
-    )?;
+    // A customer coming back to a list they saw is served the page made then (`cache::CustomerTickets`).
+    let list = tickets.list_page(site.renderer.id(), &current.customer, &query, |tickets| {
+        customer::list_page(
+            &site.settings,
+            &site.catalog,
+            &current.customer,
+            tickets,
+            &query,
+        )
+    })?;
     Ok(site.page(StatusCode::OK, &Page::List(list), &current.frame))
 }
 
