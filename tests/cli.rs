@@ -2,31 +2,10 @@
 //! history and undo, the setup checklist, export/import round trips and clear errors.
 
 use serde_json::Value;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// A file of the repository's test fixtures (tests/fixtures/).
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
-
-fn portal(arguments: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_portal"))
-        .args(arguments)
-        .env("USER", "qa")
-        .output()
-        .expect("the portal binary runs")
-}
-
-fn text(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn errors(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
+mod cli_support;
+use cli_support::{errors, fixture, portal, text};
 
 struct Scratch(tempfile::TempDir);
 

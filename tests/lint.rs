@@ -2,36 +2,16 @@
 //! each finding, and on a clean one.
 
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/lint")
-        .join(name)
-}
-
-fn portal(arguments: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_portal"))
-        .args(arguments)
-        .output()
-        .expect("the portal binary runs")
-}
-
-fn text(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn errors(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
+mod cli_support;
+use cli_support::{errors, fixture, portal, text};
 
 /// Imports `bundle` into a new workspace in `dir` and returns its path.
 fn imported(dir: &tempfile::TempDir, bundle: &str) -> String {
     let workspace = dir.path().join("w.portal").to_string_lossy().into_owned();
     let output = portal(&[
         "import",
-        fixture(bundle).to_str().unwrap(),
+        fixture("lint").join(bundle).to_str().unwrap(),
         "--workspace",
         &workspace,
     ]);
