@@ -79,13 +79,7 @@ async fn hidden_tickets_of_the_expected_file_answer_not_found() {
 async fn a_contact_who_may_not_sign_in_gets_the_access_denied_page() {
     let portal = acme().await;
     let client = client();
-    let response = sign_in(
-        &client,
-        &portal,
-        "cara@acme.example",
-        &acme_password("cara@acme.example"),
-    )
-    .await;
+    let response = sign_in_with_bundle_password(&client, &portal, "cara@acme.example").await;
     assert_eq!(response.status(), 403);
     let html = response.text().await.unwrap();
     assert!(html.contains("Access denied"), "{html}");

@@ -307,13 +307,7 @@ async fn a_password_reset_link_sets_a_new_password_once() {
         .await
         .unwrap();
     assert_eq!(response.url().as_str(), portal.base);
-    let old = sign_in(
-        &client(),
-        &portal,
-        "ana@acme.example",
-        &acme_password("ana@acme.example"),
-    )
-    .await;
+    let old = sign_in_with_bundle_password(&client(), &portal, "ana@acme.example").await;
     assert_eq!(old.status(), 401);
     let new = sign_in(&client(), &portal, "ana@acme.example", "a brand new secret").await;
     assert_eq!(new.status(), 200);
@@ -1006,13 +1000,7 @@ async fn the_portal_speaks_its_configured_language() {
     assert!(login.contains("lang=\"de\""));
     assert!(login.contains("Passwort vergessen?"));
     let ana = client();
-    sign_in(
-        &ana,
-        &portal,
-        "ana@acme.example",
-        &acme_password("ana@acme.example"),
-    )
-    .await;
+    sign_in_with_bundle_password(&ana, &portal, "ana@acme.example").await;
     let (_, list) = get_text(&ana, &portal.base).await;
     assert!(list.contains(">Offen</span>") && list.contains(">Geschlossen</span>"));
     assert!(list.contains("Abmelden"));

@@ -347,13 +347,7 @@ async fn repeated_failed_sign_ins_are_throttled() {
         assert_eq!(response.status(), 401);
     }
     // Now even the right password is refused for a while.
-    let response = sign_in(
-        &client,
-        &portal,
-        "ana@acme.example",
-        &acme_password("ana@acme.example"),
-    )
-    .await;
+    let response = sign_in_with_bundle_password(&client, &portal, "ana@acme.example").await;
     assert_eq!(response.status(), 429);
     assert!(response
         .text()
@@ -367,7 +361,7 @@ async fn repeated_failed_sign_ins_are_throttled() {
 
 async fn client_signed_in_ok(portal: &Portal, email: &str) -> bool {
     let client = client();
-    sign_in(&client, portal, email, &acme_password(email))
+    sign_in_with_bundle_password(&client, portal, email)
         .await
         .status()
         == 200
@@ -535,13 +529,7 @@ async fn spraying_many_accounts_from_one_address_is_throttled() {
         .await;
         assert_eq!(response.status(), 401);
     }
-    let response = sign_in(
-        &sprayer,
-        &portal,
-        "ben@acme.example",
-        &acme_password("ben@acme.example"),
-    )
-    .await;
+    let response = sign_in_with_bundle_password(&sprayer, &portal, "ben@acme.example").await;
     assert_eq!(response.status(), 429, "the address of origin is throttled");
     assert!(response
         .text()
@@ -579,23 +567,11 @@ async fn behind_a_trusted_proxy_each_client_has_its_own_address_limit() {
     let portal = start_with(acme_data(), options).await;
     let sprayer = forwarded_for("203.0.113.7");
     spray(&sprayer, &portal, 6).await;
-    let ben = sign_in(
-        &sprayer,
-        &portal,
-        "ben@acme.example",
-        &acme_password("ben@acme.example"),
-    )
-    .await;
+    let ben = sign_in_with_bundle_password(&sprayer, &portal, "ben@acme.example").await;
     assert_eq!(ben.status(), 429, "the sprayer's own address is throttled");
     // Another customer behind the same proxy is not.
     let customer = forwarded_for("198.51.100.9");
-    let ben = sign_in(
-        &customer,
-        &portal,
-        "ben@acme.example",
-        &acme_password("ben@acme.example"),
-    )
-    .await;
+    let ben = sign_in_with_bundle_password(&customer, &portal, "ben@acme.example").await;
     assert_eq!(ben.status(), 200);
 }
 
@@ -609,13 +585,7 @@ async fn a_forwarded_address_from_an_untrusted_peer_is_ignored() {
     spray(&forwarded_for("203.0.113.7"), &portal, 6).await;
     // Claiming another address does not escape the limit of the address the requests come from.
     let other = forwarded_for("198.51.100.9");
-    let ben = sign_in(
-        &other,
-        &portal,
-        "ben@acme.example",
-        &acme_password("ben@acme.example"),
-    )
-    .await;
+    let ben = sign_in_with_bundle_password(&other, &portal, "ben@acme.example").await;
     assert_eq!(ben.status(), 429);
 }
 

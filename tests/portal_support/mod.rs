@@ -195,10 +195,19 @@ pub async fn sign_in(
         .unwrap()
 }
 
+/// Posts the login form for an acme contact with the bundle's password; answers the final response.
+pub async fn sign_in_with_bundle_password(
+    client: &reqwest::Client,
+    portal: &Portal,
+    email: &str,
+) -> reqwest::Response {
+    sign_in(client, portal, email, &acme_password(email)).await
+}
+
 /// A signed-in client for an acme contact (with the bundle's password).
 pub async fn signed_in(portal: &Portal, email: &str) -> reqwest::Client {
     let client = client();
-    let response = sign_in(&client, portal, email, &acme_password(email)).await;
+    let response = sign_in_with_bundle_password(&client, portal, email).await;
     assert_eq!(response.status(), 200, "{email} signs in");
     assert_eq!(
         response.url().as_str(),
