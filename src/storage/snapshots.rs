@@ -59,6 +59,27 @@ type InfoRow = (i64, Option<String>, String, i64, Option<i64>, i64, i64, i64);
 const INFO_COLUMNS: &str =
     "id, name, reason, created_at, settings_entry, contacts, tickets, length(data)";
 
+/// How a single snapshot is looked up: its WHERE clause binds the value as `?1`.
+enum InfoLookup<'a> {
+    Id(i64),
+    Named(&'a str),
+    /// The newest automatic snapshot taken before this settings history entry was saved.
+    BeforeEntry(i64),
+    /// The first snapshot taken after this one.
+    After(i64),
+}
+
+impl InfoLookup<'_> {
+    fn clause(&self) -> &'static str {
+        match self {
+            InfoLookup::Id(_) => "id = ?1",
+            InfoLookup::Named(_) => "name = ?1",
+            InfoLookup::BeforeEntry(_) => "settings_entry = ?1 ORDER BY id DESC LIMIT 1",
+            InfoLookup::After(_) => "id > ?1 ORDER BY id LIMIT 1",
+        }
+    }
+}
+
 fn info_from(row: InfoRow) -> SnapshotInfo {
     let (id, name, reason, created_at, settings_entry, contacts, tickets, bytes) = row;
     SnapshotInfo {
@@ -162,45 +183,37 @@ impl Workspace {
     }
 
     pub async fn snapshot(&self, id: i64) -> Result<Option<SnapshotInfo>> {
-        let row: Option<InfoRow> = sqlx::query_as(&format!(
-            "SELECT {INFO_COLUMNS} FROM visibility_snapshots WHERE id = ?1"
-        ))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(info_from))
+        self.snapshot_info(InfoLookup::Id(id)).await
     }
 
     pub async fn snapshot_named(&self, name: &str) -> Result<Option<SnapshotInfo>> {
-        let row: Option<InfoRow> = sqlx::query_as(&format!(
-            "SELECT {INFO_COLUMNS} FROM visibility_snapshots WHERE name = ?1"
-        ))
-        .bind(name)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(info_from))
+        self.snapshot_info(InfoLookup::Named(name)).await
     }
 
     /// The automatic snapshot taken before settings history entry `entry` was saved.
     pub async fn snapshot_before_entry(&self, entry: i64) -> Result<Option<SnapshotInfo>> {
-        let row: Option<InfoRow> = sqlx::query_as(&format!(
-            "SELECT {INFO_COLUMNS} FROM visibility_snapshots WHERE settings_entry = ?1
-             ORDER BY id DESC LIMIT 1"
-        ))
-        .bind(entry)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(info_from))
+        self.snapshot_info(InfoLookup::BeforeEntry(entry)).await
     }
 
     /// The first snapshot taken after snapshot `id`, if any.
     pub async fn snapshot_after(&self, id: i64) -> Result<Option<SnapshotInfo>> {
-        let row: Option<InfoRow> = sqlx::query_as(&format!(
-            "SELECT {INFO_COLUMNS} FROM visibility_snapshots WHERE id > ?1 ORDER BY id LIMIT 1"
-        ))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
+        self.snapshot_info(InfoLookup::After(id)).await
+    }
+
+    /// The one snapshot `lookup` finds, without data.
+    async fn snapshot_info(&self, lookup: InfoLookup<'_>) -> Result<Option<SnapshotInfo>> {
+        let sql = format!(
+            "SELECT {INFO_COLUMNS} FROM visibility_snapshots WHERE {}",
+            lookup.clause()
+        );
+        let query = sqlx::query_as(&sql);
+        let query = match lookup {
+            InfoLookup::Named(name) => query.bind(name),
+            InfoLookup::Id(id) | InfoLookup::BeforeEntry(id) | InfoLookup::After(id) => {
+                query.bind(id)
+            }
+        };
+        let row: Option<InfoRow> = query.fetch_optional(&self.pool).await?;
         Ok(row.map(info_from))
     }
 
