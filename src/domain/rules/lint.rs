@@ -53,6 +53,16 @@ impl LintCode {
     }
 }
 
+/// The two findings of a ticket that company contacts see through its companies alone
+/// (`Lint::company_finding`).
+#[derive(Clone, Copy)]
+enum CompanyTicketCase {
+    /// `ticket-spans-companies`: the ticket has two or more companies.
+    SpansCompanies,
+    /// `company-ticket-without-contact`: the ticket has companies and no contact.
+    WithoutContact,
+}
+
 /// A contact a finding names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
@@ -331,35 +341,75 @@ impl<'a> Lint<'a> {
             .iter()
             .filter_map(|id| self.contact_index.get(id.as_str()).copied())
             .collect();
-        let viewers = self.company_viewers(ticket, &companies, &own);
+        self.company_finding(CompanyTicketCase::SpansCompanies, ticket, &companies, &own)
+    }
+
+    /// A finding about who sees `ticket` through its `companies` in their Organization view, besides
+    /// the ticket's own `contacts`; None when nobody does.
+    fn company_finding(
+        &self,
+        case: CompanyTicketCase,
+        ticket: &Ticket,
+        companies: &[&str],
+        contacts: &[usize],
+    ) -> Option<LintFinding> {
+        let viewers = self.company_viewers(ticket, companies, contacts);
         if viewers.is_empty() {
             return None;
         }
         let company_names: Vec<String> = companies.iter().map(|id| self.company_name(id)).collect();
         let (seen_by, seen_by_count) = self.seen_by(&viewers);
+        let seen_by_text = plural(viewers.len(), "contact", "contacts");
+        let (code, summary, who_sees, fix) = match case {
+            CompanyTicketCase::SpansCompanies => (
+                LintCode::TicketSpansCompanies,
+                format!(
+                    "{} is associated with {} companies: {}",
+                    quoted_subject(ticket),
+                    companies.len(),
+                    names(&company_names)
+                ),
+                format!(
+                    "{seen_by_text} of {} see it in their Organization view: {}",
+                    names(&company_names),
+                    self.viewers_text(&viewers)
+                ),
+                format!(
+                    "associate ticket {} with the one company it belongs to and remove the others",
+                    ticket.id
+                ),
+            ),
+            CompanyTicketCase::WithoutContact => (
+                LintCode::CompanyTicketWithoutContact,
+                format!(
+                    "{} is associated with {} and with no contact",
+                    quoted_subject(ticket),
+                    names(&company_names)
+                ),
+                format!(
+                    "{seen_by_text} of {} see it in their Organization view, none in My tickets: {}",
+                    names(&company_names),
+                    self.viewers_text(&viewers)
+                ),
+                format!(
+                    "associate ticket {} with the contact who raised it",
+                    ticket.id
+                ),
+            ),
+        };
         Some(LintFinding {
-            code: LintCode::TicketSpansCompanies,
+            code,
             tickets: vec![ticket.id.clone()],
-            contacts: own.iter().map(|&index| self.lint_contact(index)).collect(),
+            contacts: contacts
+                .iter()
+                .map(|&index| self.lint_contact(index))
+                .collect(),
             companies: companies.iter().map(|id| self.lint_company(id)).collect(),
-            summary: format!(
-                "{} is associated with {} companies: {}",
-                quoted_subject(ticket),
-                companies.len(),
-                names(&company_names)
-            ),
-            who_sees: format!(
-                "{} of {} see it in their Organization view: {}",
-                plural(viewers.len(), "contact", "contacts"),
-                names(&company_names),
-                self.viewers_text(&viewers)
-            ),
+            summary,
+            who_sees,
             seen_by,
             seen_by_count,
-            fix: format!(
-                "associate ticket {} with the one company it belongs to and remove the others",
-                ticket.id
-            ),
+            fix,
         })
     }
 
@@ -437,35 +487,7 @@ impl<'a> Lint<'a> {
             return None;
         }
         let companies: Vec<&str> = ticket.companies.iter().map(String::as_str).collect();
-        let viewers = self.company_viewers(ticket, &companies, &[]);
-        if viewers.is_empty() {
-            return None;
-        }
-        let company_names: Vec<String> = companies.iter().map(|id| self.company_name(id)).collect();
-        let (seen_by, seen_by_count) = self.seen_by(&viewers);
-        Some(LintFinding {
-            code: LintCode::CompanyTicketWithoutContact,
-            tickets: vec![ticket.id.clone()],
-            contacts: Vec::new(),
-            companies: companies.iter().map(|id| self.lint_company(id)).collect(),
-            summary: format!(
-                "{} is associated with {} and with no contact",
-                quoted_subject(ticket),
-                names(&company_names)
-            ),
-            who_sees: format!(
-                "{} of {} see it in their Organization view, none in My tickets: {}",
-                plural(viewers.len(), "contact", "contacts"),
-                names(&company_names),
-                self.viewers_text(&viewers)
-            ),
-            seen_by,
-            seen_by_count,
-            fix: format!(
-                "associate ticket {} with the contact who raised it",
-                ticket.id
-            ),
-        })
+        self.company_finding(CompanyTicketCase::WithoutContact, ticket, &companies, &[])
     }
 
     fn without_conversation(&self, ticket: &Ticket) -> Option<LintFinding> {
