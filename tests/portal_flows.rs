@@ -285,6 +285,60 @@ async fn a_contact_on_two_of_the_portals_lists_is_invited_once() {
     );
 }
 
+/// More listed contacts than one batch of inserts holds, so the invitations span several statements.
+const MANY_LISTED: usize = 600;
+
+#[tokio::test]
+async fn every_listed_contact_without_a_login_gets_exactly_one_invitation_of_their_own() {
+    use portal::app::accounts::link_email;
+    use portal::storage::tokens::TokenPurpose;
+    let mut data = acme_data();
+    data.settings.access.lists = vec!["customers".into(), "partners".into()];
+    let guest = |n: usize, lists: &[&str]| Contact {
+        id: format!("guest{n}"),
+        email: format!("guest{n}@acme.example"),
+        first_name: format!("Guest{n}"),
+        last_name: "Holm".into(),
+        company: Some("acme".into()),
+        lists: lists.iter().map(|list| list.to_string()).collect(),
+        ..Contact::default()
+    };
+    let mut expected = std::collections::BTreeSet::new();
+    for n in 0..MANY_LISTED {
+        let lists: &[&str] = match n % 3 {
+            0 => &["customers"],
+            1 => &["partners", "customers"],
+            _ => &["partners"],
+        };
+        data.contacts.push(guest(n, lists));
+        expected.insert(format!("guest{n}@acme.example"));
+    }
+    // Neither on one of the portal's lists nor on any list: not invited.
+    data.contacts.push(guest(MANY_LISTED, &["newsletter"]));
+    data.contacts.push(guest(MANY_LISTED + 1, &[]));
+    let portal = start(data).await;
+    set_setting(&portal, "page_title", "Acme Help").await;
+    let outbox = portal.outbox().await;
+    let invited: Vec<&str> = outbox
+        .iter()
+        .filter(|email| email.kind == "invitation")
+        .map(|email| email.to_address.as_str())
+        .collect();
+    assert_eq!(invited.len(), MANY_LISTED, "one invitation each");
+    let invited_set: std::collections::BTreeSet<String> =
+        invited.iter().map(|address| address.to_string()).collect();
+    assert_eq!(invited_set, expected);
+    // Each link opens the invitation of the contact it was sent to.
+    for email in &outbox {
+        let link = link_in(&email.body);
+        let token = link.split("token=").nth(1).unwrap();
+        let address = link_email(&portal.workspace, token, TokenPurpose::Invitation)
+            .await
+            .unwrap();
+        assert_eq!(address, email.to_address);
+    }
+}
+
 #[tokio::test]
 async fn a_password_reset_link_sets_a_new_password_once() {
     let portal = acme().await;

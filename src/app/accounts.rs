@@ -349,14 +349,8 @@ fn greeting_name(contact: &Contact) -> String {
     contact.short_name()
 }
 
-async fn queue_email(
-    connection: &mut Tx,
-    settings: &Settings,
-    kind: &str,
-    contact: &Contact,
-    key: &str,
-    link: &str,
-) -> Result<(), StorageError> {
+/// The subject and body of email `key` to `contact`, in the portal's language.
+fn email_text(settings: &Settings, contact: &Contact, key: &str, link: &str) -> (String, String) {
     let language = settings.language.as_str();
     let values = [
         ("portal", settings.page_title.as_str()),
@@ -365,6 +359,18 @@ async fn queue_email(
     ];
     let subject = i18n::format(language, &format!("email.{key}.subject"), &values);
     let body = i18n::format(language, &format!("email.{key}.body"), &values);
+    (subject, body)
+}
+
+async fn queue_email(
+    connection: &mut Tx,
+    settings: &Settings,
+    kind: &str,
+    contact: &Contact,
+    key: &str,
+    link: &str,
+) -> Result<(), StorageError> {
+    let (subject, body) = email_text(settings, contact, key, link);
     outbox::queue_in(
         connection,
         &outbox::NewEmail {
@@ -682,30 +688,39 @@ pub async fn invite_listed_contacts_in(
     if settings.access.mode != AccessMode::Lists {
         return Ok(0);
     }
-    let mut sent = 0;
-    for contact in contacts::uninvited_in_lists_in(&mut *connection, &settings.access.lists).await?
-    {
-        let token = tokens::issue_in(
-            &mut *connection,
-            &contact.id,
-            TokenPurpose::Invitation,
-            INVITATION_VALID_MINUTES,
-            None,
-        )
-        .await?;
-        let welcome = link(origin, settings, &format!("welcome?token={token}"));
-        queue_email(
-            &mut *connection,
-            settings,
-            "invitation",
-            &contact,
-            "invitation",
-            &welcome,
-        )
-        .await?;
-        sent += 1;
-    }
-    Ok(sent)
+    // Batched: a first save in `lists` mode may invite tens of thousands of contacts, and two inserts
+    // per contact made that save take seconds.
+    let invited = contacts::uninvited_in_lists_in(&mut *connection, &settings.access.lists).await?;
+    let contact_ids: Vec<&str> = invited.iter().map(|contact| contact.id.as_str()).collect();
+    let tokens = tokens::issue_many_in(
+        &mut *connection,
+        &contact_ids,
+        TokenPurpose::Invitation,
+        INVITATION_VALID_MINUTES,
+    )
+    .await?;
+    let texts: Vec<(String, String)> = invited
+        .iter()
+        .zip(&tokens)
+        .map(|(contact, token)| {
+            let welcome = link(origin, settings, &format!("welcome?token={token}"));
+            email_text(settings, contact, "invitation", &welcome)
+        })
+        .collect();
+    let emails: Vec<outbox::NewEmail<'_>> = invited
+        .iter()
+        .zip(&texts)
+        .map(|(contact, (subject, body))| outbox::NewEmail {
+            kind: "invitation",
+            to_address: &contact.email,
+            subject,
+            body,
+            contact_id: Some(&contact.id),
+            ticket_id: None,
+        })
+        .collect();
+    outbox::queue_many_in(&mut *connection, &emails).await?;
+    Ok(invited.len())
 }
 
 /// Signs a customer in with a JWT from the identity provider: the signature (HS256 secret or RS256 key),

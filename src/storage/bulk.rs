@@ -87,7 +87,7 @@ fn values_sql(head: &str, columns: usize, rows: usize) -> String {
 }
 
 /// Inserts `rows` with multi-row INSERT statements; `bind` adds one row's `columns` values.
-async fn insert_many<'r, T>(
+pub(super) async fn insert_many<'r, T>(
     connection: &mut SqliteConnection,
     head: &str,
     columns: usize,

@@ -18,10 +18,33 @@ type ContactRow = (
     String,
 );
 
+/// A `ContactRow` followed by the contact's lists (`LISTS_COLUMN`).
+type ContactWithListsRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+    String,
+);
+
 /// The columns of `ContactRow`, of `contacts c`.
 const CONTACT_COLUMNS: &str = "c.id, c.email, c.first_name, c.last_name, c.company_id, c.language, \
      c.properties, (SELECT json_group_array(company_id) FROM (SELECT company_id FROM contact_companies \
      WHERE contact_id = c.id ORDER BY position))";
+
+/// The contact's list ids as a JSON array in membership order, of `contacts c`: read with the contact
+/// rather than by a query per contact.
+const LISTS_COLUMN: &str = "(SELECT json_group_array(list_id) FROM \
+     (SELECT list_id FROM list_memberships WHERE contact_id = c.id ORDER BY position))";
+
+fn lists_from(contact_id: &str, lists: &str) -> Result<Vec<String>> {
+    serde_json::from_str(lists)
+        .map_err(|error| super::StorageError::Corrupt(format!("lists of {contact_id}: {error}")))
+}
 
 async fn lists_of(connection: &mut SqliteConnection, contact_id: &str) -> Result<Vec<String>> {
     Ok(sqlx::query_scalar(
@@ -260,12 +283,12 @@ pub async fn uninvited_in_lists_in(
     connection: &mut SqliteConnection,
     lists: &[String],
 ) -> Result<Vec<Contact>> {
-    // One statement over every list, rather than a query per list and per contact: a settings save in
-    // `lists` mode runs this, and on a workspace of 100,000 listed contacts the per-contact checks made
-    // each save take a minute.
+    // One statement over every list, with each contact's lists, rather than a query per list and per
+    // contact: a settings save in `lists` mode runs this, and on a workspace of 100,000 listed contacts
+    // the per-contact checks made each save take a minute.
     let lists_json = serde_json::to_string(lists).expect("list ids serialise");
-    let rows: Vec<ContactRow> = sqlx::query_as(&format!(
-        "SELECT {CONTACT_COLUMNS} FROM contacts c
+    let rows: Vec<ContactWithListsRow> = sqlx::query_as(&format!(
+        "SELECT {CONTACT_COLUMNS}, {LISTS_COLUMN} FROM contacts c
          WHERE c.id IN (SELECT m.contact_id FROM list_memberships m
                         WHERE m.list_id IN (SELECT value FROM json_each(?1)))
            AND NOT EXISTS (SELECT 1 FROM portal_logins l WHERE l.contact_id = c.id)
@@ -278,12 +301,29 @@ pub async fn uninvited_in_lists_in(
     .bind(crate::storage::now_millis())
     .fetch_all(&mut *connection)
     .await?;
-    let mut found = Vec::with_capacity(rows.len());
-    for row in rows {
-        let contact_lists = lists_of(&mut *connection, &row.0).await?;
-        found.push(contact_from(row, contact_lists));
-    }
-    Ok(found)
+    rows.into_iter()
+        .map(
+            |(
+                id,
+                email,
+                first_name,
+                last_name,
+                company,
+                language,
+                properties,
+                companies,
+                lists,
+            )| {
+                let lists = lists_from(&id, &lists)?;
+                Ok(contact_from(
+                    (
+                        id, email, first_name, last_name, company, language, properties, companies,
+                    ),
+                    lists,
+                ))
+            },
+        )
+        .collect()
 }
 
 impl Workspace {
@@ -305,10 +345,7 @@ impl Workspace {
             String,
         );
         let row: Option<Row> = sqlx::query_as(&format!(
-            "SELECT {CONTACT_COLUMNS},
-                    (SELECT json_group_array(list_id) FROM
-                       (SELECT list_id FROM list_memberships WHERE contact_id = c.id ORDER BY position)),
-                    co.name, co.domain,
+            "SELECT {CONTACT_COLUMNS}, {LISTS_COLUMN}, co.name, co.domain,
                     (SELECT json_group_array(json_array(id, name, domain)) FROM
                        (SELECT o.id, o.name, o.domain FROM contact_companies a
                         JOIN companies o ON o.id = a.company_id
@@ -335,8 +372,7 @@ impl Workspace {
         else {
             return Ok(None);
         };
-        let lists: Vec<String> = serde_json::from_str(&lists)
-            .map_err(|error| super::StorageError::Corrupt(format!("lists of {id}: {error}")))?;
+        let lists = lists_from(&id, &lists)?;
         let others: Vec<(String, String, Option<String>)> = serde_json::from_str(&others)
             .map_err(|error| super::StorageError::Corrupt(format!("companies of {id}: {error}")))?;
         let company = match (&company_id, name) {

@@ -4,7 +4,7 @@
 use super::{now_millis, Result, Workspace};
 use crate::domain::model::{format_timestamp, from_millis};
 use serde::{Deserialize, Serialize};
-use sqlx::SqliteConnection;
+use sqlx::{Arguments, SqliteConnection};
 use ts_rs::TS;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -46,6 +46,30 @@ pub async fn queue_in(connection: &mut SqliteConnection, email: &NewEmail<'_>) -
     .execute(connection)
     .await?
     .last_insert_rowid())
+}
+
+/// Queues every one of `emails`, in order, with batched inserts.
+pub async fn queue_many_in(
+    connection: &mut SqliteConnection,
+    emails: &[NewEmail<'_>],
+) -> Result<()> {
+    let now = now_millis();
+    super::bulk::insert_many(
+        connection,
+        "INSERT INTO outbox (created_at, kind, to_address, subject, body, contact_id, ticket_id) VALUES ",
+        7,
+        emails,
+        |arguments, email| {
+            arguments.add(now)?;
+            arguments.add(email.kind)?;
+            arguments.add(email.to_address)?;
+            arguments.add(email.subject)?;
+            arguments.add(email.body)?;
+            arguments.add(email.contact_id)?;
+            arguments.add(email.ticket_id)
+        },
+    )
+    .await
 }
 
 /// How many emails of `kind` were queued for `to_address` (in any letter case) since `since_millis`, to

@@ -4,7 +4,7 @@
 
 use super::sessions::{new_token, token_hash};
 use super::{now_millis, Result};
-use sqlx::SqliteConnection;
+use sqlx::{Arguments, SqliteConnection};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenPurpose {
@@ -53,6 +53,39 @@ pub async fn issue_in(
     .execute(connection)
     .await?;
     Ok(token)
+}
+
+/// Creates a link for each of `contact_ids` valid for `valid_for_minutes`, with batched inserts; returns
+/// the tokens for the URLs in the same order.
+pub async fn issue_many_in(
+    connection: &mut SqliteConnection,
+    contact_ids: &[&str],
+    purpose: TokenPurpose,
+    valid_for_minutes: i64,
+) -> Result<Vec<String>> {
+    let tokens: Vec<String> = contact_ids.iter().map(|_| new_token()).collect();
+    let rows: Vec<(String, &str)> = tokens
+        .iter()
+        .map(|token| token_hash(token))
+        .zip(contact_ids.iter().copied())
+        .collect();
+    let now = now_millis();
+    let expires_at = now + valid_for_minutes * 60_000;
+    super::bulk::insert_many(
+        connection,
+        "INSERT INTO account_tokens (token_hash, contact_id, purpose, created_at, expires_at) VALUES ",
+        5,
+        &rows,
+        |arguments, (hash, contact_id)| {
+            arguments.add(hash.as_str())?;
+            arguments.add(*contact_id)?;
+            arguments.add(purpose.as_str())?;
+            arguments.add(now)?;
+            arguments.add(expires_at)
+        },
+    )
+    .await?;
+    Ok(tokens)
 }
 
 /// The usable link for `token` and `purpose`, without consuming it (to show the set-password form).
