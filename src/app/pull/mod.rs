@@ -107,6 +107,9 @@ pub struct KindProgress {
     pub finished: bool,
     /// Anything else worth a word ("1,204 messages").
     pub detail: Option<String>,
+    /// Records per second the pacer's budget lets this kind come in at (`budget_rate`), once this run
+    /// of the kind has had an answer.
+    pub budget_rate: Option<f64>,
 }
 
 impl KindProgress {
@@ -119,12 +122,39 @@ impl KindProgress {
         }
     }
 
-    /// Seconds left at the current rate, when the total is known.
+    /// Seconds left (`time_left` at the rate so far), when the total is known.
     pub fn seconds_left(&self) -> Option<f64> {
-        let total = self.total?;
-        let rate = self.rate();
-        (rate > 0.0).then(|| total.saturating_sub(self.done) as f64 / rate)
+        time_left(self.total?, self.done, self.rate(), self.budget_rate)
     }
+}
+
+/// Records per second the pacer's budget lets a kind come in at: the records each of its requests has
+/// brought in this run, times the requests per second the budget allows (`budget`: requests per
+/// window, and the window). None before the kind has records or requests to tell.
+pub fn budget_rate(records: u64, requests: u64, budget: (u32, Duration)) -> Option<f64> {
+    let (allowed, window) = budget;
+    if records == 0 || requests == 0 || window.is_zero() {
+        return None;
+    }
+    Some(records as f64 / requests as f64 * f64::from(allowed) / window.as_secs_f64())
+}
+
+/// Seconds left to read `total` records with `done` read: at the measured rate, unless the pacer's
+/// budget allows less. Early in a paced pull the measured rate runs ahead of what the budget lets
+/// through: the pacer's window starts empty, so the first window's requests all go at once, and a
+/// time left counted at that rate is short by most of a window for every window still to come. Every
+/// time left a pull shows (the command line's lines and the desktop's pull dialog) is this one.
+pub fn time_left(
+    total: u64,
+    done: u64,
+    measured_rate: f64,
+    budget_rate: Option<f64>,
+) -> Option<f64> {
+    let rate = match budget_rate {
+        Some(budget) if budget > 0.0 => measured_rate.min(budget),
+        _ => measured_rate,
+    };
+    (rate > 0.0).then(|| total.saturating_sub(done) as f64 / rate)
 }
 
 /// Where a pull tells how it goes: the CLI prints lines; the desktop's pull dialog shows a bar per kind
@@ -723,6 +753,15 @@ async fn preflight(client: &Client) -> Result<Checked> {
     })
 }
 
+/// Where this run's reading of one kind began: when, the kind's count then (a resumed pull's includes
+/// the earlier run's) and the requests the client had made, so that its rates count only this run.
+#[derive(Debug, Clone, Copy)]
+struct KindStart {
+    since: Instant,
+    done: u64,
+    requests: u64,
+}
+
 /// A pull in progress: the client, the staging writer and the state it keeps current.
 struct Run<'a> {
     client: &'a Client,
@@ -808,22 +847,39 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// A kind's reading begins now, with `done` of its records read before.
+    fn start(&self, done: u64) -> KindStart {
+        KindStart {
+            since: Instant::now(),
+            done,
+            requests: self.client.stats().0,
+        }
+    }
+
     fn progress(
         &self,
         kind: PullKind,
         done: u64,
         total: Option<u64>,
-        since: Instant,
+        start: &KindStart,
         finished: bool,
         detail: Option<String>,
     ) {
+        // The requests made since the kind began include the next page's first ones (it is read while
+        // this one is written): at most a few, against the hundreds a time left is counted from.
+        let requests = self.client.stats().0.saturating_sub(start.requests);
         self.report.progress(&KindProgress {
             kind,
             done,
             total,
-            seconds: since.elapsed().as_secs_f64(),
+            seconds: start.since.elapsed().as_secs_f64(),
             finished,
             detail,
+            budget_rate: budget_rate(
+                done.saturating_sub(start.done),
+                requests,
+                self.client.budget(),
+            ),
         });
     }
 
@@ -836,12 +892,12 @@ impl Run<'_> {
         kind: PullKind,
         count: u64,
         total: Option<u64>,
-        since: Instant,
+        start: &KindStart,
         detail: Option<String>,
     ) -> Result<bool> {
         let done = next.is_none();
         self.state.position = next.unwrap_or_default();
-        self.progress(kind, count, total, since, done, detail);
+        self.progress(kind, count, total, start, done, detail);
         if !done {
             self.maybe_checkpoint().await?;
         }
@@ -900,7 +956,7 @@ impl Run<'_> {
 
     /// Pipelines, lists, inboxes, channel kinds and accounts: small, read whole, written together.
     async fn catalog(&mut self) -> Result<()> {
-        let since = Instant::now();
+        let start = self.start(0);
         let client = self.client;
         let flavor = client.flavor;
         let pipelines = client
@@ -998,7 +1054,7 @@ impl Run<'_> {
             PullKind::Catalog,
             counts.pipelines + counts.lists + counts.inboxes + counts.channels,
             None,
-            since,
+            &start,
             true,
             Some(format!(
                 "{} pipelines, {} lists, {} inboxes, {} channels",
@@ -1213,37 +1269,48 @@ impl Run<'_> {
     /// Reads the pages of `kind` from where the state stands and writes them, one after another, until
     /// the kind is done (Ok(true)) or a cancel was asked for (Ok(false)).
     async fn read(&mut self, kind: PullKind) -> Result<bool> {
-        let since = Instant::now();
+        if kind == PullKind::Threads && self.state.totals.threads.is_none() {
+            self.state.totals.threads = Some(count_threads(self.client).await?);
+        }
+        let start = self.start(self.count_of(kind));
         let mut pages = match kind {
             PullKind::Catalog => unreachable!("the catalog is read whole"),
             PullKind::Companies => self.companies(),
             PullKind::Contacts => self.contacts(),
             PullKind::ListMemberships => {
                 if self.state.position.list >= self.state.lists.len() {
-                    self.progress(kind, 0, None, since, true, None);
+                    self.progress(kind, 0, None, &start, true, None);
                     return Ok(true);
                 }
                 self.memberships()
             }
             PullKind::Tickets => self.tickets(),
-            PullKind::Threads => {
-                if self.state.totals.threads.is_none() {
-                    self.state.totals.threads = Some(count_threads(self.client).await?);
-                }
-                self.threads()
-            }
+            PullKind::Threads => self.threads(),
         };
         while let Some(batch) = self.next(&mut pages).await {
             let (records, next) = batch?;
             let (count, total, detail) = self.write_page(records).await?;
             if self
-                .page_done(next, kind, count, total, since, detail)
+                .page_done(next, kind, count, total, &start, detail)
                 .await?
             {
                 return Ok(true);
             }
         }
         Ok(!self.cancel.is_cancelled())
+    }
+
+    /// The records of `kind` read so far, as its progress counts them.
+    fn count_of(&self, kind: PullKind) -> u64 {
+        let counts = &self.state.counts;
+        match kind {
+            PullKind::Catalog => 0,
+            PullKind::Companies => counts.companies,
+            PullKind::Contacts => counts.contacts + counts.contacts_without_email,
+            PullKind::ListMemberships => counts.list_memberships,
+            PullKind::Tickets => counts.tickets + counts.tickets_without_pipeline,
+            PullKind::Threads => counts.threads,
+        }
     }
 
     /// Writes a page's records and counts them: the count of their kind so far, its total when known,
@@ -1528,6 +1595,52 @@ mod tests {
             visible_count: tickets.len(),
             visible_tickets: tickets.iter().map(|ticket| ticket.to_string()).collect(),
         }
+    }
+
+    /// The vendor's 190 requests per 10 s, of which the pacer uses 95 %: 180.
+    const VENDOR_BUDGET: (u32, Duration) = (180, Duration::from_secs(10));
+
+    fn threads_at(done: u64, seconds: f64, requests: u64) -> KindProgress {
+        KindProgress {
+            kind: PullKind::Threads,
+            done,
+            total: Some(6_000),
+            seconds,
+            finished: false,
+            detail: None,
+            budget_rate: budget_rate(done, requests, VENDOR_BUDGET),
+        }
+    }
+
+    #[test]
+    fn a_paced_pulls_time_left_is_counted_at_the_budgets_rate_when_the_first_burst_ran_faster() {
+        // 30 s into the threads, 690 read with one request each: 23 a second, because the pacer's
+        // window started empty and its first 180 requests went at once. From here on the budget lets
+        // 18 a second through, so the 5,310 threads left take 295 s, not 231.
+        let progress = threads_at(690, 30.0, 690);
+        assert!((progress.rate() - 23.0).abs() < 1e-9);
+        let left = progress.seconds_left().unwrap();
+        assert!((left - 295.0).abs() < 1e-6, "{left}");
+    }
+
+    #[test]
+    fn the_budgets_rate_counts_the_requests_each_record_takes() {
+        // 500 threads took 600 requests (a second page of messages, the full text of long emails):
+        // at 18 requests a second, 15 threads a second.
+        let rate = budget_rate(500, 600, VENDOR_BUDGET).unwrap();
+        assert!((rate - 15.0).abs() < 1e-9, "{rate}");
+        let left = threads_at(500, 20.0, 600).seconds_left().unwrap();
+        assert!((left - 5_500.0 / 15.0).abs() < 1e-6, "{left}");
+        assert_eq!(budget_rate(0, 8, VENDOR_BUDGET), None, "no record in yet");
+    }
+
+    #[test]
+    fn a_help_desk_slower_than_the_budget_gives_the_time_left_at_its_own_rate() {
+        // 10 threads a second, well under the budget's 18: the measured rate tells.
+        let left = threads_at(300, 30.0, 300).seconds_left().unwrap();
+        assert!((left - 570.0).abs() < 1e-6, "{left}");
+        assert_eq!(time_left(6_000, 300, 10.0, None), Some(570.0));
+        assert_eq!(time_left(6_000, 0, 0.0, Some(18.0)), None);
     }
 
     #[test]

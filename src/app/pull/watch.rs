@@ -4,8 +4,8 @@
 //! shows, typed for the UI (ts-rs). The desktop's pull dialog reads them; the CLI prints its own lines.
 
 use super::{
-    phase_text, read_state, staging_path, KindProgress, Phase, PullCounts, PullKind, PullReport,
-    PullState, PullSummary, VisibilityChanges,
+    phase_text, read_state, staging_path, time_left, KindProgress, Phase, PullCounts, PullKind,
+    PullReport, PullState, PullSummary, VisibilityChanges,
 };
 use crate::vendor::ApiFlavor;
 use crate::Result;
@@ -42,7 +42,7 @@ pub struct KindStatus {
     pub total: Option<u64>,
     /// Records per second in this run.
     pub rate: f64,
-    /// Seconds left at that rate, when the total is known.
+    /// Seconds left at that rate or the lower one the pacer's budget allows, when the total is known.
     pub seconds_left: Option<f64>,
     /// Reading has begun (now or in the run this one resumes).
     pub started: bool,
@@ -202,8 +202,8 @@ impl PullReport for PullWatch {
         };
         let seconds_left = match progress.total {
             _ if progress.finished => None,
-            Some(total) if rate > 0.0 => Some(total.saturating_sub(progress.done) as f64 / rate),
-            _ => None,
+            Some(total) => time_left(total, progress.done, rate, progress.budget_rate),
+            None => None,
         };
         watched.kinds[index] = KindStatus {
             kind: kind_key(progress.kind).to_string(),
@@ -446,6 +446,7 @@ mod tests {
             seconds,
             finished: false,
             detail: None,
+            budget_rate: None,
         }
     }
 
@@ -484,6 +485,25 @@ mod tests {
         let contacts = kind(&watch.status(), "contacts");
         assert!((contacts.rate - 100.0).abs() < 1e-9, "{}", contacts.rate);
         assert!((contacts.seconds_left.unwrap() - 8.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_dialogs_time_left_is_the_command_lines_with_the_budgets_rate() {
+        // A first burst: 460 threads in 20 s with one request each, while the budget (180 per 10 s)
+        // lets 18 a second through from now on.
+        let watch = PullWatch::new();
+        let mut first = progress(PullKind::Threads, 0, Some(4_000), 0.0);
+        first.budget_rate = None;
+        watch.progress(&first);
+        let mut now = progress(PullKind::Threads, 460, Some(4_000), 20.0);
+        now.budget_rate =
+            super::super::budget_rate(460, 460, (180, std::time::Duration::from_secs(10)));
+        watch.progress(&now);
+        let threads = kind(&watch.status(), "threads");
+        assert!((threads.rate - 23.0).abs() < 1e-9, "{}", threads.rate);
+        let left = threads.seconds_left.unwrap();
+        assert!((left - 3_540.0 / 18.0).abs() < 1e-6, "{left}");
+        assert_eq!(threads.seconds_left, now.seconds_left());
     }
 
     #[test]

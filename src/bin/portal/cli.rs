@@ -645,6 +645,7 @@ impl PullProgress {
         });
         task.inc(progress.done.saturating_sub(*shown));
         *shown = (*shown).max(progress.done);
+        task.show_time_left(progress.rate(), progress.seconds_left());
         if progress.finished {
             if let Some((task, _)) = bars.remove(&progress.kind) {
                 task.finish();

@@ -118,6 +118,7 @@ impl Reporter {
             next_line: AtomicU64::new(LINE_INTERVAL.as_millis() as u64),
             started: Instant::now(),
             counted: AtomicBool::new(false),
+            time_left_given: AtomicBool::new(false),
         };
         if self.mode == Mode::Lines {
             eprintln!("{}", task.start_line());
@@ -170,6 +171,8 @@ pub struct Task {
     started: Instant,
     /// Whether anything was counted yet (a bar without a total shows counts from then on).
     counted: AtomicBool,
+    /// Whether the bar shows the time left its owner gives (`show_time_left`).
+    time_left_given: AtomicBool,
 }
 
 impl Task {
@@ -192,6 +195,28 @@ impl Task {
             Mode::Lines => self.maybe_line(),
             Mode::Quiet => {}
         }
+    }
+
+    /// Shows `seconds` as the bar's time left, with `rate` (units a second), instead of indicatif's own
+    /// guess from the recent rate: a pull counts its time left against the pacer's budget as well
+    /// (`portal::app::pull::time_left`), and the bar shows the same figure as its plain lines and the
+    /// desktop. Only a bar of items with a total has a time left.
+    pub fn show_time_left(&self, rate: f64, seconds: Option<f64>) {
+        let (Mode::Bars, Unit::Items(noun), Some(_)) = (self.mode, self.unit, self.bar.length())
+        else {
+            return;
+        };
+        if !self.time_left_given.swap(true, Ordering::Relaxed) {
+            self.bar.set_style(given_time_left_style());
+        }
+        let left = seconds.map_or(String::new(), |seconds| {
+            format!(
+                ", about {} left",
+                HumanDuration(Duration::from_secs_f64(seconds.max(0.0)))
+            )
+        });
+        self.bar
+            .set_message(format!("{noun} ({}/s{left})", HumanCount(rate as u64)));
     }
 
     /// Ends the task as done: the bar is replaced by (or the lines end with) `label: done, N in T`.
@@ -289,6 +314,11 @@ fn bar_style(unit: Unit, total: Option<u64>) -> ProgressStyle {
         }
         (_, None) => "{spinner:.green} {prefix}… {elapsed}",
     })
+}
+
+/// A bar of items whose rate and time left its owner writes into the message (`Task::show_time_left`).
+fn given_time_left_style() -> ProgressStyle {
+    style("{spinner:.green} {prefix} [{bar:30.cyan/blue}] {human_pos}/{human_len} {msg}")
 }
 
 /// A spinner with counts, for a task without a total that has counted something.
@@ -395,5 +425,6 @@ mod tests {
             }
             counting_style(unit);
         }
+        given_time_left_style();
     }
 }

@@ -25,7 +25,7 @@ total: number | null,
  */
 rate: number, 
 /**
- * Seconds left at that rate, when the total is known.
+ * Seconds left at that rate or the lower one the pacer's budget allows, when the total is known.
  */
 seconds_left: number | null, 
 /**
