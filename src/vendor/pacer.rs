@@ -1,6 +1,7 @@
 //! Keeps a pull under the vendor's ten-second burst limit (`vendor-api.md` §8): a rolling window of the
 //! requests sent, sized from the `X-HubSpot-RateLimit-*` headers as they arrive, so that requests wait
-//! here instead of running into a 429. It also notices when the daily budget is used up.
+//! here instead of running into a 429; within it, requests are spread evenly after a short burst. It
+//! also notices when the daily budget is used up.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -14,6 +15,14 @@ pub const DEFAULT_WINDOW: Duration = Duration::from_secs(10);
 /// app may be sending too, so a small margin avoids 429s while using nearly all of the budget.
 const SHARE_PERCENT: u64 = 95;
 
+/// Of the requests allowed per window, this share may go at once (a pull's first requests, the reads of
+/// a page starting together); the others are spaced evenly, a window's worth per window. Without the
+/// spacing the rolling window lets its whole budget go in one burst at each turn of the window, and a
+/// pull moves (and its time left is right) only in steps of ten seconds. Only a budget the vendor
+/// announced is spread: the default is a guess (the smallest tier's), and a pull the vendor gives no
+/// budget (a stub) would crawl at its spacing.
+const BURST_PERCENT: u64 = 10;
+
 #[derive(Debug)]
 struct State {
     /// Requests allowed per window (already reduced by the margin).
@@ -21,6 +30,10 @@ struct State {
     window: Duration,
     /// When each request of the current window was sent, oldest first.
     sent: VecDeque<Instant>,
+    /// When the next request is due if requests are evenly spaced (it may go a burst's worth earlier).
+    next_due: Option<Instant>,
+    /// The vendor announced the budget (`X-HubSpot-RateLimit-Max`): requests are spread over the window.
+    announced: bool,
     /// No request before this instant (after a 429 or when the vendor reports none remaining).
     paused_until: Option<Instant>,
     /// The daily budget left, when the vendor reports it.
@@ -58,6 +71,8 @@ impl Pacer {
                 allowed: allowed_of(u64::from(max)),
                 window,
                 sent: VecDeque::new(),
+                next_due: None,
+                announced: false,
                 paused_until: None,
                 daily_remaining: None,
             }),
@@ -84,15 +99,26 @@ impl Pacer {
         {
             state.sent.pop_front();
         }
-        if state.sent.len() < state.allowed as usize {
-            state.sent.push_back(now);
-            if let Some(daily) = &mut state.daily_remaining {
-                *daily = daily.saturating_sub(1).max(1);
-            }
-            return Ok(Duration::ZERO);
+        if state.sent.len() >= state.allowed as usize {
+            let oldest = *state.sent.front().expect("a full window has requests");
+            return Ok((oldest + window).saturating_duration_since(now));
         }
-        let oldest = *state.sent.front().expect("a full window has requests");
-        Ok((oldest + window).saturating_duration_since(now))
+        if state.announced {
+            let spacing = window / state.allowed.max(1);
+            let burst = (u64::from(state.allowed) * BURST_PERCENT / 100).max(1);
+            let early = spacing * u32::try_from(burst).unwrap_or(u32::MAX);
+            let due = state.next_due.unwrap_or(now);
+            let ahead = due.saturating_duration_since(now);
+            if ahead > early {
+                return Ok(ahead - early);
+            }
+            state.next_due = Some(due.max(now) + spacing);
+        }
+        state.sent.push_back(now);
+        if let Some(daily) = &mut state.daily_remaining {
+            *daily = daily.saturating_sub(1).max(1);
+        }
+        Ok(Duration::ZERO)
     }
 
     /// Waits until a request may be sent within the window, and counts it.
@@ -116,6 +142,7 @@ impl Pacer {
         }
         if let Some(max) = header("x-hubspot-ratelimit-max") {
             state.allowed = allowed_of(max);
+            state.announced = true;
         }
         if header("x-hubspot-ratelimit-remaining") == Some(0) {
             // The vendor counted more than we did (another client of the same app): wait a window.
@@ -145,19 +172,70 @@ impl Pacer {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_full_window_makes_the_next_request_wait_for_the_oldest_to_leave_it() {
-        let pacer = Pacer::new(20, Duration::from_secs(10));
-        let start = Instant::now();
-        // 95 % of 20 = 19 requests go at once.
-        for _ in 0..19 {
-            assert_eq!(pacer.try_acquire(start), Ok(Duration::ZERO));
+    /// A pacer to which the vendor announced `max` requests per `window`.
+    fn announced(max: u64, window: Duration) -> Pacer {
+        let pacer = Pacer::default();
+        pacer.observe(|name| match name {
+            "x-hubspot-ratelimit-max" => Some(max),
+            "x-hubspot-ratelimit-interval-milliseconds" => Some(window.as_millis() as u64),
+            _ => None,
+        });
+        pacer
+    }
+
+    /// When each of `count` requests goes, each sent as soon as the pacer lets it, from `start`.
+    fn sends(pacer: &Pacer, start: Instant, count: usize) -> Vec<Duration> {
+        let mut now = start;
+        let mut sent = Vec::new();
+        while sent.len() < count {
+            match pacer.try_acquire(now) {
+                Ok(wait) if wait.is_zero() => sent.push(now - start),
+                Ok(wait) => now += wait,
+                Err(permit) => panic!("{permit:?}"),
+            }
         }
-        assert_eq!(pacer.try_acquire(start), Ok(Duration::from_secs(10)));
-        assert_eq!(
-            pacer.try_acquire(start + Duration::from_secs(10)),
-            Ok(Duration::ZERO)
-        );
+        sent
+    }
+
+    #[test]
+    fn a_short_burst_goes_at_once_and_the_rest_is_spread_over_the_window() {
+        // The vendor's 190 per 10 s: 180 used, 18 of them at once, then one every 10 s / 180.
+        let pacer = announced(190, Duration::from_secs(10));
+        let sent = sends(&pacer, Instant::now(), 180);
+        let at_once = sent.iter().filter(|at| at.is_zero()).count();
+        assert_eq!(at_once, 19, "the burst, and the request due now");
+        let spacing = Duration::from_secs(10) / 180;
+        for pair in sent[at_once..].windows(2) {
+            assert_eq!(pair[1] - pair[0], spacing);
+        }
+    }
+
+    #[test]
+    fn no_window_ever_holds_more_than_the_budget() {
+        let window = Duration::from_secs(10);
+        for pacer in [announced(20, window), Pacer::new(20, window)] {
+            let sent = sends(&pacer, Instant::now(), 100);
+            // 95 % of 20 = 19 per window, whatever ten seconds are looked at.
+            for (index, first) in sent.iter().enumerate() {
+                let within = sent[index..]
+                    .iter()
+                    .take_while(|at| **at - *first < window)
+                    .count();
+                assert!(within <= 19, "{within} requests within 10 s from {first:?}");
+            }
+            // And the budget is used: 100 requests take five windows and a little.
+            let last = *sent.last().unwrap();
+            assert!(last < window * 6, "{last:?}");
+        }
+    }
+
+    #[test]
+    fn a_budget_the_vendor_did_not_announce_goes_at_once() {
+        // The default guess (95 of 100 per 10 s) is not spread: without the vendor's headers a pull
+        // is not slowed to a request every 105 ms.
+        let pacer = Pacer::default();
+        let sent = sends(&pacer, Instant::now(), 95);
+        assert!(sent.iter().all(|at| at.is_zero()));
     }
 
     #[test]
