@@ -21,7 +21,7 @@
 
 mod common;
 
-use common::{check_eq, err, tauri_invoke, tauri_refusal, Ui};
+use common::{check_eq, err, poll, tauri_invoke, tauri_refusal, Ui};
 use fantoccini::key::Key;
 use fantoccini::Locator;
 use serde_json::{json, Value};
@@ -516,25 +516,19 @@ async fn select_value(ui: &Ui<'_>, css: &str) -> Result<String, String> {
 }
 
 async fn wait_focus_inside(ui: &Ui<'_>, css: &str) -> Result<(), String> {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !ui.focus_inside(css).await? {
-        if Instant::now() > deadline {
-            return Err(format!("the focus did not move into {css} when it opened"));
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Ok(())
+    let what = format!("the focus to move into {css} when it opened");
+    poll(&what, Duration::from_secs(5), async || {
+        ui.focus_inside(css).await
+    })
+    .await
 }
 
 async fn wait_gone(ui: &Ui<'_>, css: &str) -> Result<(), String> {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while ui.client.find(Locator::Css(css)).await.is_ok() {
-        if Instant::now() > deadline {
-            return Err(format!("{css} is still open"));
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Ok(())
+    let what = format!("{css} to close");
+    poll(&what, Duration::from_secs(5), async || {
+        Ok(ui.client.find(Locator::Css(css)).await.is_err())
+    })
+    .await
 }
 
 /// Ana replies on her first open visible ticket and asks for a password reset. Returns the ticket's subject.

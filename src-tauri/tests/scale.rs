@@ -21,31 +21,6 @@ async fn demo_workspace(dir: &Path) -> PathBuf {
     path
 }
 
-/// Runs `script` (its last argument is the callback) and returns what it passes to it.
-async fn run(ui: &Ui<'_>, script: &str, args: Vec<Value>) -> Result<Value, String> {
-    ui.client.execute_async(script, args).await.map_err(err)
-}
-
-/// Polls `condition` (a JS expression) until it is true (for 20 s).
-async fn wait_for(ui: &Ui<'_>, what: &str, condition: &str) -> Result<(), String> {
-    wait_long(ui, what, condition, 20).await
-}
-
-/// Polls `condition` (a JS expression) until it is true, for at most `seconds`.
-async fn wait_long(ui: &Ui<'_>, what: &str, condition: &str, seconds: u64) -> Result<(), String> {
-    let deadline = std::time::Instant::now() + Duration::from_secs(seconds);
-    let script = format!("try {{ return !!({condition}); }} catch (e) {{ return false; }}");
-    loop {
-        if ui.client.execute(&script, vec![]).await.map_err(err)? == Value::Bool(true) {
-            return Ok(());
-        }
-        if std::time::Instant::now() > deadline {
-            return Err(format!("waited {seconds} s for {what}"));
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 #[tokio::test]
 async fn customers_contact_actions_and_keyboard_scrolling() {
     let dir = tempfile::tempdir().unwrap();
@@ -78,9 +53,7 @@ async fn contact_actions(ui: &Ui<'_>, workspace: &Path) -> Result<(), String> {
     })
     .await?;
     // At the default window size the sign-in column is in view, not cut off.
-    let cut = run(
-        ui,
-        "const done = arguments[0]; const badge = document.querySelector(\"[data-testid='contacts'] .badge\");
+    let cut = ui.run("const done = arguments[0]; const badge = document.querySelector(\"[data-testid='contacts'] .badge\");
          const table = document.querySelector(\"[data-testid='contacts']\").getBoundingClientRect();
          const box = badge.getBoundingClientRect();
          done(box.right > Math.min(table.right, window.innerWidth) + 0.5 || box.width === 0);",
@@ -98,17 +71,15 @@ async fn contact_actions(ui: &Ui<'_>, workspace: &Path) -> Result<(), String> {
     if !label.is_some_and(|label| label.starts_with("Contacts")) {
         return Err("the contacts' scroll region has no label".into());
     }
-    run(
-        ui,
-        "document.querySelector(\"[data-testid='contacts'] [role='region']\").focus(); arguments[0](true);",
+    ui.run("document.querySelector(\"[data-testid='contacts'] [role='region']\").focus(); arguments[0](true);",
         vec![],
     )
     .await?;
     region.send_keys("\u{E00F}\u{E00F}").await.map_err(err)?; // Page Down, twice
-    wait_for(
-        ui,
+    ui.wait_js(
         "the table to scroll by keyboard",
         "document.querySelector(\"[data-testid='contacts'] [role='region']\").scrollTop > 0",
+        Duration::from_secs(20),
     )
     .await?;
 
@@ -116,10 +87,10 @@ async fn contact_actions(ui: &Ui<'_>, workspace: &Path) -> Result<(), String> {
     let email = "ana.ito0@acme.example";
     ui.type_into("[data-testid='contacts-search']", "ana.ito0")
         .await?;
-    wait_for(
-        ui,
+    ui.wait_js(
         "the search to narrow the table",
         "document.querySelectorAll(\"[data-testid='contacts'] [data-index]\").length === 1",
+        Duration::from_secs(20),
     )
     .await?;
     ui.click("[data-testid='contacts'] button.link").await?;
@@ -149,11 +120,8 @@ async fn contact_actions(ui: &Ui<'_>, workspace: &Path) -> Result<(), String> {
     ui.shot("customers-actions").await?;
     // Preview as: the Preview renders the portal as her.
     ui.click("[data-action='preview-as']").await?;
-    wait_for(
-        ui,
-        "the preview as Ana",
-        "[...document.querySelectorAll('iframe')].some((f) => (f.srcdoc || '').includes('ana.ito0@acme.example'))",
-    )
+    ui.wait_js("the preview as Ana",
+        "[...document.querySelectorAll('iframe')].some((f) => (f.srcdoc || '').includes('ana.ito0@acme.example'))", Duration::from_secs(20))
     .await
 }
 
@@ -210,11 +178,8 @@ async fn customers_shows_a_locked_contact_and_unlock_lets_them_in() {
         ui.type_into("[data-testid='contacts-search']", "ana.ito0")
             .await?;
         // Her row says she is locked; her card says until when and offers Unlock.
-        wait_for(
-            &ui,
-            "Ana's row to show her lock",
-            &format!("document.querySelector(\"[data-testid='contacts'] [data-locked='{email}']\")"),
-        )
+        ui.wait_js("Ana's row to show her lock",
+            &format!("document.querySelector(\"[data-testid='contacts'] [data-locked='{email}']\")"), Duration::from_secs(20))
         .await?;
         ui.click("[data-testid='contacts'] button.link").await?;
         ui.wait_text(
@@ -229,11 +194,8 @@ async fn customers_shows_a_locked_contact_and_unlock_lets_them_in() {
             t.contains("may sign in again")
         })
         .await?;
-        wait_for(
-            &ui,
-            "the lock to leave the card and the row",
-            "!document.querySelector(\"[data-testid='contact-locked']\") && !document.querySelector('[data-locked]') && !document.querySelector(\"[data-action='unlock']\")",
-        )
+        ui.wait_js("the lock to leave the card and the row",
+            "!document.querySelector(\"[data-testid='contact-locked']\") && !document.querySelector('[data-locked]') && !document.querySelector(\"[data-action='unlock']\")", Duration::from_secs(20))
         .await?;
         check_eq("locked accounts in the workspace", locks(&workspace).await?, 0)
     }
@@ -301,32 +263,28 @@ async fn measure_view(
     steps: u64,
 ) -> Result<Vec<Figures>, String> {
     let mut figures = Vec::new();
-    run(ui, WATCH, vec![]).await?;
+    ui.run(WATCH, vec![]).await?;
     let started = std::time::Instant::now();
     ui.section(section).await?;
     let region = format!("{table} [role='region']");
     // The engine computes the view's rows first (seconds at this size, off the window's thread).
-    wait_long(
-        ui,
-        &format!("{section} to show its rows"),
+    ui.wait_js(&format!("{section} to show its rows"),
         &format!(
             "document.querySelector(\"{region}\") && document.querySelector(\"{region} [data-index]\") && !document.querySelector(\"{region}\").textContent.includes('Loading…')"
-        ),
-        600,
-    )
+        ), Duration::from_secs(600))
     .await?;
     let open_ms = started.elapsed().as_millis();
-    let report = run(ui, REPORT, vec![]).await?;
+    let report = ui.run(REPORT, vec![]).await?;
     figures.push(Figures {
         what: format!("open {section}"),
         open_ms,
         report,
     });
-    run(ui, WATCH, vec![]).await?;
+    ui.run(WATCH, vec![]).await?;
     let started = std::time::Instant::now();
-    run(ui, SCROLL, vec![json!(region), json!(steps)]).await?;
+    ui.run(SCROLL, vec![json!(region), json!(steps)]).await?;
     let scroll_ms = started.elapsed().as_millis();
-    let report = run(ui, REPORT, vec![]).await?;
+    let report = ui.run(REPORT, vec![]).await?;
     figures.push(Figures {
         what: format!("scroll {section} ({steps} screens, end, middle, top)"),
         open_ms: scroll_ms,
@@ -363,7 +321,7 @@ async fn views_stay_responsive_at_100k_contacts() {
         figures.extend(measure_view(&ui, "visibility", "[data-testid='matrix']", 40).await?);
         ui.shot("scale-visibility").await?;
         // The what-if of contact-only ticket permissions: counts first, then one kind scrolled.
-        run(&ui, WATCH, vec![]).await?;
+        ui.run(WATCH, vec![]).await?;
         let started = std::time::Instant::now();
         ui.client
             .execute(
@@ -383,24 +341,21 @@ async fn views_stay_responsive_at_100k_contacts() {
         figures.push(Figures {
             what: "what-if: compute and show the counts".into(),
             open_ms,
-            report: run(&ui, REPORT, vec![]).await?,
+            report: ui.run(REPORT, vec![]).await?,
         });
-        run(&ui, WATCH, vec![]).await?;
+        ui.run(WATCH, vec![]).await?;
         let started = std::time::Instant::now();
         ui.click("[data-group='tickets_lost'] [data-action='open-group']")
             .await?;
         let region = "[data-group='tickets_lost'] [role='region']";
-        wait_for(
-            &ui,
-            "the lost tickets' rows",
-            &format!("document.querySelector(\"{region} [data-index]\") && !document.querySelector(\"{region}\").textContent.includes('Loading…')"),
-        )
+        ui.wait_js("the lost tickets' rows",
+            &format!("document.querySelector(\"{region} [data-index]\") && !document.querySelector(\"{region}\").textContent.includes('Loading…')"), Duration::from_secs(20))
         .await?;
-        run(&ui, SCROLL, vec![json!(region), json!(40)]).await?;
+        ui.run(SCROLL, vec![json!(region), json!(40)]).await?;
         figures.push(Figures {
             what: "what-if: open \"Lose tickets\" and scroll it".into(),
             open_ms: started.elapsed().as_millis(),
-            report: run(&ui, REPORT, vec![]).await?,
+            report: ui.run(REPORT, vec![]).await?,
         });
         ui.shot("scale-what-if").await?;
         Ok::<_, String>(figures)

@@ -126,12 +126,49 @@ pub async fn start(workspace: &Path, name: &str) -> Session {
     }
 }
 
+/// Polls `check` every 100 ms until it answers true; past `timeout` it fails, saying what it waited for.
+pub async fn poll(
+    what: &str,
+    timeout: Duration,
+    mut check: impl AsyncFnMut() -> Result<bool, String>,
+) -> Result<(), String> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if check().await? {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!("waited {timeout:?} for {what}"));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 pub struct Ui<'a> {
     pub client: &'a fantoccini::Client,
     pub shots: &'a Path,
 }
 
 impl Ui<'_> {
+    /// Runs `script` in the window (its last argument is the callback) and answers what it passes to it.
+    pub async fn run(&self, script: &str, args: Vec<Value>) -> Result<Value, String> {
+        self.client.execute_async(script, args).await.map_err(err)
+    }
+
+    /// Polls `condition` (a JavaScript expression; one that throws counts as false) until it is true.
+    pub async fn wait_js(
+        &self,
+        what: &str,
+        condition: &str,
+        timeout: Duration,
+    ) -> Result<(), String> {
+        let script = format!("try {{ return !!({condition}); }} catch (e) {{ return false; }}");
+        poll(what, timeout, async || {
+            Ok(self.client.execute(&script, vec![]).await.map_err(err)? == Value::Bool(true))
+        })
+        .await
+    }
+
     /// Waits until the element's text satisfies `want`, returning it.
     pub async fn wait_text(
         &self,
