@@ -751,10 +751,10 @@ fn list_context<'a>(list: &'a TicketList, base: &str, language: &str) -> ListCon
     }
 }
 
-/// Renders pages for one settings document (see the module comment).
 /// Each renderer's number, so that a list page's template value is used only by the renderer that made it.
 static RENDERERS: AtomicU64 = AtomicU64::new(1);
 
+/// Renders pages for one settings document (see the module comment).
 pub struct Renderer {
     /// This renderer's number (`RENDERERS`).
     id: u64,
