@@ -54,9 +54,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "load thread activities:                       {:>6.2} s",
         started.elapsed().as_secs_f64()
     );
+    let key = workspace.fingerprint_key().await?;
     for (label, draft) in &drafts {
         let started = Instant::now();
-        let impact = what_if::compare(&saved, draft, &data, &threads);
+        let impact = what_if::compare(&saved, draft, &data, &threads, &key);
         println!(
             "compare only, {label:<28} {:>6.2} s ({} lists change)",
             started.elapsed().as_secs_f64(),

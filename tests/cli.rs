@@ -552,6 +552,23 @@ fn settings_history_shows_and_keeps_a_fingerprint_of_the_sso_secret_never_the_se
 }
 
 #[test]
+fn the_same_secret_has_another_fingerprint_in_another_workspace() {
+    // Keyed by each workspace: a printed history cannot be used to confirm a guessed secret.
+    let fingerprint = |scratch: &Scratch| {
+        let workspace = scratch.acme();
+        assert!(set(&workspace, "sso", &sso_with_secret(SSO_SECRET_A))
+            .status
+            .success());
+        let history = text(&portal(&["settings", "history", "--workspace", &workspace]));
+        let at = history.find("fingerprint sha256:").expect("a fingerprint") + 19;
+        history[at..at + 8].to_string()
+    };
+    let (one, two) = (fingerprint(&Scratch::new()), fingerprint(&Scratch::new()));
+    assert!(one.bytes().all(|b| b.is_ascii_hexdigit()), "{one}");
+    assert_ne!(one, two);
+}
+
+#[test]
 fn an_old_workspace_with_secrets_in_its_history_is_rewritten_when_opened() {
     let scratch = Scratch::new();
     let workspace = scratch.acme();

@@ -767,6 +767,27 @@ async fn replacing_keeps_settings_their_history_logins_and_outbox() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replacing_keeps_the_key_the_kept_history_fingerprinted_secrets_with() {
+    // History keeps the SSO secret as a fingerprint made with the workspace's key; without that key
+    // the kept history would no longer recognise the current secret (an undo would be refused).
+    let stub = acme_stub().await;
+    let scratch = Scratch::new();
+    let workspace = import_acme(&scratch).await;
+    let key = || async {
+        let opened = portal::Workspace::open(std::path::Path::new(&workspace), false)
+            .await
+            .unwrap();
+        let key = opened.fingerprint_key().await.unwrap();
+        opened.close().await;
+        key
+    };
+    let before = key().await;
+    let output = pull(&stub, &workspace, &["--replace"]).await;
+    assert!(output.status.success(), "{}", err(&output));
+    assert_eq!(key().await, before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn usage_errors_exit_2_and_write_nothing() {
     let stub = acme_stub().await;
     let scratch = Scratch::new();

@@ -814,6 +814,8 @@ impl BulkWrite {
                 "DELETE FROM settings",
                 "INSERT INTO settings SELECT * FROM kept.settings",
                 "INSERT OR REPLACE INTO settings_history SELECT * FROM kept.settings_history",
+                // The history's secret fingerprints were made with the replaced workspace's key.
+                "INSERT OR REPLACE INTO workspace_keys SELECT * FROM kept.workspace_keys",
                 "INSERT OR REPLACE INTO forms SELECT * FROM kept.forms",
                 "INSERT OR REPLACE INTO form_fields SELECT * FROM kept.form_fields",
                 "INSERT OR REPLACE INTO kb_articles SELECT * FROM kept.kb_articles",

@@ -4,7 +4,8 @@
 use super::{now_millis, Result, StorageError, Workspace};
 use crate::domain::model::{format_timestamp, from_millis};
 use crate::domain::settings::{
-    diff, restore_secret, shown_diff, with_secrets_fingerprinted, SettingChange, Settings,
+    diff, restore_secret, shown_diff, with_secrets_fingerprinted, FingerprintKey, SettingChange,
+    Settings,
 };
 use serde::{Deserialize, Serialize};
 use sqlx::SqliteConnection;
@@ -37,6 +38,17 @@ pub async fn load_in(connection: &mut SqliteConnection) -> Result<Settings> {
     document.as_deref().map_or(Ok(Settings::default()), parse)
 }
 
+/// The key this workspace makes its secrets' fingerprints with (`migrations/0008_workspace_keys.sql`).
+pub async fn fingerprint_key_in(connection: &mut SqliteConnection) -> Result<FingerprintKey> {
+    let key: Option<Vec<u8>> =
+        sqlx::query_scalar("SELECT value FROM workspace_keys WHERE name = 'secret_fingerprint'")
+            .fetch_optional(connection)
+            .await?;
+    key.map(FingerprintKey::new).ok_or_else(|| {
+        StorageError::Corrupt("the workspace has no key for secrets' fingerprints".into())
+    })
+}
+
 /// Writes `after` as the current settings and records the change; validation is the caller's job.
 /// Returns the history entry id, or None when nothing changed.
 pub async fn save_in(
@@ -57,10 +69,11 @@ pub async fn save_in(
     };
     // History keeps secrets only as fingerprints (`with_secrets_fingerprinted`); the current document
     // alone holds them.
-    let before_document =
-        serde_json::to_string(&with_secrets_fingerprinted(&before)).expect("settings serialise");
-    let after_document =
-        serde_json::to_string(&with_secrets_fingerprinted(after)).expect("settings serialise");
+    let key = fingerprint_key_in(&mut *connection).await?;
+    let before_document = serde_json::to_string(&with_secrets_fingerprinted(&before, &key))
+        .expect("settings serialise");
+    let after_document = serde_json::to_string(&with_secrets_fingerprinted(after, &key))
+        .expect("settings serialise");
     sqlx::query(
         "INSERT INTO settings (id, document) VALUES (1, ?1)
          ON CONFLICT (id) DO UPDATE SET document = excluded.document",
@@ -90,7 +103,14 @@ impl Workspace {
         load_in(&mut connection).await
     }
 
+    /// The key this workspace makes its secrets' fingerprints with (the what-if shows a draft's).
+    pub async fn fingerprint_key(&self) -> Result<FingerprintKey> {
+        let mut connection = self.pool.acquire().await?;
+        fingerprint_key_in(&mut connection).await
+    }
+
     pub async fn history(&self) -> Result<Vec<HistoryEntry>> {
+        let key = self.fingerprint_key().await?;
         let rows: Vec<HistoryRow> = sqlx::query_as(
             "SELECT id, changed_at, changed_by, summary, before_document, after_document, undoes
              FROM settings_history ORDER BY id DESC",
@@ -104,7 +124,7 @@ impl Workspace {
                     changed_at: format_timestamp(&from_millis(at)),
                     changed_by: by,
                     summary,
-                    changes: shown_diff(&parse(&before)?, &parse(&after)?),
+                    changes: shown_diff(&parse(&before)?, &parse(&after)?, &key),
                     undoes,
                 })
             })
@@ -135,8 +155,13 @@ impl Workspace {
         let mut restored: Settings = serde_json::from_value(document)
             .map_err(|error| StorageError::Corrupt(format!("undo of #{id}: {error}")))?;
         // History holds secrets as fingerprints only: put the current secret back, or refuse.
-        restore_secret(&mut restored, &after, &current)
-            .map_err(|refusal| StorageError::Conflict(format!("cannot undo #{id}: {refusal}")))?;
+        restore_secret(
+            &mut restored,
+            &after,
+            &current,
+            &self.fingerprint_key().await?,
+        )
+        .map_err(|refusal| StorageError::Conflict(format!("cannot undo #{id}: {refusal}")))?;
         Ok(restored)
     }
 }
@@ -152,11 +177,15 @@ pub(super) async fn fingerprint_history_secrets(pool: &sqlx::SqlitePool) -> Resu
     )
     .fetch_all(pool)
     .await?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let key = fingerprint_key_in(&mut *pool.acquire().await?).await?;
     let mut rewrites = Vec::new();
     for (id, before, after) in rows {
         let fingerprinted = |document: &str| -> Result<Option<String>> {
             let settings = parse(document)?;
-            let kept = with_secrets_fingerprinted(&settings);
+            let kept = with_secrets_fingerprinted(&settings, &key);
             Ok((kept != settings)
                 .then(|| serde_json::to_string(&kept).expect("settings serialise")))
         };

@@ -154,8 +154,9 @@ impl ImpactCache {
         let data = cached.data.clone();
         drop(slot);
         let draft = draft.clone();
+        let key = workspace.fingerprint_key().await?;
         Ok(tokio::task::spawn_blocking(move || {
-            what_if::compare_with_saved_matrix(&saved, &before, &draft, &data, &threads)
+            what_if::compare_with_saved_matrix(&saved, &before, &draft, &data, &threads, &key)
         })
         .await
         .expect("the comparison does not panic"))

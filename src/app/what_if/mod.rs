@@ -7,7 +7,7 @@ pub mod cache;
 use crate::app::matrix::{self, AuditData, AuditRow};
 use crate::app::read_models::{compare_text, SortKey, Table, TableQuery, TableRow};
 use crate::domain::rules::{self, View};
-use crate::domain::settings::{shown_diff, SettingChange, Settings};
+use crate::domain::settings::{shown_diff, FingerprintKey, SettingChange, Settings};
 use crate::{Result, Workspace};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -68,9 +68,10 @@ pub fn compare(
     draft: &Settings,
     data: &AuditData,
     threads: &HashMap<String, Vec<rules::ThreadActivity>>,
+    key: &FingerprintKey,
 ) -> Impact {
     let before = matrix::matrix(saved, data);
-    compare_with_saved_matrix(saved, &before, draft, data, threads)
+    compare_with_saved_matrix(saved, &before, draft, data, threads, key)
 }
 
 /// `compare` with the saved settings' matrix already computed: an editor asks about many drafts against
@@ -81,6 +82,7 @@ pub fn compare_with_saved_matrix(
     draft: &Settings,
     data: &AuditData,
     threads: &HashMap<String, Vec<rules::ThreadActivity>>,
+    key: &FingerprintKey,
 ) -> Impact {
     // Which thread a ticket shows never decides whether it is visible: a draft that changes only that
     // has the saved matrix, and on a large workspace computing it again is most of the work.
@@ -98,7 +100,7 @@ pub fn compare_with_saved_matrix(
     };
     let (before_rows, after_rows) = (default_rows(before), default_rows(after));
     let mut impact = Impact {
-        settings_changed: shown_diff(saved, draft),
+        settings_changed: shown_diff(saved, draft, key),
         access_gained: Vec::new(),
         access_lost: Vec::new(),
         ticket_lists: Vec::new(),
@@ -201,7 +203,8 @@ pub async fn impact(workspace: &Workspace, draft: &Settings) -> Result<Impact> {
     } else {
         HashMap::new()
     };
-    Ok(compare(&saved, draft, &data, &threads))
+    let key = workspace.fingerprint_key().await?;
+    Ok(compare(&saved, draft, &data, &threads, &key))
 }
 
 /// What kind of change a what-if row is: its group in the desktop's what-if table.

@@ -131,16 +131,36 @@ pub fn without_secrets(settings: &Settings) -> Settings {
 /// short fingerprint, enough to see that it changed and to recognise the same secret again.
 const SECRET_MARKER_PREFIX: &str = "[secret withheld; fingerprint sha256:";
 
+/// The key a workspace makes its secrets' fingerprints with (storage keeps one per workspace, made at
+/// random). Keyed, a fingerprint shown or printed cannot be used to confirm a guessed secret by anyone
+/// without the workspace file, which holds the secret itself anyway.
+#[derive(Clone, PartialEq, Eq)]
+pub struct FingerprintKey(Vec<u8>);
+
+impl FingerprintKey {
+    pub fn new(bytes: Vec<u8>) -> FingerprintKey {
+        FingerprintKey(bytes)
+    }
+}
+
+impl std::fmt::Debug for FingerprintKey {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("FingerprintKey(withheld)")
+    }
+}
+
 /// The marker that stands for `secret` where it is shown or kept in history: the first 8 hex digits of
-/// the SHA-256 of the secret (with a fixed label, so the digest is used for nothing else). Eight digits
-/// are enough to notice a change and too few to be looked up as a whole hash.
-pub fn secret_marker(secret: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let mut hasher = Sha256::new();
-    hasher.update(b"portal-studio sso secret fingerprint\0");
-    hasher.update(secret.as_bytes());
-    let digest: String = hasher
+/// the HMAC-SHA256 of the secret under the workspace's `key` (with a fixed label, so the digest is used
+/// for nothing else). Eight digits are enough to notice a change.
+pub fn secret_marker(key: &FingerprintKey, secret: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac =
+        Hmac::<sha2::Sha256>::new_from_slice(&key.0).expect("HMAC takes a key of any length");
+    mac.update(b"portal-studio sso secret fingerprint\0");
+    mac.update(secret.as_bytes());
+    let digest: String = mac
         .finalize()
+        .into_bytes()
         .iter()
         .take(4)
         .map(|byte| format!("{byte:02x}"))
@@ -155,7 +175,7 @@ pub fn is_secret_marker(value: &str) -> bool {
 
 /// The settings as shown in a change list and kept in history: secrets replaced by their marker
 /// (a value that already is a marker is left as it is).
-pub fn with_secrets_fingerprinted(settings: &Settings) -> Settings {
+pub fn with_secrets_fingerprinted(settings: &Settings, key: &FingerprintKey) -> Settings {
     let mut settings = settings.clone();
     if let Some(SsoConfiguration::Jwt {
         secret: Some(secret),
@@ -163,17 +183,17 @@ pub fn with_secrets_fingerprinted(settings: &Settings) -> Settings {
     }) = &mut settings.sso
     {
         if !is_secret_marker(secret) {
-            *secret = secret_marker(secret);
+            *secret = secret_marker(key, secret);
         }
     }
     settings
 }
 
 /// `diff` for people: secrets show as their fingerprint marker.
-pub fn shown_diff(before: &Settings, after: &Settings) -> Vec<SettingChange> {
+pub fn shown_diff(before: &Settings, after: &Settings, key: &FingerprintKey) -> Vec<SettingChange> {
     diff(
-        &with_secrets_fingerprinted(before),
-        &with_secrets_fingerprinted(after),
+        &with_secrets_fingerprinted(before, key),
+        &with_secrets_fingerprinted(after, key),
     )
 }
 
@@ -204,6 +224,7 @@ pub fn restore_secret(
     restored: &mut Settings,
     entry_after: &Settings,
     current: &Settings,
+    key: &FingerprintKey,
 ) -> Result<(), SecretNotKept> {
     let current_secret = jwt_secret(current).map(str::to_string);
     let entry_after_secret = jwt_secret(entry_after).map(str::to_string);
@@ -218,10 +239,10 @@ pub fn restore_secret(
     }
     let entry_kept_it = entry_after_secret
         .as_deref()
-        .map(|after| with_marker(after) == *kept)
+        .map(|after| with_marker(after, key) == *kept)
         .unwrap_or(false);
     match current_secret {
-        Some(current) if entry_kept_it || secret_marker(&current) == *kept => {
+        Some(current) if entry_kept_it || secret_marker(key, &current) == *kept => {
             *kept = current;
             Ok(())
         }
@@ -234,11 +255,11 @@ pub fn restore_secret(
     }
 }
 
-fn with_marker(secret: &str) -> String {
+fn with_marker(secret: &str, key: &FingerprintKey) -> String {
     if is_secret_marker(secret) {
         secret.to_string()
     } else {
-        secret_marker(secret)
+        secret_marker(key, secret)
     }
 }
 
@@ -272,6 +293,10 @@ mod value_tests {
 mod secret_tests {
     use super::*;
 
+    fn key() -> FingerprintKey {
+        FingerprintKey::new(b"this workspace's key".to_vec())
+    }
+
     fn jwt(secret: &str, issuer: &str) -> Settings {
         Settings {
             sso: Some(SsoConfiguration::Jwt {
@@ -288,33 +313,63 @@ mod secret_tests {
 
     #[test]
     fn a_shown_change_of_the_secret_names_its_fingerprint_not_the_secret() {
-        let changes = shown_diff(&jwt("old-secret", "idp"), &jwt("new-secret", "idp"));
+        let changes = shown_diff(&jwt("old-secret", "idp"), &jwt("new-secret", "idp"), &key());
         let text = serde_json::to_string(&changes).unwrap();
         assert!(
             !text.contains("old-secret") && !text.contains("new-secret"),
             "{text}"
         );
-        assert!(text.contains(&secret_marker("old-secret")), "{text}");
-        assert_ne!(secret_marker("old-secret"), secret_marker("new-secret"));
+        assert!(
+            text.contains(&secret_marker(&key(), "old-secret")),
+            "{text}"
+        );
+        assert_ne!(
+            secret_marker(&key(), "old-secret"),
+            secret_marker(&key(), "new-secret")
+        );
     }
 
     #[test]
     fn undoing_a_change_that_kept_the_secret_keeps_the_current_secret() {
-        let entry_after = with_secrets_fingerprinted(&jwt("s1", "idp-2"));
-        let mut restored = with_secrets_fingerprinted(&jwt("s1", "idp-1"));
+        let entry_after = with_secrets_fingerprinted(&jwt("s1", "idp-2"), &key());
+        let mut restored = with_secrets_fingerprinted(&jwt("s1", "idp-1"), &key());
         // The secret changed since: the undone entry did not touch it, so the current one stays.
-        restore_secret(&mut restored, &entry_after, &jwt("s2", "idp-2")).unwrap();
+        restore_secret(&mut restored, &entry_after, &jwt("s2", "idp-2"), &key()).unwrap();
         assert_eq!(restored, jwt("s2", "idp-1"));
     }
 
     #[test]
     fn undoing_a_secret_change_is_refused_unless_the_old_secret_is_the_current_one() {
-        let entry_after = with_secrets_fingerprinted(&jwt("s2", "idp"));
-        let mut restored = with_secrets_fingerprinted(&jwt("s1", "idp"));
-        let refused = restore_secret(&mut restored.clone(), &entry_after, &jwt("s2", "idp"));
+        let entry_after = with_secrets_fingerprinted(&jwt("s2", "idp"), &key());
+        let mut restored = with_secrets_fingerprinted(&jwt("s1", "idp"), &key());
+        let refused = restore_secret(
+            &mut restored.clone(),
+            &entry_after,
+            &jwt("s2", "idp"),
+            &key(),
+        );
         assert!(refused.is_err());
-        restore_secret(&mut restored, &entry_after, &jwt("s1", "idp")).unwrap();
+        restore_secret(&mut restored, &entry_after, &jwt("s1", "idp"), &key()).unwrap();
         assert_eq!(restored, jwt("s1", "idp"));
+    }
+
+    #[test]
+    fn a_secret_fingerprint_depends_on_the_workspace_key_so_history_cannot_confirm_a_guess() {
+        let other = FingerprintKey::new(b"another workspace's key".to_vec());
+        assert_ne!(
+            secret_marker(&key(), "guessable"),
+            secret_marker(&other, "guessable")
+        );
+        // Without the key, the plain labelled SHA-256 of a guess is not the marker.
+        use sha2::{Digest, Sha256};
+        let mut plain = Sha256::new();
+        plain.update(b"portal-studio sso secret fingerprint\0guessable");
+        let plain: String = plain.finalize()[..4]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert!(!secret_marker(&key(), "guessable").contains(&plain));
+        assert_eq!(format!("{:?}", key()), "FingerprintKey(withheld)");
     }
 }
 

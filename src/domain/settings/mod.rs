@@ -10,8 +10,8 @@ mod validate;
 pub use checklist::{checklist, leak_lint_warning, ChecklistItem, ChecklistWarning};
 pub use edit::{
     diff, for_bundle, is_secret_marker, restore_secret, secret_marker, shown_diff,
-    with_secrets_fingerprinted, with_value, without_secrets, EditError, SecretNotKept,
-    SettingChange,
+    with_secrets_fingerprinted, with_value, without_secrets, EditError, FingerprintKey,
+    SecretNotKept, SettingChange,
 };
 pub use validate::{domain_problem, image_problems, menu_url_problem, validate};
 
