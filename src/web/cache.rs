@@ -283,7 +283,8 @@ impl SessionCache {
 
     /// The session for `token` as `verify` reads it (None: unknown, ended or idle too long), served from
     /// the cache unless it is unknown there, too old to serve, or idle past `idle_minutes` by what the
-    /// workspace recorded and this server saw. Marks it used now.
+    /// workspace recorded and this server saw. `verify` is given when this server last saw it used (the
+    /// workspace's record lags by up to a batch). Marks it used now.
     pub async fn get_or_verify<E, Verify, Verifying>(
         &self,
         token: &str,
@@ -293,11 +294,13 @@ impl SessionCache {
     ) -> Result<Option<KnownSession>, E>
     where
         E: Display + Send + 'static,
-        Verify: FnOnce() -> Verifying,
+        Verify: FnOnce(Option<i64>) -> Verifying,
         Verifying: Future<Output = Result<Option<KnownSession>, E>> + Send + 'static,
     {
         let now = chrono::Utc::now().timestamp_millis();
         let seen_here = self.seen(token);
+        // The workspace records activity in batches: its idle check needs this server's own sighting.
+        let verify = || verify(seen_here);
         let usable = |known: &KnownSession| {
             let last_seen =
                 seen_here.map_or(known.last_seen_at, |seen| seen.max(known.last_seen_at));
@@ -314,8 +317,7 @@ impl SessionCache {
         Ok(known)
     }
 
-    /// When this server last saw `token`'s session used, if it did since starting.
-    pub fn seen(&self, token: &str) -> Option<i64> {
+    fn seen(&self, token: &str) -> Option<i64> {
         let activity = self.activity.lock().expect("activity lock");
         activity.get(token).map(|activity| activity.seen)
     }

@@ -83,8 +83,7 @@ async fn signed_in(app: &App, site: &Site, token: String) -> Result<SignedIn, We
     let idle_minutes = site.settings.idle_timeout_minutes;
     let verify = {
         let (app, token) = (app.clone(), token.clone());
-        let seen_here = app.sessions.seen(&token);
-        move || async move { verify_session(&app, &token, idle_minutes, seen_here).await }
+        move |seen_here| async move { verify_session(&app, &token, idle_minutes, seen_here).await }
     };
     let version = app.data.current().await;
     let known = app
