@@ -196,6 +196,21 @@ pub struct PullCounts {
     pub entries_not_messages: u64,
 }
 
+impl PullCounts {
+    /// The records of `kind` read so far, as its progress counts them: those skipped (a contact without
+    /// an email, a ticket without a pipeline) were read too.
+    fn read_of(&self, kind: PullKind) -> u64 {
+        match kind {
+            PullKind::Catalog => 0,
+            PullKind::Companies => self.companies,
+            PullKind::Contacts => self.contacts + self.contacts_without_email,
+            PullKind::ListMemberships => self.list_memberships,
+            PullKind::Tickets => self.tickets + self.tickets_without_pipeline,
+            PullKind::Threads => self.threads,
+        }
+    }
+}
+
 /// What a pull came to.
 #[derive(Debug, Clone, Serialize)]
 pub struct PullSummary {
@@ -1272,7 +1287,7 @@ impl Run<'_> {
         if kind == PullKind::Threads && self.state.totals.threads.is_none() {
             self.state.totals.threads = Some(count_threads(self.client).await?);
         }
-        let start = self.start(self.count_of(kind));
+        let start = self.start(self.state.counts.read_of(kind));
         let mut pages = match kind {
             PullKind::Catalog => unreachable!("the catalog is read whole"),
             PullKind::Companies => self.companies(),
@@ -1300,19 +1315,6 @@ impl Run<'_> {
         Ok(!self.cancel.is_cancelled())
     }
 
-    /// The records of `kind` read so far, as its progress counts them.
-    fn count_of(&self, kind: PullKind) -> u64 {
-        let counts = &self.state.counts;
-        match kind {
-            PullKind::Catalog => 0,
-            PullKind::Companies => counts.companies,
-            PullKind::Contacts => counts.contacts + counts.contacts_without_email,
-            PullKind::ListMemberships => counts.list_memberships,
-            PullKind::Tickets => counts.tickets + counts.tickets_without_pipeline,
-            PullKind::Threads => counts.threads,
-        }
-    }
-
     /// Writes a page's records and counts them: the count of their kind so far, its total when known,
     /// and a detail for the progress line.
     async fn write_page(&mut self, records: Records) -> Result<(u64, Option<u64>, Option<String>)> {
@@ -1322,7 +1324,7 @@ impl Run<'_> {
             Records::Companies(companies) => {
                 self.write.companies(&companies).await?;
                 counts.companies += companies.len() as u64;
-                (counts.companies, totals.companies, None)
+                (counts.read_of(PullKind::Companies), totals.companies, None)
             }
             Records::Contacts(contacts, skipped) => {
                 self.write.contacts(&contacts).await?;
@@ -1330,26 +1332,18 @@ impl Run<'_> {
                 counts.contacts_without_email += skipped;
                 let detail = (counts.contacts_without_email > 0)
                     .then(|| format!("{} without an email skipped", counts.contacts_without_email));
-                (
-                    counts.contacts + counts.contacts_without_email,
-                    totals.contacts,
-                    detail,
-                )
+                (counts.read_of(PullKind::Contacts), totals.contacts, detail)
             }
             Records::Memberships(members) => {
                 self.write.list_memberships(&members).await?;
                 counts.list_memberships += members.len() as u64;
-                (counts.list_memberships, None, None)
+                (counts.read_of(PullKind::ListMemberships), None, None)
             }
             Records::Tickets(tickets, skipped) => {
                 self.write.tickets(&tickets).await?;
                 counts.tickets += tickets.len() as u64;
                 counts.tickets_without_pipeline += skipped;
-                (
-                    counts.tickets + counts.tickets_without_pipeline,
-                    totals.tickets,
-                    None,
-                )
+                (counts.read_of(PullKind::Tickets), totals.tickets, None)
             }
             Records::Threads(threads, skipped) => {
                 let written = self.place_threads(threads).await?;
@@ -1362,7 +1356,7 @@ impl Run<'_> {
                     .sum::<u64>();
                 counts.entries_not_messages += skipped;
                 (
-                    counts.threads,
+                    counts.read_of(PullKind::Threads),
                     self.state.totals.threads,
                     Some(format!("{} messages", counts.messages)),
                 )
